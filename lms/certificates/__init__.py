@@ -1,0 +1,18 @@
+"""Certificates: proof, on paper and online, that an officer completed a course.
+
+When an officer passes the final assessment of an assigned course, lms issues a certificate in the
+name of the issuing agency (usually the provincial department that runs the training plan). The
+certificate is printed as a PDF that looks like any other document the province issues: national motto,
+the agency's heading, a formal place-and-date line, the signer's title, name and seal. An HR manager can
+also print a transcript listing every course an officer has completed.
+
+Every certificate carries a code (``codes.py``) and a QR code pointing at the public verification page,
+where an inspector or employer sees at once whether the certificate is valid, expired or revoked. Codes
+are random, so they cannot be guessed or enumerated, and self-checking, so a mistyped code is reported as
+a typo instead of as "not found".
+
+This package's pure core takes plain data and returns plain data: ``codes.py`` (making and checking
+codes), ``dates.py`` (formal and short dates in Vietnamese and English) and ``pdf.py`` (certificate and
+transcript PDFs rendered by WeasyPrint from ``templates/certificates/print/``, with fonts shipped in
+``lms/static/fonts`` and a URL fetcher that never leaves the static folder).
+"""
