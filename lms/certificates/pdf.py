@@ -27,7 +27,7 @@ import segno
 from fontTools.ttLib import TTFont
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
-from weasyprint import HTML
+from weasyprint import HTML, Document
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
@@ -41,6 +41,9 @@ DEFAULT_EMBLEM = "img/default-emblem.svg"
 SERIF_REGULAR = "NotoSerif-Regular.ttf"
 SERIF_BOLD = "NotoSerif-Bold.ttf"
 _MM_PER_PT = 25.4 / 72
+_MM_PER_PX = 25.4 / 96
+# Top padding plus the content's min-height in certificate.html: where the content must end.
+CONTENT_BOTTOM_MM = 19 + 174
 
 LABELS: dict[str, dict[str, str]] = {
     "vi": {
@@ -311,16 +314,25 @@ def _check_language(lang: str) -> dict[str, str]:
     return LABELS[lang]
 
 
-def _write_pdf(html: str, fetcher: StaticOnlyURLFetcher) -> bytes:
-    font_config = FontConfiguration()
+def _layout(html: str, fetcher: StaticOnlyURLFetcher) -> Document:
     try:
         document = HTML(string=html, base_url=fetcher.root.as_uri() + "/", url_fetcher=fetcher)
-        return document.write_pdf(font_config=font_config)
+        return document.render(font_config=FontConfiguration())
     except FatalURLFetchingError as error:
         raise CertificateRenderError(str(error.__cause__ or error)) from error
 
 
-def render_certificate_html(data: CertificateData, fetcher: StaticOnlyURLFetcher) -> str:
+def _fits_inside_frame(document: Document) -> bool:
+    """Whether the certificate ended on its first page, above the bottom of the inner frame."""
+    if len(document.pages) != 1:
+        return False
+    anchor = document.pages[0].anchors.get("end-of-content")
+    return anchor is not None and anchor[1] <= CONTENT_BOTTOM_MM / _MM_PER_PX + 0.5
+
+
+def render_certificate_html(
+    data: CertificateData, fetcher: StaticOnlyURLFetcher, *, compact: bool = False
+) -> str:
     """Render the certificate template to HTML, registering its images with ``fetcher``."""
     labels = _check_language(data.language)
     seal = data.seal_image and fetcher.data_uri(data.seal_image, image_mime_type(data.seal_image))
@@ -350,6 +362,7 @@ def render_certificate_html(data: CertificateData, fetcher: StaticOnlyURLFetcher
             qr=qr_svg(data.verification_url),
             signer_title_lines=data.signer_title.splitlines(),
             fit=fit,
+            compact=compact,
             title=f"{labels['certificate_doc']}: {data.holder_name}",
         )
     )
@@ -358,7 +371,12 @@ def render_certificate_html(data: CertificateData, fetcher: StaticOnlyURLFetcher
 def render_certificate_pdf(data: CertificateData, *, base_url_fetcher_root: Path) -> bytes:
     """Render one certificate as a one-page A4 landscape PDF with embedded fonts and a QR code."""
     fetcher = StaticOnlyURLFetcher(base_url_fetcher_root)
-    return _write_pdf(render_certificate_html(data, fetcher), fetcher)
+    document = _layout(render_certificate_html(data, fetcher), fetcher)
+    if not _fits_inside_frame(document):
+        document = _layout(render_certificate_html(data, fetcher, compact=True), fetcher)
+    if not _fits_inside_frame(document):
+        raise CertificateRenderError("the certificate's texts are too long for one page")
+    return document.write_pdf()
 
 
 def render_transcript_pdf(
@@ -381,4 +399,4 @@ def render_transcript_pdf(
             title=f"{labels['transcript_doc']}: {data.holder_name}",
         )
     )
-    return _write_pdf(html, fetcher)
+    return _layout(html, fetcher).write_pdf()
