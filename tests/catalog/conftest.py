@@ -59,6 +59,12 @@ def gift_parser(monkeypatch):
 
 
 @pytest.fixture
+def stub_gift():
+    """The stub GIFT parser, for tests that need a bank with a parse error at a known line."""
+    return stub_parse_gift
+
+
+@pytest.fixture
 def content(tmp_path: Path) -> Path:
     """A writable copy of the valid content root; the course is at content / COURSE."""
     root = tmp_path / "content"

@@ -8,7 +8,6 @@ from dataclasses import FrozenInstanceError
 from pathlib import Path
 
 import pytest
-from conftest import COURSE, VALID_ROOT
 
 from lms.catalog.loader import (
     Asset,
@@ -20,6 +19,9 @@ from lms.catalog.loader import (
     language_name,
     load_content,
 )
+
+VALID_ROOT = Path(__file__).parent / "fixtures" / "valid"
+COURSE = "rights-basics"
 
 
 def edit(path: Path, old: str, new: str) -> None:
@@ -568,12 +570,10 @@ def test_question_name_defined_twice_in_a_language_is_an_error(content):
     assert error.line == 3
 
 
-def test_gift_parse_errors_are_reported_with_their_file_and_line(content, monkeypatch):
-    from conftest import stub_parse_gift
-
+def test_gift_parse_errors_are_reported_with_their_file_and_line(content, monkeypatch, stub_gift):
     from lms.catalog import loader
 
-    monkeypatch.setattr(loader, "_parse_gift", stub_parse_gift)
+    monkeypatch.setattr(loader, "_parse_gift", stub_gift)
     bank = content / COURSE / "en" / "bank.gift"
     text = bank.read_text(encoding="utf-8") + "\n!!broken\n"
     bank.write_text(text, encoding="utf-8")
