@@ -22,6 +22,8 @@ import yaml
 
 from lms.catalog.render import asset_references
 from lms.i18n import N_, _
+from lms.quizzes.gift import parse_gift
+from lms.quizzes.questions import Question
 
 __all__ = [
     "KNOWN_LANGUAGES",
@@ -229,13 +231,13 @@ class CertificateSettings:
 
 @dataclass(frozen=True)
 class QuestionBank:
-    """One GIFT file; `questions` are what `lms.quizzes.gift.parse_gift` returned for it."""
+    """One GIFT file and its questions (`lms.quizzes.questions.Question`), in file order."""
 
     language: str
     source: str  # relative to the course folder
     text: str
     content_hash: str
-    questions: tuple[Any, ...]
+    questions: tuple[Question, ...]
 
 
 @dataclass(frozen=True)
@@ -565,13 +567,6 @@ def _sha256(data: bytes | str) -> str:
 
 def _canonical_hash(value: Any) -> str:
     return _sha256(json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":")))
-
-
-def _parse_gift(text: str, source: str) -> Any:
-    """The GIFT parser; a seam so tests can check quiz rules against a tiny bank format."""
-    from lms.quizzes.gift import parse_gift
-
-    return parse_gift(text, source)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -1074,22 +1069,25 @@ def _read_bank(path: Path, language: str, rel: str, sink: _Sink) -> QuestionBank
     text = _read_text(path, report)
     if text is None:
         return None
-    parsed = _parse_gift(text, f"{rel}/{source}")
-    for problem in getattr(parsed, "errors", ()) or ():
-        report.error(getattr(problem, "line", None), str(getattr(problem, "message", problem)))
-    questions = tuple(getattr(parsed, "questions", ()) or ())
-    for question in questions:
-        if not getattr(question, "name", None):
-            report.error(
-                getattr(question, "line", None),
-                _("every question needs a ::name:: (its stable key)"),
-            )
+    parsed = parse_gift(text, f"{rel}/{source}")
+    for problem in parsed.errors:
+        report.error(problem.line, problem.message)
+    lines = text.split("\n")
+    questions: list[Question] = []
+    for question in parsed.questions:
+        # The parser derives a name from the text when `::name::` is missing; such a name changes
+        # whenever the text is edited, so it cannot be the stable key that attempts point at.
+        start = lines[question.line - 1] if 0 < question.line <= len(lines) else ""
+        if not start.lstrip().startswith("::"):
+            report.error(question.line, _("every question needs a ::name:: (its stable key)"))
+            continue
+        questions.append(question)
     return QuestionBank(
         language=language,
         source=source,
         text=text,
         content_hash=_sha256(text),
-        questions=questions,
+        questions=tuple(questions),
     )
 
 
@@ -1102,17 +1100,15 @@ def _check_banks(
     rel: str,
 ) -> None:
     """Every pick of every quiz can be served from this language's banks, without repeats."""
-    by_name: dict[str, Any] = {}
+    by_name: dict[str, tuple[str, Question]] = {}
     for bank in banks:
         bank_report = _Report(sink, f"{rel}/{bank.source}")
         for question in bank.questions:
-            name = getattr(question, "name", None)
-            if not name:
-                continue
+            name = question.name
             if name in by_name:
                 other = by_name[name]
                 bank_report.error(
-                    getattr(question, "line", None),
+                    question.line,
                     _(
                         "question '%(name)s' is defined twice (also in %(other)s)",
                         name=name,
@@ -1146,7 +1142,7 @@ def _check_banks(
             in_category = [
                 name
                 for name, (_source, question) in by_name.items()
-                if getattr(question, "category", None) == pick.category
+                if question.category == pick.category and question.type != "description"
             ]
             # Questions also picked by name are not drawn again, so they do not count as available.
             available = len([name for name in in_category if name not in named])

@@ -570,15 +570,36 @@ def test_question_name_defined_twice_in_a_language_is_an_error(content):
     assert error.line == 3
 
 
-def test_gift_parse_errors_are_reported_with_their_file_and_line(content, monkeypatch, stub_gift):
-    from lms.catalog import loader
-
-    monkeypatch.setattr(loader, "_parse_gift", stub_gift)
+def test_gift_parse_errors_are_reported_with_their_file_and_line(content):
     bank = content / COURSE / "en" / "bank.gift"
-    text = bank.read_text(encoding="utf-8") + "\n!!broken\n"
+    text = (
+        bank.read_text(encoding="utf-8") + "\n::broken::An answer block that never closes {=a ~b\n"
+    )
     bank.write_text(text, encoding="utf-8")
-    error = find(load_content(content), f"{COURSE}/en/bank.gift", "broken")
-    assert error.line == text.split("\n").index("!!broken") + 1
+    error = find(load_content(content), f"{COURSE}/en/bank.gift", "not closed")
+    assert (
+        error.line
+        == text.split("\n").index("::broken::An answer block that never closes {=a ~b") + 1
+    )
+
+
+def test_question_without_a_name_is_an_error_because_its_key_would_change_with_its_text(content):
+    bank = content / COURSE / "vi" / "bank.gift"
+    text = bank.read_text(encoding="utf-8") + "\n// no name below\nCâu hỏi không có tên?{T}\n"
+    bank.write_text(text, encoding="utf-8")
+    error = find(load_content(content), f"{COURSE}/vi/bank.gift", "needs a ::name::")
+    assert error.line == text.split("\n").index("Câu hỏi không có tên?{T}") + 1
+
+
+def test_description_items_do_not_count_as_questions_to_draw(content):
+    bank = content / COURSE / "en" / "bank.gift"
+    text = (
+        bank.read_text(encoding="utf-8")
+        + "\n::intro-m2::Questions about the spokesperson follow.\n"
+    )
+    bank.write_text(text, encoding="utf-8")
+    edit(content / MANIFEST, "category: m2\n        count: 2", "category: m2\n        count: 3")
+    find(load_content(content), MANIFEST, "the en question bank has only 2")
 
 
 def test_pick_needs_a_name_or_a_category_and_count(content):
