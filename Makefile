@@ -1,0 +1,84 @@
+# lms: `make run` sets everything up and serves the demo; `make test` runs the checks.
+# Assumes Debian with Python 3.11+; Debian packages are installed with apt-get as root (or sudo).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+FLASK  := $(BIN)/flask --app lms
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+STAMP  := $(VENV)/.installed
+# Runtime libraries WeasyPrint needs, and the tools the tests use to read PDFs and QR codes.
+DEB_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 libfontconfig1 \
+                poppler-utils zbar-tools libzbar0 shared-mime-info
+DOMAINS := $(patsubst lms/%/translations,%,$(wildcard lms/*/translations))
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: help install debs translations messages db content demo run serve test test-pg lint bench clean
+
+help:
+	@echo "make run      set up everything and serve the demo on http://$(HOST):$(PORT)"
+	@echo "make install  set up only (.venv, Debian packages, translations, database)"
+	@echo "make serve    run gunicorn with gunicorn.conf.py (production-like)"
+	@echo "make test     ruff + the test suite (SQLite); .ci/run adds PostgreSQL"
+	@echo "make bench    run the benchmarks in bench/"
+
+debs:
+	@missing=""; for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+translations: $(STAMP)
+	@$(BIN)/pybabel --quiet compile -f -d lms/translations 2>/dev/null || true
+	@for d in $(DOMAINS); do $(BIN)/pybabel --quiet compile -f -d lms/$$d/translations || exit 1; done
+
+# Extract UI strings into each domain's catalog and merge them into the .po files.
+messages: $(STAMP)
+	$(BIN)/pybabel --quiet extract --no-location -F babel.cfg -k lazy -k N_ -k ngettext:1,2 -o lms/translations/messages.pot \
+	  lms/*.py lms/home lms/auth lms/org templates/base.html templates/_macros templates/_partials \
+	  templates/errors templates/home templates/auth templates/org
+	$(BIN)/pybabel --quiet update -N -i lms/translations/messages.pot -d lms/translations
+	@for d in $(filter-out home auth org,$(DOMAINS)); do \
+	  $(BIN)/pybabel --quiet extract --no-location -F babel.cfg -k lazy -k N_ -k ngettext:1,2 -o lms/$$d/translations/messages.pot \
+	    lms/$$d $$( [ -d templates/$$d ] && echo templates/$$d ) && \
+	  $(BIN)/pybabel --quiet update -N -i lms/$$d/translations/messages.pot -d lms/$$d/translations || exit 1; done
+
+install: debs $(STAMP) translations db
+
+db: $(STAMP)
+	$(FLASK) db upgrade
+
+content: db
+	@if $(FLASK) content --help >/dev/null 2>&1; then $(FLASK) content sync; fi
+
+demo: db
+	$(FLASK) demo --if-empty
+
+run: install content demo
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+serve: install
+	$(BIN)/gunicorn -c gunicorn.conf.py 'lms:create_app()'
+
+lint: $(STAMP)
+	$(BIN)/ruff check lms tests bench
+
+test: debs $(STAMP) translations lint
+	$(BIN)/pytest -q -p no:cacheprovider
+
+test-pg: $(STAMP) translations
+	$(BIN)/pytest -q -p no:cacheprovider
+
+bench: install
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

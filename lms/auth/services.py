@@ -1,0 +1,170 @@
+"""Authentication services: they flush, the caller commits (failures included)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func, select, update
+
+from lms import audit, ratelimit
+from lms.auth.models import ActivationToken
+from lms.auth.passwords import hash_password, needs_rehash, password_problems, verify_password
+from lms.db import utcnow
+from lms.extensions import db
+from lms.i18n import _
+from lms.org.models import User
+
+
+class AuthError(Exception):
+    """A domain error whose message can be shown to the user as it is."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidCredentials(AuthError):
+    pass
+
+
+class LoginThrottled(AuthError):
+    pass
+
+
+class PasswordRejected(AuthError):
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(" ".join(problems))
+        self.problems = problems
+
+
+class InvalidToken(AuthError):
+    pass
+
+
+@dataclass(frozen=True)
+class LoginLimits:
+    window_seconds: int
+    per_account: int
+    per_address: int
+
+
+def normalise_username(username: str) -> str:
+    return username.strip().lower()
+
+
+def authenticate(
+    username: str, password: str, address: str, limits: LoginLimits, hash_profile: str
+) -> User:
+    """Return the user for a correct, unthrottled login; record failures (caller commits either way)."""
+    name = normalise_username(username)
+    if (
+        ratelimit.recent("login-user", name, limits.window_seconds) >= limits.per_account
+        or ratelimit.recent("login-ip", address, limits.window_seconds) >= limits.per_address
+    ):
+        raise LoginThrottled(
+            _("Too many failed attempts. Wait %(minutes)s minutes and try again.",
+              minutes=limits.window_seconds // 60)
+        )
+    user = db.session.scalar(select(User).where(func.lower(User.username) == name))
+    ok = verify_password(user.password_hash if user else None, password, hash_profile)
+    if not ok or user is None or not user.active:
+        ratelimit.hit("login-user", name)
+        ratelimit.hit("login-ip", address)
+        raise InvalidCredentials(_("Wrong username or password, or the account is disabled."))
+    ratelimit.clear("login-user", name)
+    user.last_login_at = utcnow()
+    if user.password_hash and needs_rehash(user.password_hash, hash_profile):
+        user.password_hash = hash_password(password, hash_profile)
+    return user
+
+
+def end_all_sessions(user: User) -> None:
+    """Invalidate every session cookie of ``user`` (all devices)."""
+    db.session.execute(
+        update(User).where(User.id == user.id).values(session_epoch=User.session_epoch + 1)
+    )
+    db.session.refresh(user, ["session_epoch"])
+
+
+def set_password(user: User, password: str, hash_profile: str) -> None:
+    """Check the rules, store the new hash and end the user's other sessions."""
+    problems = password_problems(password, username=user.username)
+    if problems:
+        raise PasswordRejected(problems)
+    user.password_hash = hash_password(password, hash_profile)
+    end_all_sessions(user)
+
+
+def change_password(user: User, current: str, new: str, hash_profile: str) -> None:
+    """Change a password after checking the current one."""
+    if not verify_password(user.password_hash, current, hash_profile):
+        raise InvalidCredentials(_("The current password is wrong."))
+    set_password(user, new, hash_profile)
+    audit.record("auth.password_changed", actor=user, target=user)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_activation(user: User, days: int, *, actor: User | None = None) -> str:
+    """Create a one-time activation link token for ``user``; earlier unused links stop working."""
+    now = utcnow()
+    db.session.execute(
+        update(ActivationToken)
+        .where(ActivationToken.user_id == user.id, ActivationToken.used_at.is_(None))
+        .values(used_at=now)
+    )
+    token = secrets.token_urlsafe(32)
+    db.session.add(
+        ActivationToken(
+            user_id=user.id, token_hash=_token_hash(token), expires_at=now + timedelta(days=days)
+        )
+    )
+    if actor is not None:
+        audit.record("auth.activation_issued", actor=actor, target=user)
+    return token
+
+
+def issue_activations_bulk(user_ids: list[int], days: int) -> dict[int, str]:
+    """Activation tokens for many new users at once (roster import): one INSERT, no hashing cost."""
+    now = utcnow()
+    tokens = {uid: secrets.token_urlsafe(32) for uid in user_ids}
+    if tokens:
+        db.session.execute(
+            ActivationToken.__table__.insert(),
+            [
+                {
+                    "user_id": uid,
+                    "token_hash": _token_hash(tok),
+                    "created_at": now,
+                    "expires_at": now + timedelta(days=days),
+                }
+                for uid, tok in tokens.items()
+            ],
+        )
+    return tokens
+
+
+def user_for_token(token: str) -> ActivationToken:
+    """The valid, unused, unexpired activation record for ``token``."""
+    row = db.session.scalar(
+        select(ActivationToken).where(ActivationToken.token_hash == _token_hash(token))
+    )
+    if row is None or row.used_at is not None or row.expires_at < utcnow() or not row.user.active:
+        raise InvalidToken(
+            _("This link is invalid, already used or expired. Ask your administrator for a new one.")
+        )
+    return row
+
+
+def activate(token: str, password: str, hash_profile: str) -> User:
+    """Set the first (or a reset) password through a one-time link."""
+    row = user_for_token(token)
+    set_password(row.user, password, hash_profile)
+    row.used_at = utcnow()
+    audit.record("auth.activated", actor=row.user, target=row.user)
+    return row.user

@@ -1,0 +1,116 @@
+"""Sign in, sign out, activation links, password change, profile."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from lms.auth import services
+from lms.auth.forms import ChangePasswordForm, LoginForm, SetPasswordForm
+from lms.extensions import db
+from lms.home.views import safe_next
+from lms.i18n import _
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
+
+# Other domains add sections to the profile page (e.g. API tokens): template names.
+PROFILE_SECTIONS: list[str] = []
+
+
+def _limits() -> services.LoginLimits:
+    cfg = current_app.config
+    return services.LoginLimits(
+        window_seconds=cfg["LOGIN_WINDOW_SECONDS"],
+        per_account=cfg["LOGIN_MAX_FAILURES_PER_ACCOUNT"],
+        per_address=cfg["LOGIN_MAX_FAILURES_PER_ADDRESS"],
+    )
+
+
+def _profile() -> str:
+    return current_app.config["PASSWORD_HASH_PROFILE"]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> str | Response:
+    if current_user.is_authenticated:
+        return redirect(url_for("home.index"))
+    form = LoginForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        try:
+            user = services.authenticate(
+                form.username.data or "", form.password.data or "", request.remote_addr or "", _limits(),
+                _profile(),
+            )
+        except services.AuthError as err:
+            db.session.commit()  # keep the failure count
+            form.password.errors.append(err.message)
+            return render_template("auth/login.html", form=form), 200
+        db.session.commit()
+        login_user(user)
+        from flask import session
+
+        session.permanent = True
+        session["lang"] = user.locale
+        return redirect(safe_next(form.next.data, url_for("home.index")))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.post("/logout")
+@login_required
+def logout() -> Response:
+    services.end_all_sessions(current_user._get_current_object())
+    db.session.commit()
+    logout_user()
+    flash(_("You have signed out on every device."), "success")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/activate/<token>", methods=["GET", "POST"])
+def activate(token: str) -> str | Response:
+    try:
+        row = services.user_for_token(token)
+    except services.InvalidToken as err:
+        return render_template("auth/activate_invalid.html", message=err.message), 404
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = services.activate(token, form.password.data or "", _profile())
+        except services.PasswordRejected as err:
+            db.session.rollback()
+            form.password.errors.extend(err.problems)
+        else:
+            db.session.commit()
+            logout_user()
+            login_user(user)
+            flash(_("Your password is set. Welcome!"), "success")
+            return redirect(url_for("home.index"))
+    return render_template("auth/activate.html", form=form, user=row.user)
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def change_password() -> str | Response:
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(current_user._get_current_object(), form.current.data or "", form.password.data or "",
+                                     _profile())
+        except services.InvalidCredentials as err:
+            db.session.rollback()
+            form.current.errors.append(err.message)
+        except services.PasswordRejected as err:
+            db.session.rollback()
+            form.password.errors.extend(err.problems)
+        else:
+            db.session.commit()
+            login_user(current_user._get_current_object())  # this device stays signed in with the new epoch
+            flash(_("Your password has been changed; other devices were signed out."), "success")
+            return redirect(url_for("auth.profile"))
+    return render_template("auth/password.html", form=form)
+
+
+@bp.get("/profile")
+@login_required
+def profile() -> str:
+    return render_template("auth/profile.html", sections=PROFILE_SECTIONS)

@@ -1,0 +1,134 @@
+"""Configuration defaults and the loading order.
+
+Order (later wins): the defaults below -> ``instance/config.py`` -> ``LMS_*`` environment variables
+(and ``DATABASE_URL``) -> the ``test_config`` mapping given to ``create_app``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+
+class Defaults:
+    """Settings every installation starts from."""
+
+    SECRET_KEY: str | None = None
+    SQLALCHEMY_DATABASE_URI: str | None = None  # None: SQLite file in instance/
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
+    SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+    # Sessions: signed cookie holding the user id and the user's session epoch (see auth).
+    SESSION_COOKIE_NAME = "lms_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE: bool | str = "auto"  # "auto": secure when the request came over HTTPS
+    PERMANENT_SESSION_LIFETIME = 7 * 24 * 3600
+    PROXY_FIX_HOPS = 0  # number of trusted reverse proxies in front of the app
+
+    # CSRF tokens stay valid as long as the session: an officer may sit on a quiz page for hours.
+    WTF_CSRF_TIME_LIMIT: int | None = None
+    WTF_CSRF_SSL_STRICT = True
+
+    BABEL_DEFAULT_LOCALE = "vi"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+    LANGUAGES = ("vi", "en")
+
+    # Login throttling (counted in the database so that every server process sees the same numbers).
+    LOGIN_WINDOW_SECONDS = 15 * 60
+    LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
+    LOGIN_MAX_FAILURES_PER_ADDRESS = 30
+
+    # argon2id cost: "default" is argon2-cffi's RFC 9106 low-memory profile; tests use "fast".
+    PASSWORD_HASH_PROFILE = "default"
+    ACTIVATION_TOKEN_DAYS = 14
+
+    CONTENT_DIR: str | None = None  # default: the content/ folder next to the package
+    SITE_NAME = "lms"
+    PROVINCE_NAME = "Sơn Hà"
+    PUBLIC_BASE_URL: str | None = None  # used in certificate QR codes and e-mails
+    USERS_PER_PAGE = 50
+
+    MAIL_SERVER: str | None = None
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_FROM = "lms@localhost"
+
+
+def _coerce(raw: str) -> Any:
+    """Read an environment value: JSON when it parses (numbers, true/false, lists), else text."""
+    lowered = raw.strip().lower()
+    if lowered in {"true", "yes", "on"}:
+        return True
+    if lowered in {"false", "no", "off"}:
+        return False
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
+
+
+def env_overrides(environ: dict[str, str] | os._Environ[str]) -> dict[str, Any]:
+    """Settings taken from ``LMS_*`` variables, plus ``DATABASE_URL``."""
+    values: dict[str, Any] = {}
+    if environ.get("DATABASE_URL"):
+        values["SQLALCHEMY_DATABASE_URI"] = environ["DATABASE_URL"]
+    for name, raw in environ.items():
+        if not name.startswith("LMS_") or name == "LMS_":
+            continue
+        key = name[4:]
+        if key == "DATABASE_URL":
+            values["SQLALCHEMY_DATABASE_URI"] = raw
+        else:
+            values[key] = _coerce(raw)
+    return values
+
+
+def normalise_database_url(url: str) -> str:
+    """Use psycopg 3 for plain postgres:// and postgresql:// URLs."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
+    """Apply the four configuration layers to ``app.config`` in order."""
+    app.config.from_object(Defaults)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.update(env_overrides(os.environ))
+    if test_config:
+        app.config.update(test_config)
+
+    instance = Path(app.instance_path)
+    uri = app.config.get("SQLALCHEMY_DATABASE_URI")
+    if not uri:
+        instance.mkdir(parents=True, exist_ok=True)
+        uri = f"sqlite:///{instance / 'lms.sqlite3'}"
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(uri)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret_key(instance)
+    if not app.config.get("CONTENT_DIR"):
+        app.config["CONTENT_DIR"] = str(Path(app.root_path).parent / "content")
+
+
+def _instance_secret_key(instance: Path) -> str:
+    """Read the secret key from instance/secret_key, creating it (mode 600) on first run."""
+    path = instance / "secret_key"
+    if path.exists():
+        key = path.read_text().strip()
+        if key:
+            return key
+    instance.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key + "\n")
+    return key

@@ -1,0 +1,1 @@
+"""The front door: the home page for each role, the language switch and the error pages."""

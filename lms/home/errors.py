@@ -1,0 +1,53 @@
+"""Error pages in the visitor's language; JSON for API paths."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from lms.extensions import db
+from lms.i18n import N_, _
+
+_TITLES = {
+    400: N_("The request could not be understood"),
+    401: N_("Please sign in"),
+    403: N_("You do not have access to this page"),
+    404: N_("Page not found"),
+    405: N_("This action is not allowed here"),
+    413: N_("The file is too large"),
+    429: N_("Too many requests"),
+    500: N_("Something went wrong on our side"),
+}
+
+
+def _render(code: int, message: str | None = None):
+    db.session.rollback()
+    title = _(_TITLES.get(code, "Error"))
+    if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
+        return {"error": {"status": code, "title": title, "message": message or title}}, code
+    return render_template("errors/error.html", code=code, title=title, message=message), code
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def _csrf(err: CSRFError):
+        return _render(
+            400,
+            _("The form had expired or was sent from another site. Go back, reload the page and try again; "
+              "what you typed is still on the previous page."),
+        )
+
+    @app.errorhandler(HTTPException)
+    def _http(err: HTTPException):
+        if err.code == 401:
+            from flask import redirect, url_for
+
+            if not request.path.startswith("/api/"):
+                return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        return _render(err.code or 500, None)
+
+    @app.errorhandler(InternalServerError)
+    def _server(err: InternalServerError):
+        app.logger.exception("unhandled error", exc_info=err.original_exception)
+        return _render(500, _("The error has been logged. Please try again in a moment."))

@@ -1,0 +1,237 @@
+"""Admin pages: agencies, users, duties and the audit log."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from lms import policy
+from lms.audit import AuditEntry
+from lms.auth.services import issue_activation
+from lms.extensions import db
+from lms.i18n import _
+from lms.org import queries, services
+from lms.org.forms import AgencyForm, ConfirmForm, DutyForm, UserForm
+from lms.org.models import Agency, Role, User
+
+bp = Blueprint("org", __name__, url_prefix="/org")
+
+
+# Agencies -----------------------------------------------------------------------------------
+
+
+@bp.get("/agencies")
+@policy.require("hr.view_agency")
+def agencies() -> str:
+    viewer = None if policy.sees_all_agencies(current_user) else current_user
+    return render_template("org/agencies.html", tree=queries.agency_tree(viewer), form=ConfirmForm())
+
+
+def _agency_form(agency: Agency | None) -> AgencyForm:
+    form = AgencyForm(obj=agency)
+    choices = [(0, _("(none: a top-level agency)"))]
+    for agency_id, label in queries.agency_choices():
+        if agency is None or agency_id != agency.id:
+            choices.append((agency_id, label))
+    form.parent_id.choices = choices
+    if agency is not None and request.method == "GET":
+        form.parent_id.data = agency.parent_id or 0
+    return form
+
+
+@bp.route("/agencies/new", methods=["GET", "POST"])
+@policy.require("org.manage_agencies")
+def agency_new() -> str | Response:
+    form = _agency_form(None)
+    if request.method == "GET" and request.args.get("parent", "").isdigit():
+        form.parent_id.data = int(request.args["parent"])
+    if form.validate_on_submit():
+        parent = db.session.get(Agency, form.parent_id.data) if form.parent_id.data else None
+        try:
+            agency = services.create_agency(
+                code=form.code.data or "", name_vi=form.name_vi.data or "", name_en=form.name_en.data or "",
+                kind=form.kind.data or "other", parent=parent, actor=current_user,
+            )
+        except services.OrgError as err:
+            db.session.rollback()
+            getattr(form, err.field or "code").errors.append(err.message)
+        else:
+            db.session.commit()
+            flash(_("Agency %(name)s created.", name=agency.name_vi), "success")
+            return redirect(url_for("org.agencies"))
+    return render_template("org/agency_form.html", form=form, agency=None)
+
+
+@bp.route("/agencies/<int:agency_id>", methods=["GET", "POST"])
+@policy.require("org.manage_agencies")
+def agency_edit(agency_id: int) -> str | Response:
+    agency = db.get_or_404(Agency, agency_id)
+    form = _agency_form(agency)
+    if form.validate_on_submit():
+        try:
+            services.update_agency(
+                agency, code=form.code.data or "", name_vi=form.name_vi.data or "",
+                name_en=form.name_en.data or "", kind=form.kind.data or "other", actor=current_user,
+            )
+            new_parent = db.session.get(Agency, form.parent_id.data) if form.parent_id.data else None
+            if (new_parent.id if new_parent else None) != agency.parent_id:
+                services.move_agency(agency, new_parent, actor=current_user)
+        except services.OrgError as err:
+            db.session.rollback()
+            getattr(form, err.field if err.field in form else "code").errors.append(err.message)
+        else:
+            db.session.commit()
+            flash(_("Agency saved."), "success")
+            return redirect(url_for("org.agencies"))
+    return render_template("org/agency_form.html", form=form, agency=agency)
+
+
+# Users --------------------------------------------------------------------------------------
+
+
+@bp.get("/users")
+@policy.require("hr.view_agency")
+def users() -> str:
+    args = request.args
+    active = {"1": True, "0": False}.get(args.get("active", ""))
+    role = args.get("role") if args.get("role") in Role.__members__ else None
+    agency_id = args.get("agency", type=int)
+    stmt = queries.users_query(current_user, text=args.get("q", ""), agency_id=agency_id, role=role,
+                               active=active)
+    page = db.paginate(stmt, per_page=current_app.config["USERS_PER_PAGE"], error_out=False)
+    viewer = None if policy.sees_all_agencies(current_user) else current_user
+    return render_template(
+        "org/users.html", page=page, agencies=queries.agency_choices(viewer), roles=list(Role),
+        args=args,
+    )
+
+
+def _user_form(user: User | None) -> UserForm:
+    form = UserForm(obj=user)
+    agencies = queries.agency_choices()
+    form.agency_id.choices = agencies
+    form.hr_agencies.choices = agencies
+    lang = str(get_locale() or "vi")
+    form.duties.choices = [(d.code, d.name(lang)) for d in queries.duties()]
+    if request.method == "GET":
+        if user is not None:
+            form.roles.data = sorted(user.roles)
+            form.duties.data = [d.code for d in user.duties]
+            form.hr_agencies.data = [s.agency_id for s in user.hr_scopes]
+        else:
+            form.roles.data = ["officer"]
+    return form
+
+
+def _user_data(form: UserForm) -> services.UserData:
+    agency = db.session.get(Agency, form.agency_id.data)
+    if agency is None:
+        abort(400)
+    return services.UserData(
+        username=form.username.data or "", full_name=form.full_name.data or "", agency=agency,
+        email=form.email.data, job_title=form.job_title.data or "", employee_id=form.employee_id.data,
+        locale=form.locale.data or "vi", roles=set(form.roles.data or []),
+        duty_codes=set(form.duties.data or []), hr_agency_ids=set(form.hr_agencies.data or []),
+        hr_all_agencies=bool(form.hr_all_agencies.data),
+    )
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@policy.require("org.manage_users")
+def user_new() -> str | Response:
+    form = _user_form(None)
+    if form.validate_on_submit():
+        try:
+            user = services.create_user(_user_data(form), actor=current_user)
+            token = issue_activation(user, current_app.config["ACTIVATION_TOKEN_DAYS"], actor=current_user)
+        except services.OrgError as err:
+            db.session.rollback()
+            getattr(form, err.field if err.field in form else "username").errors.append(err.message)
+        else:
+            db.session.commit()
+            return render_template("org/activation_link.html", user=user,
+                                   link=url_for("auth.activate", token=token, _external=True))
+    return render_template("org/user_form.html", form=form, user=None)
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@policy.require("org.manage_users")
+def user_edit(user_id: int) -> str | Response:
+    user = db.get_or_404(User, user_id)
+    form = _user_form(user)
+    if form.validate_on_submit():
+        try:
+            services.update_user(user, _user_data(form), actor=current_user)
+        except services.OrgError as err:
+            db.session.rollback()
+            getattr(form, err.field if err.field in form else "username").errors.append(err.message)
+        else:
+            db.session.commit()
+            flash(_("Account saved."), "success")
+            return redirect(url_for("org.user_edit", user_id=user.id))
+    return render_template("org/user_form.html", form=form, user=user, confirm=ConfirmForm())
+
+
+@bp.post("/users/<int:user_id>/active")
+@policy.require("org.manage_users")
+def user_set_active(user_id: int) -> Response:
+    user = db.get_or_404(User, user_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    enable = request.form.get("active") == "1"
+    try:
+        services.set_user_active(user, enable, actor=current_user)
+    except services.OrgError as err:
+        db.session.rollback()
+        flash(err.message, "error")
+    else:
+        db.session.commit()
+        flash(_("Account enabled.") if enable else _("Account disabled; its sessions have ended."), "success")
+    return redirect(url_for("org.user_edit", user_id=user.id))
+
+
+@bp.post("/users/<int:user_id>/activation")
+@policy.require("org.manage_users")
+def user_reset(user_id: int) -> str:
+    user = db.get_or_404(User, user_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    token = issue_activation(user, current_app.config["ACTIVATION_TOKEN_DAYS"], actor=current_user)
+    db.session.commit()
+    return render_template("org/activation_link.html", user=user,
+                           link=url_for("auth.activate", token=token, _external=True))
+
+
+# Duties and audit -------------------------------------------------------------------------
+
+
+@bp.route("/duties", methods=["GET", "POST"])
+@policy.require("org.manage_users")
+def duties() -> str | Response:
+    form = DutyForm()
+    if form.validate_on_submit():
+        try:
+            services.add_duty(form.code.data or "", form.name_vi.data or "", form.name_en.data or "",
+                              actor=current_user)
+        except services.OrgError as err:
+            db.session.rollback()
+            getattr(form, err.field or "code").errors.append(err.message)
+        else:
+            db.session.commit()
+            flash(_("Duty added."), "success")
+            return redirect(url_for("org.duties"))
+    return render_template("org/duties.html", form=form, duties=queries.duties())
+
+
+@bp.get("/audit")
+@policy.require("org.view_audit")
+def audit_log() -> str:
+    stmt = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+    action = request.args.get("action", "").strip()
+    if action:
+        stmt = stmt.where(AuditEntry.action.startswith(action, autoescape=True))
+    page = db.paginate(stmt, per_page=100, error_out=False)
+    return render_template("org/audit.html", page=page, action=action)

@@ -1,0 +1,198 @@
+"""Every permission rule in one place, used by views, CLI commands and the API alike.
+
+Rules are registered by name in :data:`RULES`; code asks ``can(user, "rule", obj)`` or, in a view,
+``authorize("rule", obj)`` (403 when refused). Agency scoping for HR is expressed twice on purpose:
+``agency_in_scope`` for one object already loaded, and ``agency_scope_clause`` as a SQL condition so
+that lists and reports filter in the database instead of in Python.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import abort
+from flask_login import current_user
+from sqlalchemy import ColumnElement, false, or_, true
+
+from lms.org.models import Agency, Role, User
+
+Rule = Callable[[Any, Any], bool]
+RULES: dict[str, Rule] = {}
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def rule(name: str) -> Callable[[Rule], Rule]:
+    def register(fn: Rule) -> Rule:
+        if name in RULES:
+            raise ValueError(f"rule {name} registered twice")
+        RULES[name] = fn
+        return fn
+
+    return register
+
+
+def _signed_in(user: Any) -> bool:
+    return bool(user) and getattr(user, "is_authenticated", False) and user.is_active
+
+
+def has_role(user: Any, role: Role | str) -> bool:
+    return _signed_in(user) and user.has_role(role)
+
+
+def is_admin(user: Any) -> bool:
+    return has_role(user, Role.admin)
+
+
+def sees_all_agencies(user: Any) -> bool:
+    """Admins, and HR users scoped to the whole tree."""
+    return is_admin(user) or (has_role(user, Role.hr) and user.hr_all_agencies)
+
+
+def scope_paths(user: Any) -> list[str]:
+    """Materialised paths of the agency subtrees an HR user covers (empty for everyone else)."""
+    if not has_role(user, Role.hr):
+        return []
+    return [scope.agency.path for scope in user.hr_scopes]
+
+
+def agency_in_scope(user: Any, agency: Agency) -> bool:
+    """Whether an HR user (or admin) may see ``agency`` and the officers in it."""
+    if sees_all_agencies(user):
+        return True
+    return any(agency.path.startswith(path) for path in scope_paths(user))
+
+
+def agency_scope_clause(user: Any, path_column: Any = None) -> ColumnElement[bool]:
+    """SQL condition on an agency path column restricting rows to ``user``'s HR scope."""
+    column = path_column if path_column is not None else Agency.path
+    if sees_all_agencies(user):
+        return true()
+    paths = scope_paths(user)
+    if not paths:
+        return false()
+    return or_(*(column.startswith(path, autoescape=True) for path in paths))
+
+
+# Rules -------------------------------------------------------------------------------------
+
+
+@rule("admin.access")
+def _admin_access(user: Any, _obj: Any) -> bool:
+    return is_admin(user)
+
+
+@rule("org.manage_agencies")
+def _manage_agencies(user: Any, _obj: Any) -> bool:
+    return is_admin(user)
+
+
+@rule("org.manage_users")
+def _manage_users(user: Any, _obj: Any) -> bool:
+    return is_admin(user)
+
+
+@rule("org.view_audit")
+def _view_audit(user: Any, _obj: Any) -> bool:
+    return is_admin(user)
+
+
+@rule("org.view_user")
+def _view_user(user: Any, target: User | None) -> bool:
+    if not _signed_in(user):
+        return False
+    if target is not None and target.id == user.id:
+        return True
+    if is_admin(user):
+        return True
+    return has_role(user, Role.hr) and target is not None and agency_in_scope(user, target.agency)
+
+
+@rule("org.import_roster")
+def _import_roster(user: Any, _obj: Any) -> bool:
+    return is_admin(user) or has_role(user, Role.hr)
+
+
+@rule("hr.view_agency")
+def _hr_view_agency(user: Any, agency: Agency | None) -> bool:
+    if not (is_admin(user) or has_role(user, Role.hr)):
+        return False
+    return agency is None or agency_in_scope(user, agency)
+
+
+@rule("reports.view")
+def _reports_view(user: Any, _obj: Any) -> bool:
+    return is_admin(user) or has_role(user, Role.hr)
+
+
+@rule("assignments.manage")
+def _assign(user: Any, _obj: Any) -> bool:
+    return is_admin(user) or has_role(user, Role.hr)
+
+
+@rule("catalog.author")
+def _author(user: Any, _obj: Any) -> bool:
+    return is_admin(user) or has_role(user, Role.trainer)
+
+
+@rule("catalog.edit_course")
+def _edit_course(user: Any, course: Any) -> bool:
+    """Admins edit every course; trainers every course unless limited to a list of them."""
+    if is_admin(user):
+        return True
+    if not has_role(user, Role.trainer):
+        return False
+    limited = trainer_course_limits(user)
+    return not limited or course is None or getattr(course, "id", None) in limited
+
+
+@rule("certificates.revoke")
+def _revoke(user: Any, _obj: Any) -> bool:
+    return is_admin(user)
+
+
+def trainer_course_limits(user: Any) -> frozenset[int]:
+    """Course ids a trainer is limited to (empty: no limit). Filled by the catalog domain."""
+    getter = _TRAINER_LIMITS_GETTER
+    return getter(user) if getter else frozenset()
+
+
+_TRAINER_LIMITS_GETTER: Callable[[Any], frozenset[int]] | None = None
+
+
+def set_trainer_limits_getter(getter: Callable[[Any], frozenset[int]]) -> None:
+    """Let the catalog domain tell the policy which courses a trainer is limited to."""
+    global _TRAINER_LIMITS_GETTER
+    _TRAINER_LIMITS_GETTER = getter
+
+
+# Entry points ------------------------------------------------------------------------------
+
+
+def can(user: Any, name: str, obj: Any = None) -> bool:
+    """Whether ``user`` may do ``name`` (to ``obj``)."""
+    return RULES[name](user, obj)
+
+
+def authorize(name: str, obj: Any = None) -> None:
+    """Abort with 403 (401 for anonymous visitors) unless the current user may do ``name``."""
+    if not _signed_in(current_user):
+        abort(401)
+    if not can(current_user, name, obj):
+        abort(403)
+
+
+def require(name: str) -> Callable[[F], F]:
+    """View decorator: ``authorize(name)`` before the view runs."""
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            authorize(name)
+            return view(*args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorate

@@ -1,0 +1,53 @@
+"""Rate limits that hold across every server process, because the counts live in the database.
+
+Used for login throttling (per account and per address) and for certificate-code guessing. Each
+limited event is one row; counting recent rows is an indexed range query, and old rows are pruned
+opportunistically.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import String, delete, func, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from lms.db import UTCDateTime, utcnow
+from lms.extensions import db
+
+
+class RateEvent(db.Model):
+    __tablename__ = "rate_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bucket: Mapped[str] = mapped_column(String(40))
+    key: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (db.Index("ix_rate_event_bucket_key_at", "bucket", "key", "at"),)
+
+
+def hit(bucket: str, key: str) -> None:
+    """Count one event for ``key`` in ``bucket``."""
+    db.session.add(RateEvent(bucket=bucket, key=key[:200]))
+
+
+def recent(bucket: str, key: str, window_seconds: int) -> int:
+    """How many events ``key`` had in ``bucket`` during the last ``window_seconds``."""
+    since = utcnow() - timedelta(seconds=window_seconds)
+    stmt = select(func.count()).where(
+        RateEvent.bucket == bucket, RateEvent.key == key[:200], RateEvent.at >= since
+    )
+    return db.session.scalar(stmt) or 0
+
+
+def clear(bucket: str, key: str) -> None:
+    """Forget ``key``'s events in ``bucket`` (a successful login clears the account's failures)."""
+    db.session.execute(delete(RateEvent).where(RateEvent.bucket == bucket, RateEvent.key == key[:200]))
+
+
+def prune(older_than_seconds: int = 86_400) -> int:
+    """Delete events older than a day (or the given age); returns how many went."""
+    since = utcnow() - timedelta(seconds=older_than_seconds)
+    result = db.session.execute(delete(RateEvent).where(RateEvent.at < since))
+    return result.rowcount or 0

@@ -1,0 +1,174 @@
+"""The steps ``create_app`` runs, in order. Each is small and named after what it sets up."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, has_request_context, request, session
+from flask_babel import format_date, format_datetime, format_decimal
+from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from lms import nav, policy
+from lms.config import load_config
+from lms.extensions import babel, csrf, db, login_manager, migrate
+from lms.security import SessionInterface, add_security_headers
+
+# Models of every domain, imported so that metadata (and Alembic) sees all tables.
+MODEL_MODULES = [
+    "lms.org.models",
+    "lms.auth.models",
+    "lms.audit",
+    "lms.ratelimit",
+]
+
+# (module, blueprint attribute) for every feature.
+BLUEPRINTS = [
+    ("lms.home.views", "bp"),
+    ("lms.auth.views", "bp"),
+    ("lms.org.views", "bp"),
+]
+
+# Click groups registered on the ``flask`` command.
+CLI_GROUPS = [
+    ("lms.org.cli", "org_cli"),
+    ("lms.demo", "demo_command"),
+]
+
+
+def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
+    load_config(app, test_config)
+    app.session_interface = SessionInterface()
+    hops = int(app.config.get("PROXY_FIX_HOPS") or 0)
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+
+
+def init_database(app: Flask, _cfg: Any) -> None:
+    for module in MODEL_MODULES:
+        importlib.import_module(module)
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("sqlite"):
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        options.setdefault("connect_args", {})
+        options["connect_args"].setdefault("timeout", app.config["SQLITE_BUSY_TIMEOUT_MS"] / 1000)
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
+    with app.app_context():
+        from lms.sqlite import configure_engine
+
+        configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+
+    @app.before_request
+    def _choose_begin_mode() -> None:
+        from lms.sqlite import set_begin_mode
+
+        view = app.view_functions.get(request.endpoint or "")
+        reads_only = request.method in {"GET", "HEAD", "OPTIONS"} and not getattr(view, "_lms_writes", False)
+        set_begin_mode("DEFERRED" if reads_only else "IMMEDIATE")
+
+
+def init_login(app: Flask, _cfg: Any) -> None:
+    from lms.org.models import User
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "basic"
+    login_manager.login_message = None  # the login page explains itself
+
+    @login_manager.user_loader
+    def load_user(token: str) -> User | None:
+        user_id, _, epoch = token.partition(":")
+        if not user_id.isdigit() or not epoch.isdigit():
+            return None
+        user = db.session.get(User, int(user_id))
+        if user is None or not user.active or user.session_epoch != int(epoch):
+            return None
+        return user
+
+
+def init_csrf(app: Flask, _cfg: Any) -> None:
+    csrf.init_app(app)
+
+
+def init_babel(app: Flask, _cfg: Any) -> None:
+    root = Path(app.root_path)
+    dirs = [str(root / "translations")] + sorted(
+        str(p) for p in root.glob("*/translations") if p.is_dir()
+    )
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(dirs)
+
+    def select_locale() -> str:
+        languages = app.config["LANGUAGES"]
+        if not has_request_context():
+            return app.config["BABEL_DEFAULT_LOCALE"]
+        if current_user and current_user.is_authenticated and current_user.locale in languages:
+            return current_user.locale
+        chosen = session.get("lang") or request.cookies.get("lms_lang")
+        if chosen in languages:
+            return chosen
+        return app.config["BABEL_DEFAULT_LOCALE"]
+
+    babel.init_app(app, locale_selector=select_locale)
+
+
+def init_templates(app: Flask, _cfg: Any) -> None:
+    from flask_babel import get_locale
+
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    app.jinja_env.filters["date"] = lambda value, fmt="short": format_date(value, fmt) if value else ""
+    app.jinja_env.filters["datetime"] = (
+        lambda value, fmt="short": format_datetime(value, fmt) if value else ""
+    )
+    app.jinja_env.filters["number"] = lambda value: format_decimal(value) if value is not None else ""
+
+    @app.context_processor
+    def _globals() -> dict[str, Any]:
+        return {
+            "can": lambda name, obj=None: policy.can(current_user, name, obj),
+            "has_role": lambda role: policy.has_role(current_user, role),
+            "locale": str(get_locale() or "vi"),
+            "languages": app.config["LANGUAGES"],
+            "site_name": app.config["SITE_NAME"],
+            "nav_items": nav.items,
+            "has_endpoint": lambda endpoint: endpoint in app.view_functions,
+        }
+
+
+def register_blueprints(app: Flask, _cfg: Any) -> None:
+    for module, attr in BLUEPRINTS:
+        app.register_blueprint(getattr(importlib.import_module(module), attr))
+
+
+def register_cli(app: Flask, _cfg: Any) -> None:
+    for module, attr in CLI_GROUPS:
+        app.cli.add_command(getattr(importlib.import_module(module), attr))
+
+
+def register_errors(app: Flask, _cfg: Any) -> None:
+    from lms.home.errors import register
+
+    register(app)
+
+
+def register_hooks(app: Flask, _cfg: Any) -> None:
+    app.after_request(add_security_headers)
+
+
+STEPS = [
+    configure,
+    init_database,
+    init_login,
+    init_csrf,
+    init_babel,
+    init_templates,
+    register_blueprints,
+    register_cli,
+    register_errors,
+    register_hooks,
+]

@@ -1,0 +1,94 @@
+"""Logout, password change and disable end every session: a copied cookie stops working."""
+
+from __future__ import annotations
+
+from flask.testing import FlaskClient
+
+from lms.extensions import db
+from lms.org import services
+from tests import factories
+
+
+def _copy_session(app, client: FlaskClient) -> FlaskClient:
+    other = app.test_client()
+    cookie = client.get_cookie("lms_session", domain="lms.test")
+    assert cookie is not None
+    other.set_cookie("lms_session", cookie.value, domain="lms.test")
+    return other
+
+
+def _signed_in(c: FlaskClient) -> bool:
+    return c.get("/auth/profile").status_code == 200
+
+
+def test_copied_cookie_works_until_logout_then_dies(app, client, auth):
+    factories.user("aa")
+    db.session.commit()
+    auth.login("aa")
+    thief = _copy_session(app, client)
+    assert _signed_in(thief)
+    auth.logout()
+    assert not _signed_in(thief)
+    assert not _signed_in(client)
+
+
+def test_password_change_ends_other_sessions_but_keeps_this_one(app, client, auth):
+    factories.user("bb")
+    db.session.commit()
+    auth.login("bb")
+    other_device = _copy_session(app, client)
+    response = client.post(
+        "/auth/password",
+        data={"current": factories.PASSWORD, "password": "mật-khẩu-mới-2025", "confirm": "mật-khẩu-mới-2025"},
+    )
+    assert response.status_code == 302
+    assert _signed_in(client)
+    assert not _signed_in(other_device)
+
+
+def test_password_change_refuses_common_password(client, auth):
+    factories.user("cc")
+    db.session.commit()
+    auth.login("cc")
+    response = client.post(
+        "/auth/password", data={"current": factories.PASSWORD, "password": "12345678", "confirm": "12345678"}
+    )
+    assert response.status_code == 200
+    assert "quá phổ biến" in response.get_data(as_text=True)
+
+
+def test_disabling_an_account_ends_its_sessions(app, client, auth):
+    u = factories.user("dd")
+    admin = factories.user("root", roles={"officer", "admin"})
+    db.session.commit()
+    auth.login("dd")
+    assert _signed_in(client)
+    services.set_user_active(u, False, actor=admin)
+    db.session.commit()
+    assert not _signed_in(client)
+
+
+def test_activation_link_sets_password_once(app, client):
+    from lms.auth.services import issue_activation
+
+    u = factories.user("newbie", password=None)
+    token = issue_activation(u, 14)
+    db.session.commit()
+    page = client.get(f"/auth/activate/{token}")
+    assert page.status_code == 200
+    response = client.post(f"/auth/activate/{token}", data={"password": "một-mật-khẩu-tốt", "confirm": "một-mật-khẩu-tốt"})
+    assert response.status_code == 302
+    assert _signed_in(client)
+    assert client.get(f"/auth/activate/{token}").status_code == 404
+
+
+def test_activation_link_refuses_short_password_and_stays_usable(app, client):
+    from lms.auth.services import issue_activation
+
+    u = factories.user("newbie2", password=None)
+    token = issue_activation(u, 14)
+    db.session.commit()
+    response = client.post(f"/auth/activate/{token}", data={"password": "short", "confirm": "short"})
+    assert response.status_code == 200
+    assert "ít nhất 8" in response.get_data(as_text=True)
+    assert client.get(f"/auth/activate/{token}").status_code == 200
