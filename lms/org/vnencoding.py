@@ -26,6 +26,7 @@ __all__ = [
     "EncodingProblem",
     "ascii_fold",
     "decode_text",
+    "encode_legacy",
     "fix_legacy_cell",
     "guess_legacy_cell",
     "is_vietnamese_syllable",
@@ -295,6 +296,13 @@ def _vni_sequences() -> dict[str, str]:
 
 
 _VNI_MAP = _vni_sequences()
+
+
+def _vni_mark_case(seq: str) -> str:
+    """The mark of a two-byte VNI sequence in the case of its base letter (the canonical form)."""
+    return seq[1:].upper() if seq[0].isupper() else seq[1:].lower()
+
+
 _VNI_RE = re.compile("|".join(map(re.escape, sorted(_VNI_MAP, key=len, reverse=True))))
 
 
@@ -463,3 +471,32 @@ def fix_legacy_cell(text: str) -> str:
     if encoding == VNI:
         return vni_to_unicode(text)
     return text
+
+
+# --- the other way round -----------------------------------------------------------------------
+# Used to build test files and to reproduce what a user's old software wrote.
+
+_TO_TCVN3 = {u: c for c, u in {**_TCVN3_LOWER, **_TCVN3_CAPITALS}.items()}
+_TO_VNI = {u: seq for seq, u in _VNI_MAP.items() if len(seq) == 1 or seq[1:] == _vni_mark_case(seq)}
+
+
+def encode_legacy(text: str, encoding: str) -> bytes:
+    """Encode ``text`` as TCVN3, VNI or Windows-1258 bytes (toned capitals become small in TCVN3)."""
+    text = unicodedata.normalize("NFC", text)
+    if encoding == TCVN3:
+        chars = (_TO_TCVN3.get(c) or _TO_TCVN3.get(c.lower(), c) for c in text)
+        return "".join(chars).encode("cp1252")
+    if encoding == VNI:
+        return "".join(_TO_VNI.get(c, c) for c in text).encode("cp1252")
+    if encoding == CP1258:
+        out = bytearray()
+        for char in text:
+            try:
+                out += char.encode("cp1258")
+            except UnicodeEncodeError:
+                decomposed = unicodedata.normalize("NFD", char)
+                base = "".join(c for c in decomposed if c not in _TONE_MARKS)
+                tone = "".join(c for c in decomposed if c in _TONE_MARKS)
+                out += unicodedata.normalize("NFC", base).encode("cp1258") + tone.encode("cp1258")
+        return bytes(out)
+    raise ValueError(f"unknown legacy encoding {encoding!r}")
