@@ -13,8 +13,10 @@ Vietnamese interface.
 from __future__ import annotations
 
 import base64
+import math
 import mimetypes
 import os
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -22,6 +24,7 @@ from functools import cache
 from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
+from xml.etree import ElementTree
 
 import segno
 from fontTools.ttLib import TTFont
@@ -228,15 +231,42 @@ def format_number(value: int | float | Decimal | None, lang: str) -> str:
 
 
 def image_mime_type(body: bytes) -> str:
-    """Recognise PNG, JPEG and SVG image bytes; anything else is refused."""
+    """Recognise PNG, JPEG and self-contained SVG image bytes; anything else is refused."""
     if body.startswith(b"\x89PNG\r\n\x1a\n"):
         return "image/png"
     if body.startswith(b"\xff\xd8\xff"):
         return "image/jpeg"
     head = body[:1024].lstrip().lower()
     if head.startswith((b"<svg", b"<?xml")) and b"<svg" in body[:4096].lower():
+        _check_svg_is_self_contained(body)
         return "image/svg+xml"
     raise ValueError("seal and logo images must be PNG, JPEG or SVG")
+
+
+_EXTERNAL_CSS_URL = re.compile(r"url\(\s*['\"]?(?!#)", re.IGNORECASE)
+
+
+def _check_svg_is_self_contained(body: bytes) -> None:
+    """Refuse SVGs that point outside themselves or declare entities.
+
+    The URL fetcher would refuse such references anyway, but WeasyPrint swallows errors inside SVG
+    images and prints the certificate without the seal; refusing here makes the problem visible
+    when the seal is uploaded.
+    """
+    if b"<!doctype" in body.lower() or b"<!entity" in body.lower():
+        raise ValueError("SVG images may not declare a DOCTYPE or entities")
+    try:
+        root = ElementTree.fromstring(body)  # noqa: S314 - no DTD or entities reach the parser
+    except ElementTree.ParseError as error:
+        raise ValueError(f"not a well-formed SVG image: {error}") from error
+    for element in root.iter():
+        for name, value in element.attrib.items():
+            if name.rsplit("}", 1)[-1] == "href" and not value.strip().startswith("#"):
+                raise ValueError("SVG images must be self-contained (no external href)")
+            if _EXTERNAL_CSS_URL.search(value):
+                raise ValueError("SVG images must be self-contained (no external url())")
+        if _EXTERNAL_CSS_URL.search(element.text or "") or "@import" in (element.text or ""):
+            raise ValueError("SVG images must be self-contained (no external stylesheet)")
 
 
 def qr_svg(url: str) -> Markup:
@@ -275,15 +305,23 @@ def text_width_mm(text: str, font_file: str, size_pt: float) -> float:
 
 
 def _line_count(words: list[str], font_file: str, size_pt: float, width_mm: float) -> int:
-    """Lines a greedy line breaker needs for ``words`` in ``width_mm`` (a too-long word overflows)."""
-    lines, current = 1, ""
+    """Lines a greedy line breaker needs for ``words`` in ``width_mm``.
+
+    A word wider than the box is counted as broken anywhere, as ``overflow-wrap: break-word`` in
+    certificate.html breaks it.
+    """
+    lines, current = 0, ""
     for word in words:
         candidate = f"{current} {word}" if current else word
-        if current and text_width_mm(candidate, font_file, size_pt) > width_mm:
-            lines, current = lines + 1, word
-        else:
+        if text_width_mm(candidate, font_file, size_pt) <= width_mm:
             current = candidate
-    return lines
+            continue
+        lines += 1 if current else 0
+        word_width = text_width_mm(word, font_file, size_pt)
+        if word_width > width_mm:
+            lines += math.ceil(word_width / width_mm) - 1
+        current = word
+    return lines + 1
 
 
 def fit_text(
@@ -297,7 +335,10 @@ def fit_text(
         lines = _line_count(words, font_file, size_pt, width_mm)
         if lines <= max_lines:
             break
-    low, high = 0.0, width_mm
+    widest_word = max((text_width_mm(word, font_file, size_pt) for word in words), default=0.0)
+    if widest_word >= width_mm:
+        return Fit(size_pt, width_mm, lines)
+    low, high = widest_word, width_mm
     while high - low > 0.5:
         middle = (low + high) / 2
         if _line_count(words, font_file, size_pt, middle) <= lines:
