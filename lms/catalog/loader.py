@@ -546,8 +546,20 @@ def _is_ignored(name: str) -> bool:
     return name.startswith((".", "_"))
 
 
+def _is_symlink(path: Path, report: _Report) -> bool:
+    """Content is copied and served: a link could publish any file of the machine that syncs it."""
+    if path.is_symlink():
+        report.error(
+            None, _("symbolic links are not accepted in content: copy the file in instead")
+        )
+        return True
+    return False
+
+
 def _read_text(path: Path, report: _Report) -> str | None:
     """UTF-8 text in NFC with `\\n` line ends; a bad byte is reported with its line."""
+    if _is_symlink(path, report):
+        return None
     data = path.read_bytes()
     try:
         text = data.decode("utf-8-sig")
@@ -935,14 +947,16 @@ def _read_certificate(report: _Report, top: _Map, m: _Manifest) -> None:
 def _read_assets(course_dir: Path, rel: str, sink: _Sink) -> dict[str, Asset]:
     files_dir = course_dir / "files"
     assets: dict[str, Asset] = {}
-    if not files_dir.is_dir():
+    if _is_symlink(files_dir, _Report(sink, f"{rel}/files")) or not files_dir.is_dir():
         return assets
     for path in sorted(files_dir.rglob("*")):
         relative = path.relative_to(files_dir)
-        if any(_is_ignored(part) for part in relative.parts) or not path.is_file():
+        if any(_is_ignored(part) for part in relative.parts):
             continue
         name = relative.as_posix()
         report = _Report(sink, f"{rel}/files/{name}")
+        if _is_symlink(path, report) or not path.is_file():
+            continue
         suffix = path.suffix.lower()
         if suffix not in CONTENT_TYPES:
             report.error(
@@ -1209,6 +1223,8 @@ def _load_course(
     banks: dict[str, tuple[QuestionBank, ...]] = {}
     for language in m.languages:
         language_dir = course_dir / language
+        if _is_symlink(language_dir, _Report(sink, f"{rel}/{language}")):
+            continue
         if not language_dir.is_dir():
             report.error(
                 m.language_nodes[language],
@@ -1406,6 +1422,9 @@ def load_content(root: Path) -> LoadResult:
     """Read and check every course folder under `root`; see content/README.md for the format."""
     root = Path(root)
     sink = _Sink()
+    if not root.is_dir():
+        sink.errors.append(ContentError(str(root), None, _("the content folder does not exist")))
+        return LoadResult(courses=(), errors=tuple(sink.errors))
     courses: list[Course] = []
     owners: dict[str, tuple[str, _Manifest, Course | None]] = {}
     rejected: set[str] = set()

@@ -682,3 +682,22 @@ def test_one_broken_course_does_not_hide_a_good_one(content):
 def test_error_string_names_file_and_line():
     assert str(ContentError("c/course.yaml", 7, "boom")) == "c/course.yaml:7: boom"
     assert str(ContentError("c/files/x.svg", None, "boom")) == "c/files/x.svg: boom"
+
+
+def test_symbolic_links_are_refused_so_sync_cannot_publish_other_files(content, tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("mật khẩu", encoding="utf-8")
+    (content / COURSE / "files" / "notes.txt").symlink_to(secret)
+    lesson = content / COURSE / "en" / "03-spokesperson.md"
+    moved = tmp_path / "03-spokesperson.md"
+    lesson.rename(moved)
+    lesson.symlink_to(moved)
+    result = load_content(content)
+    find(result, f"{COURSE}/files/notes.txt", "symbolic links are not accepted")
+    find(result, f"{COURSE}/en/03-spokesperson.md", "symbolic links are not accepted")
+    assert result.courses == ()
+
+
+def test_missing_content_root_is_an_error_not_a_crash(tmp_path):
+    result = load_content(tmp_path / "nowhere")
+    assert not result.ok and result.courses == ()
