@@ -262,6 +262,7 @@ class Course:
 
     @property
     def original_language(self) -> str:
+        """The language the course was written in (listed first)."""
         return self.languages[0]
 
 
@@ -273,6 +274,7 @@ class LoadResult:
 
     @property
     def ok(self) -> bool:
+        """True when nothing blocks a sync (warnings do not)."""
         return not self.errors
 
 

@@ -31,8 +31,10 @@ __all__ = [
     "CALLOUTS",
     "AssetReference",
     "asset_references",
+    "heading_slug",
     "lesson_plain_text",
     "render_markdown",
+    "sanitize_html",
 ]
 
 # Box name -> default heading. A lesson may give its own heading after the name: `::: note Sources`.
