@@ -7,11 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, has_request_context, request, session
-from flask_babel import format_date, format_datetime, format_decimal
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from lms import nav, policy
+from lms import formatting, nav, policy
 from lms.config import load_config
 from lms.extensions import babel, csrf, db, login_manager, migrate
 from lms.security import SessionInterface, add_security_headers
@@ -121,11 +120,10 @@ def init_templates(app: Flask, _cfg: Any) -> None:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
-    app.jinja_env.filters["date"] = lambda value, fmt="short": format_date(value, fmt) if value else ""
-    app.jinja_env.filters["datetime"] = (
-        lambda value, fmt="short": format_datetime(value, fmt) if value else ""
-    )
-    app.jinja_env.filters["number"] = lambda value: format_decimal(value) if value is not None else ""
+    app.jinja_env.filters["date"] = formatting.date_short
+    app.jinja_env.filters["datetime"] = formatting.datetime_short
+    app.jinja_env.filters["number"] = formatting.number
+    app.jinja_env.filters["percent"] = formatting.percent
 
     @app.context_processor
     def _globals() -> dict[str, Any]:

@@ -1,0 +1,73 @@
+"""Vietnamese by default, English complete, the choice remembered per user and per browser."""
+
+from __future__ import annotations
+
+from babel.messages.pofile import read_po
+
+from lms.extensions import db
+from lms.org.models import User
+from tests import factories
+
+
+def test_vietnamese_is_the_default(client):
+    html = client.get("/auth/login").get_data(as_text=True)
+    assert '<html lang="vi">' in html
+    assert "Đăng nhập" in html
+
+
+def test_anonymous_choice_is_remembered_by_the_browser(client):
+    response = client.post("/lang", data={"lang": "en", "next": "/auth/login"})
+    assert response.status_code == 302
+    assert "lms_lang=en" in response.headers["Set-Cookie"]
+    html = client.get("/auth/login").get_data(as_text=True)
+    assert '<html lang="en">' in html and "Sign in" in html
+
+
+def test_signed_in_choice_is_stored_on_the_user(client, auth):
+    factories.user("ngonngu")
+    db.session.commit()
+    auth.login("ngonngu")
+    client.post("/lang", data={"lang": "en"})
+    db.session.expire_all()
+    assert db.session.query(User).filter_by(username="ngonngu").one().locale == "en"
+    # A fresh browser signs in and gets English from the account.
+    client.delete_cookie("lms_lang", domain="lms.test")
+    auth.logout()
+    auth.login("ngonngu")
+    assert "Sign out" in client.get("/").get_data(as_text=True)
+
+
+def test_unknown_language_is_ignored(client):
+    client.post("/lang", data={"lang": "xx"})
+    assert '<html lang="vi">' in client.get("/auth/login").get_data(as_text=True)
+
+
+def test_language_switch_refuses_offsite_redirect(client):
+    response = client.post("/lang", data={"lang": "en", "next": "https://evil.example/"})
+    assert response.headers["Location"] == "/"
+
+
+def test_every_core_message_has_a_vietnamese_translation():
+    with open("lms/translations/vi/LC_MESSAGES/messages.po", "rb") as handle:
+        catalog = read_po(handle)
+    missing = [m.id for m in catalog if m.id and not (all(m.string) if isinstance(m.string, tuple) else m.string)]
+    assert missing == []
+    fuzzy = [m.id for m in catalog if m.id and m.fuzzy]
+    assert fuzzy == []
+
+
+def test_dates_are_formatted_per_locale(app):
+    from datetime import date
+
+    from flask_babel import force_locale
+
+    from lms.formatting import date_short, number, percent
+
+    with app.test_request_context():
+        with force_locale("vi"):
+            assert date_short(date(2024, 5, 31)) == "31/05/2024"
+            assert number(12345.5, 1) == "12.345,5"
+            assert percent(0.875, 1) == "87,5%"
+        with force_locale("en"):
+            assert date_short(date(2024, 5, 31)) == "31 May 2024"
+            assert number(12345.5, 1) == "12,345.5"
