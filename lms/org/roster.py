@@ -27,6 +27,7 @@ import zipfile
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from pathlib import PurePath
 
 from email_validator import EmailNotValidError, validate_email
@@ -252,27 +253,25 @@ def _read_csv(data: bytes) -> Table:
 
 
 def _sniff_delimiter(text: str) -> str:
-    """The delimiter that splits the first lines into the most rows of the same width (> 1)."""
-    sample = text[:65536]
-    lines = sample.splitlines()[:50] or [""]
-    best, best_score = ",", 0
+    """The delimiter that splits the first lines into the most fields.
+
+    Trailing empty fields do not count, so Excel's padded title rows ("DANH SÁCH;;;;") weigh
+    nothing, and a few semicolons inside comma-separated text lose to the commas of every row.
+    """
+    lines = text[:65536].splitlines()[:50]
+    best, best_splits = ",", 0
     for delimiter in _DELIMITERS:
-        widths: dict[int, int] = {}
+        splits = 0
         try:
             for record in csv.reader(lines, delimiter=delimiter):
                 width = len(record)
                 while width > 1 and not record[width - 1].strip():
                     width -= 1
-                if width > 1:
-                    widths[width] = widths.get(width, 0) + 1
+                splits += width - 1
         except csv.Error:
             continue
-        if not widths:
-            continue
-        # Rows of the most common width, weighted a little by the width itself.
-        score = max(count * 100 + width for width, count in widths.items())
-        if score > best_score:
-            best, best_score = delimiter, score
+        if splits > best_splits:
+            best, best_splits = delimiter, splits
     return best
 
 
@@ -510,6 +509,7 @@ _PAREN_RE = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 _NON_ALNUM_RE = re.compile(r"[^0-9a-z]+")
 
 
+@lru_cache(maxsize=8192)
 def header_key(text: str) -> str:
     """Fold a header for matching: no diacritics, no case, no spaces or punctuation ("Họ và tên" -> "hovaten")."""
     return _NON_ALNUM_RE.sub("", ascii_fold(text).lower())
