@@ -671,6 +671,36 @@ def generate_username(full_name: str, taken: Collection[str] = ()) -> str:
     return candidate
 
 
+_NUMBERING_RE = re.compile(r"\(?(\d{1,2})\)?")
+
+
+def _data_rows(table: Table) -> Iterable[Row]:
+    """The body without the rows that only repeat the header.
+
+    Government forms often number their columns in the line under the header ("(1)", "(2)" ...),
+    and long sheets printed over several pages repeat the header row.
+    """
+    header = tuple(header_key(name) for name in table.header)
+    for position, row in enumerate(table.body):
+        if position == 0 and _is_column_numbering(row):
+            continue
+        if len(row.cells) >= 2 and tuple(map(header_key, row.cells)) == header[: len(row.cells)]:
+            continue
+        yield row
+
+
+def _is_column_numbering(row: Row) -> bool:
+    numbers = []
+    for cell in row.cells:
+        if not cell:
+            continue
+        match = _NUMBERING_RE.fullmatch(cell)
+        if match is None:
+            return False
+        numbers.append(int(match.group(1)))
+    return len(numbers) >= 3 and numbers == sorted(set(numbers))
+
+
 def _no_rows() -> RosterError:
     return RosterError(None, None, _("The file has a header row but no rows below it."))
 
@@ -696,7 +726,8 @@ def parse_officers(
     header_names = {name: table.header[index] for name, index in columns.items()}
     if any(name not in columns for name in _OFFICER_REQUIRED):
         return OfficerRoster((), tuple(errors), header_names)
-    if not table.body:
+    body = list(_data_rows(table))
+    if not body:
         errors.append(_no_rows())
 
     agencies = {code.casefold(): code for code in known_agency_codes}
@@ -716,7 +747,7 @@ def parse_officers(
     bad_lines: set[int] = set()
     seen_usernames: dict[str, int] = {}
     seen_ids: dict[str, int] = {}
-    for row in table.body:
+    for row in body:
         line = row.line
         before = len(errors)
         values: dict[str, object] = {}
@@ -1074,7 +1105,8 @@ def parse_agencies(table: Table, *, existing_codes: Collection[str] = ()) -> Age
     header_names = {name: table.header[index] for name, index in columns.items()}
     if any(name not in columns for name in _AGENCY_REQUIRED):
         return AgencyRoster((), tuple(errors), header_names, existing)
-    if not table.body:
+    body = list(_data_rows(table))
+    if not body:
         errors.append(_no_rows())
 
     col = columns.get
@@ -1087,7 +1119,7 @@ def parse_agencies(table: Table, *, existing_codes: Collection[str] = ()) -> Age
     agencies: list[AgencyRow] = []
     seen: dict[str, int] = {}
     rejected: dict[str, int] = {}
-    for row in table.body:
+    for row in body:
         line = row.line
         before = len(errors)
         code = row.get(code_col).strip()

@@ -179,6 +179,76 @@ def test_xlsx_whole_number_floats_lose_their_fraction_but_real_fractions_stay():
     assert table.body[0].cells == ("Lê An", "STP", "1234", "2.34")
 
 
+def merged_workbook(rows, merges) -> bytes:
+    wb = Workbook()
+    for row in rows:
+        wb.active.append(row)
+    for cell_range in merges:
+        wb.active.merge_cells(cell_range)
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+def test_group_header_cells_without_vertical_merges_still_give_a_two_line_header():
+    data = merged_workbook(
+        [
+            ["Họ và tên", "Mã đơn vị", "Liên hệ", None],
+            [None, None, "Email", "Điện thoại"],
+            ["Lê An", "STP", "an@x.vn", "0905"],
+        ],
+        ["C1:D1"],
+    )
+    table = read_table("a.xlsx", data)
+    assert table.header == ("Họ và tên", "Mã đơn vị", "Email", "Điện thoại")
+    assert officers(table).officers[0].email == "an@x.vn"
+
+
+def test_a_merged_header_cell_over_a_data_row_does_not_swallow_the_first_row():
+    data = merged_workbook(
+        [["Họ và tên", None, "Mã đơn vị"], ["Lê An", "x", "STP"], ["Lê Bình", "y", "STP"]],
+        ["A1:B1"],
+    )
+    table = read_table("a.xlsx", data)
+    assert table.header_lines == (1,)
+    assert [o.full_name for o in officers(table).officers] == ["Lê An", "Lê Bình"]
+
+
+def test_a_vertically_merged_header_is_not_replaced_by_its_sub_header_line():
+    data = merged_workbook(
+        [
+            ["Họ và tên", "Đơn vị", None, "Email"],
+            [None, "Mã đơn vị", "Tên đơn vị", None],
+            ["Lê An", "STP", "Sở Tư pháp", "an@x.vn"],
+        ],
+        ["A1:A2", "B1:C1", "D1:D2"],
+    )
+    result = officers(read_table("a.xlsx", data))
+    assert result.errors == ()
+    assert result.columns == {
+        "full_name": "Họ và tên",
+        "agency_code": "Mã đơn vị",
+        "email": "Email",
+    }
+
+
+def test_column_numbering_line_under_the_header_is_skipped():
+    result = roster("(1),(2),(3),(4),(5),(6),(7),(8)", "Lê An,STP")
+    assert result.errors == ()
+    assert [o.line for o in result.officers] == [3]
+
+
+def test_header_repeated_on_a_later_page_is_skipped():
+    result = roster("Lê An,STP", HEADER, "Lê Bình,STP")
+    assert result.errors == ()
+    assert [o.line for o in result.officers] == [2, 4]
+
+
+def test_a_header_without_rows_is_an_error():
+    result = roster()
+    assert [e.line for e in result.errors] == [None]
+
+
 # --- CSV details -------------------------------------------------------------------------------
 
 
