@@ -432,7 +432,7 @@ class _QuestionParser:
             )
         if _find(body, "=") < 0:
             return Question(type="truefalse", answers=self._truefalse(body, body_start), **fields)
-        if "->" in body:
+        if _is_matching(body):
             return Question(type="matching", pairs=self._pairs(body, body_start), **fields)
         return Question(type="short", answers=self._short(body, body_start), **fields)
 
@@ -711,6 +711,15 @@ class _QuestionParser:
         )
 
 
+def _is_matching(body: str) -> bool:
+    # Moodle looks for "->" anywhere in the block; we only look in the answers, not their feedback.
+    for _sep, _start, piece in _split(body, "=")[1:]:
+        hash_at = _find(piece, "#")
+        if "->" in (piece if hash_at < 0 else piece[:hash_at]):
+            return True
+    return False
+
+
 def _percent(fraction: float) -> str:
     return f"{fraction * 100:.10g}"
 
@@ -796,9 +805,12 @@ class _Exporter:
         if kind in ("single", "multi"):
             if kind == "single" and not any(a.weight == 1 for a in q.answers):
                 raise self.fail("a single-choice question needs an answer worth 100%")
+            # A single choice is told apart from a short answer by its '~' answers: when every
+            # answer is right, only the first one is written with '='.
+            all_right = all(a.weight == 1 for a in q.answers)
             lines = []
-            for a in q.answers:
-                if kind == "single" and a.weight == 1:
+            for index, a in enumerate(q.answers):
+                if kind == "single" and a.weight == 1 and (index == 0 or not all_right):
                     line = self.weighted("=", 1.0, a.weight, a.text)
                 else:
                     line = self.weighted("~", 0.0, a.weight, a.text)
