@@ -4,21 +4,26 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     CheckConstraint,
     Column,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Table,
+    event,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.db import UTCDateTime, utcnow
 from lms.extensions import db
+from lms.text import person_sort_text
 
 
 class AgencyKind(enum.StrEnum):
@@ -130,6 +135,8 @@ class User(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(80), unique=True)
     full_name: Mapped[str] = mapped_column(String(200))
+    # Vietnamese order (given name first, đ after d): see lms.text.person_sort_text.
+    sort_name: Mapped[str] = mapped_column(String(255), default="", index=True)
     email: Mapped[str | None] = mapped_column(String(254), index=True)
     employee_id: Mapped[str | None] = mapped_column(String(40), unique=True)
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
@@ -178,3 +185,37 @@ class User(db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.username}>"
+
+
+@event.listens_for(User.full_name, "set")
+def _keep_sort_name(target: User, value: str, _old: object, _initiator: object) -> None:
+    target.sort_name = person_sort_text(value or "")
+
+
+# Roster imports ------------------------------------------------------------------------------
+
+
+class ImportBatch(db.Model):
+    """An uploaded roster file kept in the database between its preview and its confirmation.
+
+    Any server process can confirm it (nothing is kept on one server's disk). The bytes are cleared
+    once the import is applied; the row itself expires after a day (see ``lms.org.imports``).
+    """
+
+    __tablename__ = "import_batch"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # "officers" or "agencies"
+    filename: Mapped[str] = mapped_column(String(255))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+    deactivate_missing: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Counts of what the import did, and the accounts it created (for activation links).
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    new_user_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+
+    __table_args__ = (CheckConstraint("kind IN ('officers','agencies')", name="kind"),)

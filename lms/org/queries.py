@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 from lms import policy
 from lms.extensions import db
 from lms.org.models import Agency, Duty, User, UserRole
+from lms.text import vi_sort_key
 
 
 @dataclass
@@ -38,6 +39,7 @@ def agency_tree(viewer: Any = None, *, include_inactive: bool = False) -> list[A
             .group_by(User.agency_id)
         ).all()
     )
+    agencies.sort(key=lambda a: (a.depth, vi_sort_key(a.name_vi)))
     nodes = {a.id: AgencyNode(a, officers=counts.get(a.id, 0)) for a in agencies}
     roots: list[AgencyNode] = []
     for agency in agencies:
@@ -82,7 +84,7 @@ def users_query(
         .join(User.agency)
         .where(policy.agency_scope_clause(viewer))
         .options(selectinload(User.duties))
-        .order_by(User.full_name, User.id)
+        .order_by(User.sort_name, User.id)
     )
     if text.strip():
         like = f"%{text.strip().lower()}%"
