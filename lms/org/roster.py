@@ -121,6 +121,7 @@ class Table:
     rows: tuple[Row, ...] = ()
     header: tuple[str, ...] = ()
     header_lines: tuple[int, ...] = ()
+    header_index: int = 0  # position of the header's first line in ``rows``
     body: tuple[Row, ...] = ()
     errors: tuple[RosterError, ...] = ()
     encoding: str | None = None
@@ -132,7 +133,13 @@ class Table:
     def with_header_at(self, index: int) -> Table:
         """This table with the header taken from ``rows[index]``."""
         header, lines, body_start = _header_from(self.rows, self.merges, index)
-        return replace(self, header=header, header_lines=lines, body=self.rows[body_start:])
+        return replace(
+            self,
+            header=header,
+            header_lines=lines,
+            header_index=index,
+            body=self.rows[body_start:],
+        )
 
     def with_header_matching(self, known_keys: Collection[str]) -> Table:
         """This table with the header moved to the early row naming the most ``known_keys`` columns.
@@ -142,17 +149,8 @@ class Table:
         """
         if not self.rows:
             return self
-        current = next(
-            (
-                i
-                for i, row in enumerate(self.rows)
-                if self.header_lines and row.line == self.header_lines[0]
-            ),
-            None,
-        )
-        best_index, best_hits = current, -1
-        if current is not None:
-            best_hits = _count_matches(self.header, known_keys)
+        current = self.header_index
+        best_index, best_hits = current, _count_matches(self.header, known_keys)
         for index in range(min(len(self.rows), _HEADER_SEARCH_ROWS)):
             if index == current:
                 continue
@@ -160,7 +158,7 @@ class Table:
             hits = _count_matches(names, known_keys)
             if hits > best_hits:
                 best_index, best_hits = index, hits
-        if best_index is None or best_index == current or best_hits <= 0:
+        if best_index == current or best_hits <= 0:
             return self
         return self.with_header_at(best_index)
 
@@ -284,8 +282,12 @@ def _too_many_rows() -> Table:
 _SPACE_RE = re.compile(r"\s+")
 
 
+# Invisible characters that come with text pasted from web pages and PDFs.
+_INVISIBLE = str.maketrans({"\u00a0": " ", "\u200b": None, "\u200c": None, "\ufeff": None})
+
+
 def _clean_text(value: str) -> str:
-    value = value.strip().replace("\u00a0", " ").strip()
+    value = value.translate(_INVISIBLE).strip()
     if value and not value.isascii():
         value = unicodedata.normalize("NFC", value)
     return value
@@ -730,171 +732,197 @@ def parse_officers(
     if not body:
         errors.append(_no_rows())
 
-    agencies = {code.casefold(): code for code in known_agency_codes}
-    duties = {header_key(code): code for code in known_duties.values()}
-    duties.update({header_key(alias): code for alias, code in known_duties.items()})
-    taken = {name.casefold() for name in existing_usernames}
-
-    col = columns.get
-    name_col, agency_col = columns["full_name"], columns["agency_code"]
-    title_col, email_col, user_col = col("job_title"), col("email"), col("username")
-    duty_col, id_col, lang_col = col("duties"), col("employee_id"), col("language")
-
-    def error(line: int, field_name: str, message: str) -> None:
-        errors.append(RosterError(line, header_names.get(field_name), message))
-
-    drafts: list[tuple[Row, dict[str, object]]] = []
-    bad_lines: set[int] = set()
-    seen_usernames: dict[str, int] = {}
-    seen_ids: dict[str, int] = {}
-    for row in body:
-        line = row.line
-        before = len(errors)
-        values: dict[str, object] = {}
-
-        full_name = _collapse(row.get(name_col))
-        if not full_name:
-            error(line, "full_name", _("The name is empty."))
-        elif len(full_name) > _MAX_NAME:
-            error(
-                line, "full_name", _("The name is longer than %(max)s characters.", max=_MAX_NAME)
-            )
-        values["full_name"] = full_name
-
-        raw_code = row.get(agency_col).strip()
-        agency_code = agencies.get(raw_code.casefold())
-        if not raw_code:
-            error(line, "agency_code", _("The agency code is empty."))
-        elif agency_code is None:
-            error(line, "agency_code", _("Unknown agency code '%(code)s'.", code=raw_code))
-        values["agency_code"] = agency_code
-
-        job_title = _collapse(row.get(title_col)) if title_col is not None else ""
-        if len(job_title) > _MAX_JOB_TITLE:
-            error(
-                line,
-                "job_title",
-                _("The job title is longer than %(max)s characters.", max=_MAX_JOB_TITLE),
-            )
-        values["job_title"] = job_title
-
-        email = None
-        raw_email = row.get(email_col).strip() if email_col is not None else ""
-        if raw_email:
-            email = _clean_email(raw_email)
-            if email is None:
-                error(
-                    line, "email", _("'%(email)s' is not a valid email address.", email=raw_email)
-                )
-        values["email"] = email
-
-        username = None
-        raw_username = row.get(user_col).strip().lower() if user_col is not None else ""
-        if raw_username:
-            if not _USERNAME_RE.fullmatch(raw_username):
-                error(
-                    line,
-                    "username",
-                    _(
-                        "The username '%(username)s' may only use letters a-z, digits, '.', '_' "
-                        "and '-' (2 to 80 characters, without diacritics).",
-                        username=raw_username,
-                    ),
-                )
-            elif raw_username in seen_usernames:
-                error(
-                    line,
-                    "username",
-                    _(
-                        "The username '%(username)s' is also on line %(other)s.",
-                        username=raw_username,
-                        other=seen_usernames[raw_username],
-                    ),
-                )
-            else:
-                seen_usernames[raw_username] = line
-            username = raw_username
-        values["username"] = username
-
-        codes: list[str] = []
-        if duty_col is not None:
-            for token in _DUTY_SPLIT_RE.split(row.get(duty_col)):
-                token = _collapse(token)
-                if not token:
-                    continue
-                code = duties.get(header_key(token))
-                if code is None:
-                    error(line, "duties", _("Unknown duty '%(duty)s'.", duty=token))
-                elif code not in codes:
-                    codes.append(code)
-        values["duties"] = tuple(codes)
-
-        employee_id = row.get(id_col).strip() if id_col is not None else ""
-        if employee_id:
-            folded = employee_id.casefold()
-            if len(employee_id) > _MAX_EMPLOYEE_ID:
-                error(
-                    line,
-                    "employee_id",
-                    _("The employee id is longer than %(max)s characters.", max=_MAX_EMPLOYEE_ID),
-                )
-            elif folded in seen_ids:
-                error(
-                    line,
-                    "employee_id",
-                    _(
-                        "The employee id '%(id)s' is also on line %(other)s.",
-                        id=employee_id,
-                        other=seen_ids[folded],
-                    ),
-                )
-            else:
-                seen_ids[folded] = line
-        values["employee_id"] = employee_id or None
-
-        language = None
-        raw_language = row.get(lang_col).strip() if lang_col is not None else ""
-        if raw_language:
-            language = _LANGUAGES.get(header_key(raw_language))
-            if language is None:
-                error(
-                    line,
-                    "language",
-                    _("Unknown language '%(language)s'; use 'vi' or 'en'.", language=raw_language),
-                )
-        values["language"] = language
-
-        if len(errors) > before:
-            bad_lines.add(line)
-        drafts.append((row, values))
+    reader = _OfficerReader(columns, header_names, known_agency_codes, known_duties)
+    drafts = [reader.read(row) for row in body]
+    errors.extend(reader.errors)
 
     # Usernames are generated in file order for every named row, valid or not, so that fixing one
     # row does not change the usernames proposed for the others.
-    taken.update(seen_usernames)
+    taken = {name.casefold() for name in existing_usernames}
+    taken.update(reader.seen_usernames)
     officers = []
-    for row, values in drafts:
-        generated = False
-        if values["username"] is None and values["full_name"]:
-            values["username"] = generate_username(str(values["full_name"]), taken)
-            taken.add(str(values["username"]))
-            generated = True
-        if row.line in bad_lines:
-            continue
-        officers.append(
-            OfficerRow(
-                line=row.line,
-                full_name=str(values["full_name"]),
-                agency_code=str(values["agency_code"]),
-                job_title=str(values["job_title"]),
-                email=values["email"],  # type: ignore[arg-type]
-                username=str(values["username"]),
-                username_generated=generated,
-                duties=values["duties"],  # type: ignore[arg-type]
-                employee_id=values["employee_id"],  # type: ignore[arg-type]
-                language=values["language"],  # type: ignore[arg-type]
+    for draft in drafts:
+        generated = draft.username is None and bool(draft.full_name)
+        if generated:
+            draft.username = generate_username(draft.full_name, taken)
+            taken.add(draft.username)
+        if draft.ok:
+            officers.append(
+                OfficerRow(
+                    line=draft.line,
+                    full_name=draft.full_name,
+                    agency_code=draft.agency_code or "",
+                    job_title=draft.job_title,
+                    email=draft.email,
+                    username=draft.username or "",
+                    username_generated=generated,
+                    duties=draft.duties,
+                    employee_id=draft.employee_id,
+                    language=draft.language,
+                )
             )
-        )
     return OfficerRoster(tuple(officers), tuple(errors), header_names)
+
+
+@dataclass
+class _OfficerDraft:
+    line: int
+    full_name: str = ""
+    agency_code: str | None = None
+    job_title: str = ""
+    email: str | None = None
+    username: str | None = None
+    duties: tuple[str, ...] = ()
+    employee_id: str | None = None
+    language: str | None = None
+    ok: bool = True
+
+
+class _OfficerReader:
+    """Reads officer rows one by one, remembering usernames and ids to catch duplicates."""
+
+    def __init__(
+        self,
+        columns: Mapping[str, int],
+        header_names: Mapping[str, str],
+        known_agency_codes: Collection[str],
+        known_duties: Mapping[str, str],
+    ) -> None:
+        self.columns = columns
+        self.header_names = header_names
+        self.agencies = {code.casefold(): code for code in known_agency_codes}
+        self.duties = {header_key(code): code for code in known_duties.values()}
+        self.duties.update({header_key(alias): code for alias, code in known_duties.items()})
+        self.errors: list[RosterError] = []
+        self.seen_usernames: dict[str, int] = {}
+        self.seen_ids: dict[str, int] = {}
+        self._draft = _OfficerDraft(0)
+
+    def read(self, row: Row) -> _OfficerDraft:
+        self._draft = draft = _OfficerDraft(row.line)
+        draft.full_name = self._full_name(self._cell(row, "full_name"))
+        draft.agency_code = self._agency_code(self._cell(row, "agency_code"))
+        draft.job_title = self._job_title(_collapse(self._cell(row, "job_title")))
+        draft.email = self._email(self._cell(row, "email"))
+        draft.username = self._username(self._cell(row, "username").lower())
+        draft.duties = self._duties(self._cell(row, "duties"))
+        draft.employee_id = self._employee_id(self._cell(row, "employee_id"))
+        draft.language = self._language(self._cell(row, "language"))
+        return draft
+
+    def _cell(self, row: Row, field_name: str) -> str:
+        index = self.columns.get(field_name)
+        return "" if index is None else row.get(index).strip()
+
+    def _error(self, field_name: str, message: str) -> None:
+        self._draft.ok = False
+        self.errors.append(
+            RosterError(self._draft.line, self.header_names.get(field_name), message)
+        )
+
+    def _full_name(self, raw: str) -> str:
+        name = _collapse(raw)
+        if not name:
+            self._error("full_name", _("The name is empty."))
+        elif len(name) > _MAX_NAME:
+            self._error(
+                "full_name", _("The name is longer than %(max)s characters.", max=_MAX_NAME)
+            )
+        return name
+
+    def _agency_code(self, raw: str) -> str | None:
+        code = self.agencies.get(raw.casefold())
+        if not raw:
+            self._error("agency_code", _("The agency code is empty."))
+        elif code is None:
+            self._error("agency_code", _("Unknown agency code '%(code)s'.", code=raw))
+        return code
+
+    def _job_title(self, title: str) -> str:
+        if len(title) > _MAX_JOB_TITLE:
+            self._error(
+                "job_title",
+                _("The job title is longer than %(max)s characters.", max=_MAX_JOB_TITLE),
+            )
+        return title
+
+    def _email(self, raw: str) -> str | None:
+        if not raw:
+            return None
+        email = _clean_email(raw)
+        if email is None:
+            self._error("email", _("'%(email)s' is not a valid email address.", email=raw))
+        return email
+
+    def _username(self, raw: str) -> str | None:
+        if not raw:
+            return None
+        if not _USERNAME_RE.fullmatch(raw):
+            self._error(
+                "username",
+                _(
+                    "The username '%(username)s' may only use letters a-z, digits, '.', '_' "
+                    "and '-' (2 to 80 characters, without diacritics).",
+                    username=raw,
+                ),
+            )
+        elif raw in self.seen_usernames:
+            self._error(
+                "username",
+                _(
+                    "The username '%(username)s' is also on line %(other)s.",
+                    username=raw,
+                    other=self.seen_usernames[raw],
+                ),
+            )
+        else:
+            self.seen_usernames[raw] = self._draft.line
+        return raw
+
+    def _duties(self, raw: str) -> tuple[str, ...]:
+        codes: list[str] = []
+        for token in _DUTY_SPLIT_RE.split(raw):
+            token = _collapse(token)
+            if not token:
+                continue
+            code = self.duties.get(header_key(token))
+            if code is None:
+                self._error("duties", _("Unknown duty '%(duty)s'.", duty=token))
+            elif code not in codes:
+                codes.append(code)
+        return tuple(codes)
+
+    def _employee_id(self, raw: str) -> str | None:
+        if not raw:
+            return None
+        folded = raw.casefold()
+        if len(raw) > _MAX_EMPLOYEE_ID:
+            self._error(
+                "employee_id",
+                _("The employee id is longer than %(max)s characters.", max=_MAX_EMPLOYEE_ID),
+            )
+        elif folded in self.seen_ids:
+            self._error(
+                "employee_id",
+                _(
+                    "The employee id '%(id)s' is also on line %(other)s.",
+                    id=raw,
+                    other=self.seen_ids[folded],
+                ),
+            )
+        else:
+            self.seen_ids[folded] = self._draft.line
+        return raw
+
+    def _language(self, raw: str) -> str | None:
+        if not raw:
+            return None
+        language = _LANGUAGES.get(header_key(raw))
+        if language is None:
+            self._error(
+                "language", _("Unknown language '%(language)s'; use 'vi' or 'en'.", language=raw)
+            )
+        return language
 
 
 def _clean_email(raw: str) -> str | None:
