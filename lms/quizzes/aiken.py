@@ -29,7 +29,7 @@ from lms.quizzes.questions import (
     default_question_name,
 )
 
-_OPTION = re.compile(r"([A-Z])[.)]\s+(.*\S)?\s*$")
+_OPTION = re.compile(r"([A-Z])[.)](?:\s+(.*\S))?\s*$")
 _ANSWER = re.compile(r"ANSWER\s*:\s*(.*?)\s*$", re.IGNORECASE)
 
 
@@ -161,12 +161,14 @@ def _finish(draft: _Draft, letter: str, line: int, used_names: set[str]) -> Ques
             ),
         )
     letters = [option_letter for _line, option_letter, _text in draft.options]
+    seen: set[str] = set()
     for option_line, option_letter, _text in draft.options:
-        if letters.count(option_letter) > 1:
+        if option_letter in seen:
             raise _Problem(
                 option_line,
                 _("Option %(letter)s appears more than once.", letter=option_letter),
             )
+        seen.add(option_letter)
     letter = letter.strip().upper().rstrip(".)")
     if letter not in letters:
         raise _Problem(
