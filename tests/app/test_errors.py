@@ -1,0 +1,48 @@
+"""Error pages in both languages; API paths get JSON; an unexpected error never shows a traceback."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def test_404_page_in_vietnamese_and_english(client):
+    response = client.get("/khong-co-trang-nay")
+    assert response.status_code == 404
+    assert "Không tìm thấy trang" in response.get_data(as_text=True)
+    client.post("/lang", data={"lang": "en"})
+    assert "Page not found" in client.get("/nope").get_data(as_text=True)
+
+
+def test_500_page_is_friendly_and_rolls_back(app, client):
+    @app.get("/boom-test")
+    def boom():
+        raise RuntimeError("kaboom")
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    response = client.get("/boom-test")
+    assert response.status_code == 500
+    html = response.get_data(as_text=True)
+    assert "Hệ thống gặp sự cố" in html and "kaboom" not in html and "Traceback" not in html
+
+
+def test_api_paths_get_json_errors(client):
+    response = client.get("/api/v1/does-not-exist")
+    assert response.status_code == 404
+    assert response.get_json()["error"]["status"] == 404
+
+
+def test_405_is_reported_not_crashed(client):
+    assert client.get("/auth/logout").status_code == 405
+
+
+@pytest.mark.parametrize("path", ["/org/users", "/auth/profile"])
+def test_anonymous_visitors_are_sent_to_login_with_next(client, path):
+    response = client.get(path)
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/auth/login?next=")
+
+
+def test_home_page_without_images_is_light(client):
+    html = client.get("/").get_data()
+    css = client.get("/static/css/app.css").get_data()
+    assert len(html) + len(css) < 40_000
