@@ -949,6 +949,11 @@ _AGENCY_ALIASES = _alias_table(
     }
 )  # fmt: skip
 _AGENCY_REQUIRED = {"code": "Mã đơn vị", "name_vi": "Tên đơn vị"}
+_IGNORED_HEADERS_AGENCY = frozenset(
+    header_key(name)
+    for name in ("STT", "TT", "Số TT", "No", "No.", "#", "Ghi chú", "Note", "Notes", "Remarks",
+                 "Địa chỉ", "Address", "Số điện thoại", "Điện thoại", "Phone", "Email", "Website")
+)  # fmt: skip
 _AGENCY_KEYS = frozenset(_AGENCY_ALIASES)
 
 _KIND_NAMES = {
@@ -1221,10 +1226,3 @@ def parse_agencies(table: Table, *, existing_codes: Collection[str] = ()) -> Age
             continue
         agencies.append(AgencyRow(line, code, name_vi, name_en, kind, parent or None))
     return AgencyRoster(tuple(agencies), tuple(errors), header_names, existing, rejected)
-
-
-_IGNORED_HEADERS_AGENCY = frozenset(
-    header_key(name)
-    for name in ("STT", "TT", "Số TT", "No", "No.", "#", "Ghi chú", "Note", "Notes", "Remarks",
-                 "Địa chỉ", "Address", "Số điện thoại", "Điện thoại", "Phone", "Email", "Website")
-)  # fmt: skip
