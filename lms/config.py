@@ -45,7 +45,7 @@ class Defaults:
     LOGIN_MAX_FAILURES_PER_ADDRESS = 30
 
     # argon2id cost: "default" is argon2-cffi's RFC 9106 low-memory profile; tests use "fast".
-    PASSWORD_HASH_PROFILE = "default"
+    PASSWORD_HASH_PROFILE = "default"  # noqa: S105 (a profile name, not a password)
     ACTIVATION_TOKEN_DAYS = 14
 
     CONTENT_DIR: str | None = None  # default: the content/ folder next to the package

@@ -21,7 +21,7 @@ from lms.extensions import db
 from lms.org import services
 from lms.org.models import Agency, Duty, User
 
-DEMO_PASSWORD = "hoc-tap-son-ha"
+DEMO_PASSWORD = "hoc-tap-son-ha"  # noqa: S105 (public demo password, documented in README)
 
 # (code, name_vi, name_en, kind, parent code)
 AGENCIES: list[tuple[str, str, str, str, str | None]] = [
