@@ -376,6 +376,16 @@ def test_error_messages_say_what_is_wrong(text, fragment):
     result = parse_gift(text)
     assert len(result.errors) == 1, [str(e) for e in result.errors]
     assert fragment in result.errors[0].message
+    assert "%(" not in result.errors[0].message and "%%" not in result.errors[0].message
+
+
+def test_error_messages_are_translatable_inside_the_app(app):
+    """Inside a request the messages go through Flask-Babel; placeholders must still be filled."""
+    with app.test_request_context():
+        result = parse_gift(load("mixed_good_and_bad.gift"))
+    assert len(result.errors) == 5
+    assert any("150%" in e.message for e in result.errors)
+    assert all("%(" not in e.message and "%%" not in e.message for e in result.errors)
 
 
 def test_error_unknown_lms_option_points_at_the_comment_line():
