@@ -199,7 +199,11 @@ def _normalise_single(snapshot: Snapshot, raw: Any) -> int | None:
 def _normalise_multi(snapshot: Snapshot, raw: Any) -> list[int]:
     if _blank(raw):
         return []
-    items: Iterable[Any] = [raw] if isinstance(raw, str | int) else raw
+    if isinstance(raw, str | int):
+        raw = [raw]
+    if not isinstance(raw, list | tuple | set | frozenset):
+        raise InvalidResponse(f"not a list of choice indexes: {raw!r}")
+    items: Iterable[Any] = raw
     return sorted({_index(item, len(snapshot["answers"])) for item in items})
 
 

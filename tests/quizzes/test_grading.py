@@ -137,6 +137,9 @@ def test_multi_choosing_everything_cannot_beat_the_right_set():
     assert grade(s, [0, 1]).fraction == 1.0
     assert grade(s, [0, 1, 2, 3]).fraction == 0.0
     assert grade(s, ["1", "0", "0"]).detail == {"answers": [0, 1]}
+    for bad in (1.5, {"0": True}, [7]):
+        with pytest.raises(InvalidResponse):
+            grade(s, bad)
 
 
 # --- true/false ------------------------------------------------------------------------------------
