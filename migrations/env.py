@@ -95,6 +95,12 @@ def run_migrations_online():
     conf_args.setdefault("compare_type", True)
 
     with connectable.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch mode rebuilds a table by copying it and dropping the old one; with foreign keys on,
+            # that DROP would cascade and delete the rows that point at it (roles, duties ...). The
+            # pragma only works outside a transaction, so it goes to the raw connection first.
+            connection.connection.dbapi_connection.execute("PRAGMA foreign_keys = OFF")
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
@@ -103,6 +109,11 @@ def run_migrations_online():
 
         with context.begin_transaction():
             context.run_migrations()
+        if sqlite:
+            problems = connection.connection.dbapi_connection.execute("PRAGMA foreign_key_check").fetchall()
+            connection.connection.dbapi_connection.execute("PRAGMA foreign_keys = ON")
+            if problems:
+                raise RuntimeError(f"foreign key violations after migrating: {problems[:10]}")
 
 
 if context.is_offline_mode():

@@ -29,8 +29,6 @@ def upgrade():
     for user_id, full_name in rows:
         connection.execute(sa.update(users).where(users.c.id == user_id)
                            .values(sort_name=person_sort_text(full_name or '')))
-    with op.batch_alter_table('user', schema=None) as batch_op:
-        batch_op.alter_column('sort_name', server_default=None)
 
 
 def downgrade():

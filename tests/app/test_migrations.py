@@ -68,3 +68,25 @@ def test_there_is_exactly_one_migration_head():
     config = Config()
     config.set_main_option("script_location", str(Path(__file__).resolve().parents[2] / "migrations"))
     assert len(ScriptDirectory.from_config(config).get_heads()) == 1
+
+
+def test_upgrading_a_database_with_data_keeps_every_row(empty_database_url, tmp_path):
+    """Rebuilding a table on SQLite (batch mode) must not cascade-delete the rows pointing at it."""
+    app = create_app(base_config(tmp_path, empty_database_url))
+    with app.app_context():
+        upgrade(revision="0001_organisation")
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO agency (id, code, name_vi, name_en, kind, path, depth, active, created_at) "
+                              "VALUES (1, 'A', 'Sở A', '', 'department', '/1/', 0, true, '2024-01-01 00:00:00')"))
+            conn.execute(text('INSERT INTO "user" (id, username, full_name, agency_id, job_title, locale, active, '
+                              'session_epoch, hr_all_agencies, created_at) VALUES (1, \'u\', \'Nguyễn Văn Bình\', 1, '
+                              "'', 'vi', true, 0, false, '2024-01-01 00:00:00')"))
+            conn.execute(text("INSERT INTO duty (id, code, name_vi, name_en, builtin) VALUES (1, 'press', 'Báo chí', 'Press', true)"))
+            conn.execute(text("INSERT INTO user_duty (user_id, duty_id) VALUES (1, 1)"))
+            conn.execute(text("INSERT INTO user_role (user_id, role) VALUES (1, 'officer')"))
+        upgrade()
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM user_duty")).scalar() == 1
+            assert conn.execute(text("SELECT count(*) FROM user_role")).scalar() == 1
+            assert conn.execute(text('SELECT sort_name FROM "user"')).scalar()  # filled by 0002
+        db.engine.dispose()
