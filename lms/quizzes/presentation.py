@@ -60,7 +60,9 @@ class Presenter:
     turns submitted values (a list of strings, as forms send them) into the canonical response;
     ``to_form(snapshot, order, response)`` the reverse, to fill the form back in; ``labels(snapshot,
     response)`` which answers a response chose (for distractor counts). ``widget`` names the template
-    partial under ``templates/quizzes/_types/``.
+    partial under ``templates/quizzes/_types/``; ``review(snapshot, order, response)`` gives what the
+    review page shows, keys and feedback included (:func:`review_view` removes what the quiz's review
+    options do not allow).
     """
 
     name: str
@@ -70,6 +72,7 @@ class Presenter:
     to_form: Callable[[Snapshot, Order, Any], Any]
     labels: Callable[[Snapshot, Any], list[str]]
     widget: str
+    review: Callable[[Snapshot, Order, Any], dict[str, Any]]
     multiple_values: bool = False
 
 
@@ -286,7 +289,7 @@ def _matching_public(snapshot: Snapshot, order: Order) -> dict[str, Any]:
     options = _match_options(snapshot)
     display = _display(order, len(options))
     return {
-        "items": [
+        "match_items": [
             {"index": i, "html": render_inline(pair["left"], fmt)}
             for i, pair in enumerate(snapshot["pairs"])
             if pair["left"]
@@ -335,22 +338,131 @@ def _nothing_to_form(snapshot: Snapshot, order: Order, response: Any) -> None:
     return None
 
 
+# --- review --------------------------------------------------------------------------------------
+
+
+def _feedback(text: str, fmt: str) -> str:
+    return render_inline(text, fmt) if text else ""
+
+
+def _safe_normalise(snapshot: Snapshot, response: Any) -> Any:
+    try:
+        return grading.normalise_response(snapshot, response)
+    except InvalidResponse:
+        return None
+
+
+def _review_choices(snapshot: Snapshot, order: Order, response: Any) -> dict[str, Any]:
+    fmt = snapshot.get("text_format", "moodle")
+    chosen = _safe_normalise(snapshot, response)
+    chosen_set = set(chosen if isinstance(chosen, list) else [] if chosen is None else [chosen])
+    answers = snapshot["answers"]
+    return {"choices": [
+        {"html": render_inline(answers[i]["text"], fmt), "chosen": i in chosen_set,
+         "right": float(answers[i]["weight"]) > 0, "weight": float(answers[i]["weight"]),
+         "feedback": _feedback(answers[i].get("feedback", ""), fmt) if i in chosen_set else ""}
+        for i in _display(order, len(answers))
+    ]}
+
+
+def _review_truefalse(snapshot: Snapshot, order: Order, response: Any) -> dict[str, Any]:
+    fmt = snapshot.get("text_format", "moodle")
+    chosen = _safe_normalise(snapshot, response)
+    choices = []
+    for answer in snapshot["answers"]:
+        is_chosen = chosen is not None and answer["text"] == ("true" if chosen else "false")
+        choices.append({"label": answer["text"], "chosen": is_chosen,
+                        "right": float(answer["weight"]) > 0, "weight": float(answer["weight"]),
+                        "feedback": _feedback(answer.get("feedback", ""), fmt) if is_chosen else ""})
+    return {"choices": choices}
+
+
+def _review_typed(key: str) -> Callable[[Snapshot, Order, Any], dict[str, Any]]:
+    def review(snapshot: Snapshot, order: Order, response: Any) -> dict[str, Any]:
+        fmt = snapshot.get("text_format", "moodle")
+        typed = _safe_normalise(snapshot, response)
+        feedback = ""
+        if typed is not None:
+            index = grading.grade(snapshot, typed).detail.get("answer")
+            if index is not None:
+                feedback = _feedback(snapshot[key][index].get("feedback", ""), fmt)
+        accepted = []
+        for answer in snapshot[key]:
+            weight = float(answer.get("weight", 1.0))
+            if weight <= 0:
+                continue
+            if key == "numerical":
+                low, high = grading._numerical_bounds(answer)
+                text = f"{low:g}" if low == high else f"{low:g} – {high:g}"
+            else:
+                text = answer["text"]
+            accepted.append({"text": text, "weight": weight})
+        return {"typed": typed or "", "accepted": accepted, "feedback": feedback}
+
+    return review
+
+
+def _review_matching(snapshot: Snapshot, order: Order, response: Any) -> dict[str, Any]:
+    fmt = snapshot.get("text_format", "moodle")
+    chosen = _safe_normalise(snapshot, response) or {}
+    return {"match_items": [
+        {"html": render_inline(pair["left"], fmt), "chosen": chosen.get(i, ""),
+         "answer": pair["right"], "ok": chosen.get(i) == pair["right"]}
+        for i, pair in enumerate(snapshot["pairs"]) if pair["left"]
+    ]}
+
+
+def _review_essay(snapshot: Snapshot, order: Order, response: Any) -> dict[str, Any]:
+    return {"essay": _safe_normalise(snapshot, response) or ""}
+
+
+def _review_nothing(snapshot: Snapshot, order: Order, response: Any) -> dict[str, Any]:
+    return {}
+
+
+_KEY_FIELDS = ("right", "weight", "accepted", "answer", "ok")
+
+
+def review_view(
+    snapshot: Snapshot, order: Order, response: Any, *, correct: bool, feedback: bool
+) -> dict[str, Any]:
+    """The review of one answered question, without the keys or feedback the options forbid."""
+    view = {"type": snapshot["type"],
+            "html": render_text(snapshot.get("text", ""), snapshot.get("text_format", "moodle"))}
+    view.update(presenter(snapshot).review(snapshot, order, response))
+    if feedback and snapshot.get("general_feedback"):
+        view["general_feedback"] = render_text(snapshot["general_feedback"],
+                                               snapshot.get("text_format", "moodle"))
+
+    def strip(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items()
+                    if (correct or k not in _KEY_FIELDS) and (feedback or k != "feedback")}
+        if isinstance(value, list):
+            return [strip(v) for v in value]
+        return value
+
+    return strip(view)
+
+
 for _row in (
     Presenter("single", _permute_answers, _choices, _single_from_form, _single_to_form,
-              _answer_labels, "single"),
+              _answer_labels, "single", _review_choices),
     Presenter("multi", _permute_answers, _choices, _multi_from_form, _multi_to_form,
-              _answer_labels, "multi", multiple_values=True),
+              _answer_labels, "multi", _review_choices, multiple_values=True),
     Presenter("truefalse", _no_order, _truefalse_public, _truefalse_from_form, _truefalse_to_form,
-              _truefalse_labels, "truefalse"),
+              _truefalse_labels, "truefalse", _review_truefalse),
     Presenter("short", _no_order, _no_public, _text_from_form, _text_to_form,
-              _matched_label("answers"), "short"),
+              _matched_label("answers"), "short", _review_typed("answers")),
     Presenter("numerical", _no_order, _no_public, _text_from_form, _text_to_form,
-              _matched_label("numerical"), "numerical"),
+              _matched_label("numerical"), "numerical", _review_typed("numerical")),
     Presenter("matching", _matching_permute, _matching_public, _matching_from_form,
-              _matching_to_form, _matching_labels, "matching", multiple_values=True),
-    Presenter("essay", _no_order, _no_public, _text_from_form, _text_to_form, _no_labels, "essay"),
+              _matching_to_form, _matching_labels, "matching", _review_matching,
+              multiple_values=True),
+    Presenter("essay", _no_order, _no_public, _text_from_form, _text_to_form, _no_labels, "essay",
+              _review_essay),
     Presenter("description", _no_order, _no_public, _nothing_from_form, _nothing_to_form,
-              _no_labels, "description"),
+              _no_labels, "description", _review_nothing),
 ):
     register(_row)
 del _row

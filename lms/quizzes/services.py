@@ -1,0 +1,739 @@
+"""Writes of the quiz domain: banks, quizzes, attempts, grading. Flush only; the caller commits.
+
+Errors are :class:`QuizError` subclasses with a message for the user (already translated) and, where
+there is one, the slot or form field it belongs to.
+
+Concurrency: every write to an attempt first takes a lock on its row (``SELECT ... FOR UPDATE`` on
+PostgreSQL; on SQLite, write requests already hold the database write lock from ``BEGIN IMMEDIATE``)
+and re-reads it, so an autosave never lands after the submit, and two submits give one result.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+
+from lms import audit
+from lms.catalog.models import Course
+from lms.db import utcnow
+from lms.extensions import db
+from lms.i18n import _
+from lms.org.models import User
+from lms.quizzes import engine, presentation
+from lms.quizzes.grading import InvalidResponse
+from lms.quizzes.models import Attempt, AttemptAnswer, Question, Quiz
+from lms.quizzes.questions import ParseResult, question_from_dict, question_to_dict
+from lms.quizzes.questions import Question as QuestionValue
+
+MAX_PICK_COUNT = 500
+
+
+class QuizError(Exception):
+    """A domain error with a message for the user; ``field`` names a form field or a slot."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class AttemptClosed(QuizError):
+    """The attempt is already submitted (or was closed at its deadline)."""
+
+
+class DeadlinePassed(QuizError):
+    """An answer arrived after the deadline: refused, and the attempt is closed."""
+
+
+class BadAnswer(QuizError):
+    """A submitted value that cannot belong to its question (tampering, a stale page)."""
+
+
+class StartRefused(QuizError):
+    def __init__(self, message: str, refusal: engine.Refusal | None = None) -> None:
+        super().__init__(message)
+        self.refusal = refusal
+
+
+class BankLocked(QuizError):
+    """The course is owned by its content folder: its bank and quizzes change through the files."""
+
+
+class ImportRefused(QuizError):
+    def __init__(self, message: str, errors: list[str]) -> None:
+        super().__init__(message)
+        self.errors = errors
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def content_hash(data: Mapping[str, Any]) -> str:
+    """Hash of a question's content: equal questions (wherever they sit in a file) hash equal."""
+    canonical = {key: value for key, value in data.items() if key != "line"}
+    text = json.dumps(canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _is_postgres() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+def lock_attempt(attempt_id: int) -> Attempt:
+    """Load an attempt with its row locked for this transaction (fresh from the database)."""
+    stmt = select(Attempt).where(Attempt.id == attempt_id).execution_options(populate_existing=True)
+    if _is_postgres():
+        stmt = stmt.with_for_update(of=Attempt)
+    attempt = db.session.scalar(stmt)
+    if attempt is None:
+        raise QuizError(_("This attempt does not exist."))
+    return attempt
+
+
+def require_web_course(course: Course) -> None:
+    """Refuse web changes to the quizzes of a course kept in content files."""
+    if course.source != "web":
+        raise BankLocked(
+            _(
+                "This course is kept in the content folder %(folder)s: change its quizzes in "
+                "course.yaml and run the content sync, or take the course over on the web first.",
+                folder=course.folder or course.key,
+            )
+        )
+
+
+def require_editable_question(course: Course, row: Question) -> None:
+    """Questions that came from a course's files change in the files (the sync would undo an edit)."""
+    if row.source == "files" and course.source != "web":
+        raise BankLocked(
+            _(
+                "This question comes from the content folder %(folder)s: change it in the GIFT file "
+                "and run the content sync, or take the course over on the web first.",
+                folder=course.folder or course.key,
+            )
+        )
+
+
+def _grace() -> float:
+    from flask import current_app
+
+    return float(current_app.config.get("QUIZ_DEADLINE_GRACE_SECONDS", 30))
+
+
+# --- banks ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class BankChange:
+    """One question's fate in an import or sync: added, changed, unchanged, archived."""
+
+    name: str
+    status: str
+    version: int
+
+
+def upsert_question(
+    course: Course,
+    lang: str,
+    question: QuestionValue,
+    *,
+    source: str,
+    existing: Question | None = None,
+    points: float | None = None,
+    actor: Any = None,
+) -> BankChange:
+    """Insert or update one bank question by (course, lang, name); new content makes a new version."""
+    data = question_to_dict(question)
+    digest = content_hash(data)
+    row = existing
+    if row is None:
+        row = db.session.scalar(
+            select(Question).where(Question.course_id == course.id, Question.lang == lang,
+                                   Question.name == question.name)
+        )
+    now = utcnow()
+    if row is None:
+        row = Question(course_id=course.id, lang=lang, name=question.name, qtype=question.type,
+                       category=question.category, tags=list(question.tags), data=data,
+                       content_hash=digest, version=1, points=points or 1.0, source=source,
+                       created_at=now, updated_at=now, updated_by_id=getattr(actor, "id", None))
+        db.session.add(row)
+        return BankChange(question.name, "added", 1)
+    status = "unchanged"
+    if row.content_hash != digest:
+        row.version += 1
+        row.data = data
+        row.content_hash = digest
+        row.qtype = question.type
+        row.category = question.category
+        row.tags = list(question.tags)
+        status = "changed"
+    if row.archived_at is not None:
+        row.archived_at = None
+        status = "changed"
+    if points is not None and abs(points - row.points) > 1e-9:
+        row.points = points
+        status = "changed"
+    if status == "changed":
+        row.updated_at = now
+        row.updated_by_id = getattr(actor, "id", None)
+        row.source = source
+    return BankChange(question.name, status, row.version)
+
+
+def bank_rows(course_id: int, lang: str, *, include_archived: bool = False) -> list[Question]:
+    stmt = select(Question).where(Question.course_id == course_id, Question.lang == lang)
+    if not include_archived:
+        stmt = stmt.where(Question.archived_at.is_(None))
+    return list(db.session.scalars(stmt.order_by(Question.category, Question.name)))
+
+
+@dataclass
+class ImportReport:
+    changes: list[BankChange] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(1 for change in self.changes if change.status == status)
+
+    def summary(self) -> str:
+        return _(
+            "%(added)s added, %(changed)s changed, %(unchanged)s unchanged",
+            added=self.count("added"), changed=self.count("changed"),
+            unchanged=self.count("unchanged"),
+        )
+
+
+def import_questions(
+    course: Course,
+    lang: str,
+    parsed: ParseResult,
+    *,
+    actor: Any = None,
+    default_category: str = "",
+) -> ImportReport:
+    """Add or update the parsed questions in the course's bank; nothing is written if any error.
+
+    A question with the name of one that came from the course's files is refused: the file owns it.
+    """
+    if lang not in (course.languages or []):
+        raise QuizError(_("The course has no edition in the language %(lang)s.", lang=lang), "lang")
+    if parsed.errors:
+        raise ImportRefused(
+            _("Nothing was imported: the file has %(num)s errors.", num=len(parsed.errors)),
+            [str(error) for error in parsed.errors],
+        )
+    if not parsed.questions:
+        raise ImportRefused(_("Nothing was imported: the file holds no question."), [])
+    owned = db.session.scalars(
+        select(Question.name).where(Question.course_id == course.id, Question.lang == lang,
+                                    Question.source == "files",
+                                    Question.name.in_([q.name for q in parsed.questions]))
+    ).all()
+    if owned and course.source != "web":
+        raise ImportRefused(
+            _("Nothing was imported: %(num)s questions have the names of questions kept in the "
+              "course's files; rename them in the file to import.", num=len(owned)),
+            [_("'%(name)s' comes from the content folder.", name=name) for name in sorted(owned)],
+        )
+    report = ImportReport()
+    for question in parsed.questions:
+        if not question.category and default_category:
+            question = _with_category(question, default_category)
+        report.changes.append(upsert_question(course, lang, question, source="web", actor=actor))
+    db.session.flush()
+    audit.record("quizzes.questions_imported", actor=actor, target=course, lang=lang,
+                 source=parsed.source, added=report.count("added"),
+                 changed=report.count("changed"))
+    return report
+
+
+def _with_category(question: QuestionValue, category: str) -> QuestionValue:
+    data = question_to_dict(question)
+    data["category"] = category
+    return question_from_dict(data)
+
+
+def save_question(
+    course: Course,
+    lang: str,
+    question: QuestionValue,
+    *,
+    existing: Question | None,
+    points: float,
+    actor: Any,
+) -> BankChange:
+    """Create or edit one question from the web editor (an edit that changes it is a new version)."""
+    if existing is not None:
+        require_editable_question(course, existing)
+    if existing is not None and question.name != existing.name:
+        raise QuizError(
+            _("The name is the question's stable key and cannot change; keep '%(name)s'.",
+              name=existing.name), "source")
+    if existing is None and db.session.scalar(
+        select(Question.id).where(Question.course_id == course.id, Question.lang == lang,
+                                  Question.name == question.name)
+    ):
+        raise QuizError(_("A question named '%(name)s' is already in this bank.",
+                          name=question.name), "source")
+    if not 0 < points <= 100:
+        raise QuizError(_("Points must be more than 0 and at most 100."), "points")
+    change = upsert_question(course, lang, question, source="web", existing=existing,
+                             points=points, actor=actor)
+    db.session.flush()
+    audit.record("quizzes.question_saved", actor=actor, target=course, lang=lang,
+                 question=question.name, status=change.status, version=change.version)
+    return change
+
+
+def set_question_archived(row: Question, archived: bool, *, course: Course, actor: Any) -> None:
+    """Archive a question (it is no longer drawn) or bring it back."""
+    require_editable_question(course, row)
+    row.archived_at = utcnow() if archived else None
+    audit.record("quizzes.question_archived" if archived else "quizzes.question_restored",
+                 actor=actor, target=course, question=row.name, lang=row.lang)
+
+
+# --- quizzes -------------------------------------------------------------------------------------
+
+
+@dataclass
+class QuizSettings:
+    title: dict[str, str]
+    picks: list[engine.Pick]
+    pass_mark: int
+    time_limit_minutes: int | None
+    max_attempts: int | None
+    attempt_delay_minutes: int
+    shuffle_choices: bool
+    review_score: bool
+    review_correct: bool
+    review_feedback: bool
+    final: bool
+    module_key: str | None
+    open_at: datetime | None = None
+    close_at: datetime | None = None
+
+
+_MANIFEST_FIELDS = (
+    "pass_mark", "time_limit_minutes", "max_attempts", "attempt_delay_minutes", "shuffle_choices",
+    "review_score", "review_correct", "review_feedback", "final", "module_key",
+)
+
+
+def apply_quiz_settings(quiz: Quiz, settings: QuizSettings) -> bool:
+    """Copy settings onto a quiz; returns whether anything changed."""
+    before = _quiz_fingerprint(quiz)
+    quiz.title = dict(settings.title)
+    quiz.picks = [pick.to_dict() for pick in settings.picks]
+    for name in _MANIFEST_FIELDS:
+        setattr(quiz, name, getattr(settings, name))
+    quiz.open_at = settings.open_at
+    quiz.close_at = settings.close_at
+    changed = before != _quiz_fingerprint(quiz)
+    if changed:
+        quiz.updated_at = utcnow()
+    return changed
+
+
+def _quiz_fingerprint(quiz: Quiz) -> tuple[Any, ...]:
+    return (dict(quiz.title or {}), list(quiz.picks or []), quiz.open_at, quiz.close_at,
+            quiz.archived_at, *(getattr(quiz, name) for name in _MANIFEST_FIELDS))
+
+
+def _check_settings(course: Course, settings: QuizSettings, lang_banks: Iterable[str]) -> None:
+    if settings.open_at and settings.close_at and settings.close_at <= settings.open_at:
+        raise QuizError(_("The quiz must close after it opens."), "close_at")
+    if not settings.picks:
+        raise QuizError(_("Pick at least one question or category."), "picks")
+    for lang in lang_banks:
+        entries = bank_entries(course.id, lang)
+        try:
+            engine.build_slots(settings.picks, entries, seed=0, shuffle=False)
+        except engine.DrawError as err:
+            raise QuizError(draw_error_message(err, lang), "picks") from err
+
+
+def save_quiz(
+    course: Course, quiz: Quiz | None, key: str, settings: QuizSettings, *, actor: Any
+) -> Quiz:
+    """Create or change a quiz of a course kept on the web (checked against its banks)."""
+    require_web_course(course)
+    langs = [lang for lang in course.languages or [] if bank_rows(course.id, lang)]
+    _check_settings(course, settings, langs or [course.original_language])
+    if quiz is None:
+        if db.session.scalar(select(Quiz.id).where(Quiz.course_id == course.id, Quiz.key == key)):
+            raise QuizError(_("A quiz with the key '%(key)s' already exists.", key=key), "key")
+        quiz = Quiz(course_id=course.id, key=key, course=course)
+        db.session.add(quiz)
+    apply_quiz_settings(quiz, settings)
+    if settings.final:
+        for other in db.session.scalars(
+            select(Quiz).where(Quiz.course_id == course.id, Quiz.final.is_(True))
+        ):
+            if other is not quiz:
+                other.final = False
+    db.session.flush()
+    refresh_course_quiz_list(course)
+    audit.record("quizzes.quiz_saved", actor=actor, target=quiz, course=course.key)
+    return quiz
+
+
+def set_quiz_dates(
+    quiz: Quiz, open_at: datetime | None, close_at: datetime | None, *, actor: Any
+) -> None:
+    """When a quiz opens and closes (the only settings the web changes on a file-kept course)."""
+    if open_at and close_at and close_at <= open_at:
+        raise QuizError(_("The quiz must close after it opens."), "close_at")
+    quiz.open_at, quiz.close_at = open_at, close_at
+    quiz.updated_at = utcnow()
+    audit.record("quizzes.quiz_dates_set", actor=actor, target=quiz,
+                 open_at=open_at.isoformat() if open_at else None,
+                 close_at=close_at.isoformat() if close_at else None)
+
+
+def refresh_course_quiz_list(course: Course) -> None:
+    """Keep the catalog's summary of a course's quizzes (``Course.quizzes``) in step with ours."""
+    quizzes = db.session.scalars(
+        select(Quiz).where(Quiz.course_id == course.id, Quiz.archived_at.is_(None)).order_by(Quiz.id)
+    )
+    course.quizzes = [
+        {"key": q.key, "title": dict(q.title or {}), "module": q.module_key, "final": q.final,
+         "pass_mark": q.pass_mark}
+        for q in quizzes
+    ]
+
+
+def bank_entries(course_id: int, lang: str) -> list[engine.BankEntry]:
+    """The live bank of one course edition, as the engine draws from it."""
+    return [
+        engine.BankEntry(ref=row.id, name=row.name, version=row.version, category=row.category,
+                         snapshot=row.data, points=row.points)
+        for row in bank_rows(course_id, lang)
+    ]
+
+
+def draw_error_message(err: engine.DrawError, lang: str) -> str:
+    if err.code == "missing":
+        return _("Question '%(name)s' is not in the %(lang)s question bank.",
+                 name=err.params["name"], lang=lang)
+    return _(
+        "The %(lang)s question bank has %(available)s questions in category '%(category)s'; "
+        "the quiz needs %(needed)s.",
+        lang=lang, **err.params,
+    )
+
+
+# --- attempts ------------------------------------------------------------------------------------
+
+REFUSALS = {
+    "not_open": "This quiz opens on %(at)s.",
+    "closed": "This quiz is closed.",
+    "no_attempts_left": "You have used all your attempts at this quiz.",
+    "wait": "You can start a new attempt at %(at)s.",
+}
+
+
+def in_progress_attempt(user_id: int, quiz_id: int) -> Attempt | None:
+    return db.session.scalar(
+        select(Attempt).where(Attempt.user_id == user_id, Attempt.quiz_id == quiz_id,
+                              Attempt.status == "in_progress")
+        .order_by(Attempt.number.desc()).limit(1)
+    )
+
+
+def start_attempt(user: User, quiz: Quiz, lang: str, *, now: datetime | None = None) -> Attempt:
+    """Start an attempt, or return the one already in progress (a second tab, a double click)."""
+    now = now or utcnow()
+    if _is_postgres():  # one start at a time per officer
+        db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
+    current = in_progress_attempt(user.id, quiz.id)
+    if current is not None and close_if_overdue(current, now=now) is None:
+        return current
+    if quiz.archived_at is not None:
+        raise StartRefused(_("This quiz is no longer part of the course."))
+    made, last_finished = db.session.execute(
+        select(func.count(Attempt.id), func.max(Attempt.submitted_at))
+        .where(Attempt.user_id == user.id, Attempt.quiz_id == quiz.id)
+    ).one()
+    refusal = engine.start_refusal(
+        now, open_at=quiz.open_at, close_at=quiz.close_at, max_attempts=quiz.max_attempts,
+        delay_minutes=quiz.attempt_delay_minutes, attempts_made=made,
+        last_finished_at=last_finished,
+    )
+    if refusal is not None:
+        from lms.formatting import datetime_short
+
+        raise StartRefused(
+            _(REFUSALS[refusal.code], at=datetime_short(refusal.at) if refusal.at else ""), refusal
+        )
+    if lang not in (quiz.course.languages or []):
+        raise StartRefused(_("The course has no edition in the language %(lang)s.", lang=lang))
+    seed = secrets.randbelow(2**31)
+    try:
+        slots = engine.build_slots([engine.Pick.from_dict(p) for p in quiz.picks or []],
+                                   bank_entries(quiz.course_id, lang), seed=seed,
+                                   shuffle=quiz.shuffle_choices)
+    except engine.DrawError as err:
+        raise StartRefused(
+            _("This quiz cannot start: %(reason)s Please tell the trainer.",
+              reason=draw_error_message(err, lang))
+        ) from err
+    max_number = db.session.scalar(
+        select(func.max(Attempt.number)).where(Attempt.user_id == user.id,
+                                               Attempt.quiz_id == quiz.id)
+    )
+    attempt = Attempt(
+        user_id=user.id, quiz_id=quiz.id, number=(max_number or 0) + 1, lang=lang,
+        status="in_progress", started_at=now,
+        deadline=engine.attempt_deadline(now, quiz.time_limit_minutes, quiz.close_at),
+        seed=seed, slots=slots, pass_mark=quiz.pass_mark,
+        points_max=math.fsum(float(s["points"]) for s in slots),
+    )
+    attempt.answers = [AttemptAnswer(slot=s["slot"]) for s in slots]
+    db.session.add(attempt)
+    db.session.flush()
+    return attempt
+
+
+def close_if_overdue(attempt: Attempt, *, now: datetime | None = None) -> Attempt | None:
+    """Close an in-progress attempt whose deadline (plus grace) has passed, with its saved answers.
+
+    Returns the attempt when it was closed now, else None.
+    """
+    now = now or utcnow()
+    if attempt.status != "in_progress" or engine.accepts_answers(now, attempt.deadline, _grace()):
+        return None
+    attempt = lock_attempt(attempt.id)
+    if attempt.status != "in_progress":
+        return None
+    _finish(attempt, now=attempt.deadline or now, overdue=True)
+    return attempt
+
+
+def parse_values(attempt: Attempt, values: Mapping[int, list[str]]) -> dict[int, Any]:
+    """Form values per slot -> canonical responses; BadAnswer names the first slot that is wrong."""
+    slots = {int(s["slot"]): s for s in attempt.slots}
+    responses: dict[int, Any] = {}
+    for number, raw in values.items():
+        slot = slots.get(number)
+        if slot is None:
+            raise BadAnswer(_("Question %(num)s is not part of this attempt.", num=number + 1),
+                            str(number))
+        try:
+            responses[number] = presentation.response_from_form(slot["question"], slot["order"],
+                                                                [str(v) for v in raw])
+        except InvalidResponse as err:
+            raise BadAnswer(
+                _("The answer to question %(num)s could not be read; reload the page and answer "
+                  "it again.", num=number + 1), str(number)
+            ) from err
+    return responses
+
+
+def save_answers(
+    attempt: Attempt, values: Mapping[int, list[str]], *, now: datetime | None = None
+) -> list[int]:
+    """Autosave: store the given answers (all or nothing); returns the slots saved."""
+    now = now or utcnow()
+    attempt = lock_attempt(attempt.id)
+    if attempt.status != "in_progress":
+        raise AttemptClosed(_("This attempt has already been submitted; answers can no longer "
+                              "change."))
+    if not engine.accepts_answers(now, attempt.deadline, _grace()):
+        _finish(attempt, now=attempt.deadline or now, overdue=True)
+        raise DeadlinePassed(_("Time is up: answers sent after the deadline are not accepted. "
+                               "The attempt was submitted with the answers saved before then."))
+    responses = parse_values(attempt, values)
+    by_slot = {answer.slot: answer for answer in attempt.answers}
+    for number, response in responses.items():
+        answer = by_slot[number]
+        answer.response = response
+        answer.saved_at = now
+    db.session.flush()
+    return sorted(responses)
+
+
+@dataclass
+class SubmitOutcome:
+    attempt: Attempt
+    already: bool = False  # it had been submitted before (a replay, a second tab)
+    late: bool = False  # answers sent with the submit arrived after the deadline and were refused
+
+
+def submit_attempt(
+    attempt: Attempt, values: Mapping[int, list[str]] | None = None, *, now: datetime | None = None
+) -> SubmitOutcome:
+    """Save the last answers (if in time) and grade the attempt; idempotent."""
+    now = now or utcnow()
+    attempt = lock_attempt(attempt.id)
+    if attempt.status != "in_progress":
+        return SubmitOutcome(attempt, already=True)
+    late = not engine.accepts_answers(now, attempt.deadline, _grace())
+    if values and not late:
+        responses = parse_values(attempt, values)
+        by_slot = {answer.slot: answer for answer in attempt.answers}
+        for number, response in responses.items():
+            by_slot[number].response = response
+            by_slot[number].saved_at = now
+    _finish(attempt, now=min(now, attempt.deadline) if late and attempt.deadline else now,
+            overdue=late)
+    return SubmitOutcome(attempt, late=late and bool(values))
+
+
+def _finish(attempt: Attempt, *, now: datetime, overdue: bool) -> None:
+    attempt.submitted_at = now
+    attempt.closed_overdue = overdue
+    _grade(attempt, now=now)
+
+
+def _grade(attempt: Attempt, *, now: datetime) -> engine.AttemptResult:
+    """(Re)compute every answer's grade and the attempt's score and status; report the result."""
+    answers = {answer.slot: answer for answer in attempt.answers}
+    result = engine.grade_slots(
+        attempt.slots,
+        {slot: answer.response for slot, answer in answers.items()},
+        {slot: answer.manual_fraction for slot, answer in answers.items()
+         if answer.manual_fraction is not None},
+    )
+    for slot_result in result.slots:
+        answer = answers[slot_result.slot]
+        answer.fraction = slot_result.grade.fraction
+        answer.needs_manual = slot_result.needs_manual
+    was_graded = attempt.status == "graded"
+    old_score, old_passed = attempt.score, attempt.passed
+    attempt.points_max = result.points_max
+    attempt.points_awarded = result.points_awarded
+    attempt.score = result.score
+    attempt.passed = engine.passed(result.score, attempt.pass_mark)
+    attempt.status = "needs_grading" if result.pending else "graded"
+    if attempt.status == "graded":
+        attempt.graded_at = now
+    db.session.flush()
+    newly_graded = attempt.status == "graded" and not was_graded
+    improved = was_graded and attempt.score is not None and (
+        old_score is None or attempt.score > old_score or (attempt.passed and not old_passed))
+    if newly_graded or improved:
+        _report_result(attempt)
+    return result
+
+
+def _report_result(attempt: Attempt) -> None:
+    """Tell progress the result (it keeps the best one and evaluates course completion)."""
+    from lms.progress.services import record_quiz_result
+
+    quiz = attempt.quiz
+    record_quiz_result(attempt.user, quiz.course, quiz.key, int(math.floor(attempt.score or 0)),
+                       bool(attempt.passed), lang=attempt.lang)
+
+
+def close_overdue_attempts(*, now: datetime | None = None) -> int:
+    """Close every in-progress attempt past its deadline (plus grace) with its saved answers."""
+    now = now or utcnow()
+    from datetime import timedelta
+
+    cutoff = now - timedelta(seconds=_grace())
+    ids = list(db.session.scalars(
+        select(Attempt.id).where(Attempt.status == "in_progress", Attempt.deadline < cutoff)
+    ))
+    closed = 0
+    for attempt_id in ids:
+        attempt = lock_attempt(attempt_id)
+        if attempt.status == "in_progress":
+            _finish(attempt, now=attempt.deadline or now, overdue=True)
+            closed += 1
+    return closed
+
+
+# --- grading by trainers -------------------------------------------------------------------------
+
+
+def grade_answer(
+    answer: AttemptAnswer, fraction: float, comment: str, *, grader: Any,
+    now: datetime | None = None,
+) -> Attempt:
+    """A trainer's grade (0..1 of the question's points) and rubric comment for one answer."""
+    now = now or utcnow()
+    if not (isinstance(fraction, int | float) and math.isfinite(fraction) and 0 <= fraction <= 1):
+        raise QuizError(_("The grade must be between 0 and the question's points."), "points")
+    attempt = lock_attempt(answer.attempt_id)
+    if attempt.status == "in_progress":
+        raise QuizError(_("This attempt is still in progress."))
+    answer.manual_fraction = float(fraction)
+    answer.comment = comment.strip()
+    answer.grader_id = grader.id
+    answer.graded_at = now
+    _grade(attempt, now=now)
+    audit.record("quizzes.answer_graded", actor=grader, target=attempt, slot=answer.slot,
+                 fraction=answer.manual_fraction)
+    return attempt
+
+
+# --- regrading -----------------------------------------------------------------------------------
+
+
+def compatible(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
+    """Whether saved responses to ``old`` still mean the same with ``new`` (same type and shape)."""
+    return (
+        old.get("type") == new.get("type")
+        and len(old.get("answers", ())) == len(new.get("answers", ()))
+        and len(old.get("pairs", ())) == len(new.get("pairs", ()))
+        and len(old.get("numerical", ())) == len(new.get("numerical", ()))
+    )
+
+
+@dataclass
+class RegradeReport:
+    attempts: int = 0
+    updated_slots: int = 0
+    changed_scores: int = 0
+    incompatible: list[str] = field(default_factory=list)
+    in_progress: int = 0
+
+
+def regrade_quiz(quiz: Quiz, *, actor: Any, now: datetime | None = None) -> RegradeReport:
+    """Regrade every finished attempt against the current version of its questions.
+
+    A slot takes the question's current version only if the saved response still fits it (same
+    type and number of answers); others keep their snapshot and are listed. Attempts in progress
+    keep theirs: they are regraded by a later run once submitted.
+    """
+    now = now or utcnow()
+    report = RegradeReport()
+    current = {row.id: row for row in db.session.scalars(
+        select(Question).where(Question.course_id == quiz.course_id))}
+    attempt_ids = list(db.session.scalars(
+        select(Attempt.id).where(Attempt.quiz_id == quiz.id).order_by(Attempt.id)))
+    incompatible: set[str] = set()
+    for attempt_id in attempt_ids:
+        attempt = lock_attempt(attempt_id)
+        if attempt.status == "in_progress":
+            report.in_progress += 1
+            continue
+        report.attempts += 1
+        slots = []
+        for slot in attempt.slots:
+            row = current.get(slot.get("ref"))
+            if row is not None and row.version != slot["version"]:
+                if compatible(slot["question"], row.data):
+                    slot = {**slot, "question": dict(row.data), "version": row.version}
+                    report.updated_slots += 1
+                else:
+                    incompatible.add(slot["name"])
+            slots.append(slot)
+        attempt.slots = slots
+        before = attempt.score
+        _grade(attempt, now=now)
+        if before != attempt.score:
+            report.changed_scores += 1
+    report.incompatible = sorted(incompatible)
+    audit.record("quizzes.regraded", actor=actor, target=quiz, attempts=report.attempts,
+                 changed=report.changed_scores)
+    return report
