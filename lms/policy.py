@@ -168,6 +168,39 @@ def set_trainer_limits_getter(getter: Callable[[Any], frozenset[int]]) -> None:
     _TRAINER_LIMITS_GETTER = getter
 
 
+# Reports and the API (issue 7) ---------------------------------------------------------------
+
+
+@rule("reports.manage_plans")
+def _manage_plans(user: Any, _obj: Any) -> bool:
+    return is_admin(user) or has_role(user, Role.hr)
+
+
+@rule("reports.edit_plan")
+def _edit_plan(user: Any, plan: Any) -> bool:
+    """Admins, HR users with the whole tree, and the HR user who created the plan."""
+    if not _manage_plans(user, None) or plan is None:
+        return False
+    return sees_all_agencies(user) or plan.created_by_id == user.id
+
+
+@rule("reports.remind")
+def _remind(user: Any, agency: Agency | None) -> bool:
+    """Reminding an agency's overdue officers needs scope over that agency."""
+    return agency is not None and _hr_view_agency(user, agency)
+
+
+@rule("api.manage_tokens")
+def _manage_tokens(user: Any, _obj: Any) -> bool:
+    """API tokens read reports, so only those who may read reports create them."""
+    return is_admin(user) or has_role(user, Role.hr)
+
+
+@rule("api.revoke_token")
+def _revoke_token(user: Any, token: Any) -> bool:
+    return _signed_in(user) and token is not None and token.user_id == user.id
+
+
 # Entry points ------------------------------------------------------------------------------
 
 

@@ -21,6 +21,7 @@ MODEL_MODULES = [
     "lms.auth.models",
     "lms.audit",
     "lms.ratelimit",
+    "lms.api.models",
 ]
 
 # (module, blueprint attribute) for every feature.
@@ -28,6 +29,8 @@ BLUEPRINTS = [
     ("lms.home.views", "bp"),
     ("lms.auth.views", "bp"),
     ("lms.org.views", "bp"),
+    ("lms.api.views", "bp"),
+    ("lms.api.views", "tokens_bp"),
 ]
 
 # Click groups registered on the ``flask`` command.
