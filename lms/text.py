@@ -67,12 +67,18 @@ def person_sort_key(full_name: str) -> tuple:
 _DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 
-def _encode(ranks: tuple[int, ...]) -> str:
+def _encode(text: str) -> str:
+    """Letters as two [0-9a-z] characters from "02" up, a space as "01", then "00" to end the
+    letters, then one character per tone: binary order of the result is vi_sort_key order."""
+    primary, tones = vi_sort_key(text)
     out = []
-    for rank in ranks:
-        value = max(0, min(rank + 2, 36 * 36 - 1))  # 0 and 1 are kept for separators
+    for char, rank in zip(unicodedata.normalize("NFC", text).lower(), primary, strict=False):
+        if char == " ":
+            out.append("01")
+            continue
+        value = max(0, min(rank, 36 * 36 - 3)) + 2
         out.append(_DIGITS[value // 36] + _DIGITS[value % 36])
-    return "".join(out)
+    return "".join(out) + "00" + "".join(_DIGITS[t] for t in tones)
 
 
 def person_sort_text(full_name: str) -> str:
@@ -83,8 +89,4 @@ def person_sort_text(full_name: str) -> str:
     words = clean(full_name).split()
     if not words:
         return ""
-    ordered = [words[-1], *words[:-1]]
-    keys = [vi_sort_key(word) for word in ordered]
-    primary = "00".join(_encode(k[0]) for k in keys)
-    tones = "".join(_DIGITS[t] for k in keys for t in k[1])
-    return (primary + "01" + tones)[:250]
+    return (_encode(words[-1]) + "00" + _encode(" ".join(words[:-1])))[:250]

