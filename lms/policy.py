@@ -115,6 +115,14 @@ def _import_roster(user: Any, _obj: Any) -> bool:
     return is_admin(user) or has_role(user, Role.hr)
 
 
+@rule("org.use_import_batch")
+def _use_import_batch(user: Any, batch: Any) -> bool:
+    """An uploaded roster is seen and confirmed only by the person who uploaded it."""
+    if batch is None or not _signed_in(user) or batch.created_by_id != user.id:
+        return False
+    return RULES["org.import_roster" if batch.kind == "officers" else "org.manage_agencies"](user, None)
+
+
 @rule("hr.view_agency")
 def _hr_view_agency(user: Any, agency: Agency | None) -> bool:
     if not (is_admin(user) or has_role(user, Role.hr)):

@@ -36,6 +36,8 @@ BLUEPRINTS = [
 # Click groups registered on the ``flask`` command.
 CLI_GROUPS = [
     ("lms.org.cli", "org_cli"),
+    ("lms.org.cli", "users_cli"),
+    ("lms.org.cli", "agencies_cli"),
     ("lms.demo", "demo_command"),
 ]
 

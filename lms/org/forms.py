@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, SelectField, SelectMultipleField, StringField, widgets
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    widgets,
+)
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from lms.i18n import lazy
@@ -64,3 +73,29 @@ class DutyForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """An empty form: a POST button with its CSRF token."""
+
+
+# Roster imports and merges ----------------------------------------------------------------
+
+
+class ImportUploadForm(FlaskForm):
+    file = FileField(
+        lazy("File (.xlsx or .csv)"),
+        validators=[FileRequired(message=lazy("Choose the file to import."))],
+    )
+    deactivate_missing = BooleanField(
+        lazy("This is the full list: disable officers of these agencies who are not in it"),
+        description=lazy("Only the agencies named in the file are affected. The preview lists "
+                         "everyone who would be disabled before anything is written."),
+    )
+
+
+class ImportConfirmForm(FlaskForm):
+    # The preview's digest: confirming applies exactly what was previewed, or shows a new preview.
+    fingerprint = HiddenField()
+
+
+class MergeForm(FlaskForm):
+    target_id = SelectField(lazy("Merge into"), coerce=int, choices=[],
+                            validators=[DataRequired(message=lazy("Choose the agency to merge into."))])
+    confirm = HiddenField(default="")

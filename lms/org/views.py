@@ -6,16 +6,25 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
-from lms import policy
+from lms import nav, policy
 from lms.audit import AuditEntry
 from lms.auth.services import issue_activation
 from lms.extensions import db
-from lms.i18n import _
-from lms.org import queries, services
-from lms.org.forms import AgencyForm, ConfirmForm, DutyForm, UserForm
-from lms.org.models import Agency, Role, User
+from lms.i18n import N_, _
+from lms.org import imports, queries, reorg, services
+from lms.org.forms import (
+    AgencyForm,
+    ConfirmForm,
+    DutyForm,
+    ImportConfirmForm,
+    ImportUploadForm,
+    MergeForm,
+    UserForm,
+)
+from lms.org.models import Agency, ImportBatch, Role, User
 
 bp = Blueprint("org", __name__, url_prefix="/org")
 
@@ -235,3 +244,170 @@ def audit_log() -> str:
         stmt = stmt.where(AuditEntry.action.startswith(action, autoescape=True))
     page = db.paginate(stmt, per_page=100, error_out=False)
     return render_template("org/audit.html", page=page, action=action)
+
+
+# Roster imports ---------------------------------------------------------------------------
+
+nav.add("org.import_officers", N_("Import"), lambda u: policy.can(u, "org.import_roster"), 73)
+
+_UPLOAD_TEMPLATES = {"officers": "org/import_officers.html", "agencies": "org/import_agencies.html"}
+
+
+def _upload(kind: str) -> str | Response:
+    form = ImportUploadForm()
+    if form.validate_on_submit():
+        upload = form.file.data
+        data = upload.read(imports.MAX_UPLOAD_BYTES + 1)
+        if not data:
+            form.file.errors.append(_("The file is empty."))
+        elif len(data) > imports.MAX_UPLOAD_BYTES:
+            form.file.errors.append(
+                _("The file is larger than %(max)s MB; split it into smaller files.",
+                  max=imports.MAX_UPLOAD_BYTES // (1024 * 1024))
+            )
+        else:
+            batch = imports.create_batch(
+                kind, upload.filename or "", data, owner=current_user,
+                deactivate_missing=bool(form.deactivate_missing.data),
+            )
+            db.session.commit()
+            return redirect(url_for("org.import_preview", batch_id=batch.id))
+    return render_template(_UPLOAD_TEMPLATES[kind], form=form, kind=kind, columns=imports.COLUMNS[kind])
+
+
+@bp.route("/import/officers", methods=["GET", "POST"])
+@policy.require("org.import_roster")
+def import_officers() -> str | Response:
+    return _upload("officers")
+
+
+@bp.route("/import/agencies", methods=["GET", "POST"])
+@policy.require("org.manage_agencies")
+def import_agencies() -> str | Response:
+    return _upload("agencies")
+
+
+@bp.get("/import/<any(officers, agencies):kind>/template-<any(vi, en):lang>.<any(csv, xlsx):fmt>")
+@policy.require("org.import_roster")
+def import_template(kind: str, lang: str, fmt: str) -> Response:
+    policy.authorize(imports.KINDS[kind].rule)
+    name = {"officers": {"vi": "danh-sach-can-bo", "en": "officers"},
+            "agencies": {"vi": "danh-sach-don-vi", "en": "agencies"}}[kind][lang]  # fmt: skip
+    return _download(imports.template_file(kind, lang, fmt), f"{name}.{fmt}", fmt)
+
+
+_MIMETYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def _download(data: bytes, filename: str, fmt: str) -> Response:
+    response = Response(data, mimetype=_MIMETYPES[fmt])
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _own_batch(batch_id: int) -> ImportBatch:
+    batch = db.get_or_404(ImportBatch, batch_id)
+    policy.authorize("org.use_import_batch", batch)
+    if not imports.batch_is_live(batch):
+        abort(404)
+    return batch
+
+
+@bp.get("/import/<int:batch_id>")
+@policy.require("org.import_roster")
+def import_preview(batch_id: int) -> str | Response:
+    batch = _own_batch(batch_id)
+    if batch.applied_at is not None:
+        return redirect(url_for("org.import_result", batch_id=batch.id))
+    plan = imports.plan_batch(batch, current_user)
+    db.session.rollback()  # planning only reads
+    return render_template(
+        "org/import_preview.html", batch=batch, plan=plan, limit=imports.PREVIEW_ROWS,
+        form=ImportConfirmForm(fingerprint=plan.fingerprint),
+    )
+
+
+@bp.post("/import/<int:batch_id>/confirm")
+@policy.require("org.import_roster")
+def import_confirm(batch_id: int) -> Response:
+    batch = _own_batch(batch_id)
+    if batch.applied_at is not None:
+        return redirect(url_for("org.import_result", batch_id=batch.id))
+    form = ImportConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    plan = imports.plan_batch(batch, current_user)
+    if not plan.ok or form.fingerprint.data != plan.fingerprint:
+        db.session.rollback()
+        flash(_("The data changed since the preview was made. Check this new preview, then confirm."),
+              "warning")
+        return redirect(url_for("org.import_preview", batch_id=batch.id))
+    try:
+        imports.apply_batch(batch, plan, actor=current_user)
+        db.session.commit()
+    except IntegrityError:
+        # Someone changed the same officers at the same moment: nothing was written.
+        db.session.rollback()
+        flash(_("Someone changed these records at the same moment; nothing was written. Check the "
+                "preview again."), "error")
+        return redirect(url_for("org.import_preview", batch_id=batch_id))
+    return redirect(url_for("org.import_result", batch_id=batch.id))
+
+
+@bp.get("/import/<int:batch_id>/result")
+@policy.require("org.import_roster")
+def import_result(batch_id: int) -> str | Response:
+    batch = _own_batch(batch_id)
+    if batch.applied_at is None:
+        return redirect(url_for("org.import_preview", batch_id=batch.id))
+    return render_template("org/import_result.html", batch=batch, form=ConfirmForm())
+
+
+@bp.post("/import/<int:batch_id>/links")
+@policy.require("org.import_roster")
+def import_links(batch_id: int) -> Response:
+    batch = _own_batch(batch_id)
+    fmt = request.form.get("fmt", "")
+    if batch.applied_at is None or fmt not in _MIMETYPES or not ConfirmForm().validate_on_submit():
+        abort(400)
+    rows = imports.issue_links(
+        batch.new_user_ids, days=current_app.config["ACTIVATION_TOKEN_DAYS"], actor=current_user,
+        make_link=lambda token: url_for("auth.activate", token=token, _external=True),
+    )
+    if not rows:
+        db.session.rollback()
+        flash(_("Every new account has already been activated; there is no link to hand out."), "info")
+        return redirect(url_for("org.import_result", batch_id=batch.id))
+    db.session.commit()
+    return _download(imports.links_file(rows, fmt), f"activation-links-{batch.id}.{fmt}", fmt)
+
+
+# Merging agencies -------------------------------------------------------------------------
+
+
+@bp.route("/agencies/<int:agency_id>/merge", methods=["GET", "POST"])
+@policy.require("org.manage_agencies")
+def agency_merge(agency_id: int) -> str | Response:
+    source = db.get_or_404(Agency, agency_id)
+    form = MergeForm()
+    form.target_id.choices = [(0, _("Choose an agency"))] + [
+        (choice_id, label) for choice_id, label in queries.agency_choices() if choice_id != source.id
+    ]
+    if form.validate_on_submit() and form.target_id.data:
+        target = db.session.get(Agency, form.target_id.data)
+        if target is None:
+            abort(400)
+        preview = reorg.merge_preview(source, target)
+        if form.confirm.data == "1" and preview.ok:
+            reorg.merge_agencies(source, target, actor=current_user)
+            db.session.commit()
+            flash(_("%(source)s was merged into %(target)s.", source=source.name_vi, target=target.name_vi),
+                  "success")
+            return redirect(url_for("org.agencies"))
+        form.confirm.data = "1"
+        return render_template("org/merge_preview.html", form=form, preview=preview)
+    return render_template("org/merge.html", form=form, source=source)
