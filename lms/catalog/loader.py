@@ -56,7 +56,9 @@ KNOWN_LANGUAGES: dict[str, str] = {
     "zh": N_("Chinese"),
     "km": N_("Khmer"),
     "lo": N_("Lao"),
-    "kuf": N_("Katu"),
+    # ISO 639-3 splits Katu: ktv is Eastern Katu (Cơ Tu of Quảng Nam and Huế), kuf Western Katu (Laos).
+    "ktv": N_("Katu (Cơ Tu)"),
+    "kuf": N_("Western Katu"),
     "sed": N_("Sedang"),
     "jeh": N_("Jeh"),
     "cua": N_("Cua"),
