@@ -156,6 +156,65 @@ def _edit_course(user: Any, course: Any) -> bool:
     return not limited or course is None or getattr(course, "id", None) in limited
 
 
+@rule("catalog.browse")
+def _browse(user: Any, _obj: Any) -> bool:
+    return _signed_in(user)
+
+
+@rule("catalog.view_course")
+def _view_course(user: Any, course: Any) -> bool:
+    """Published courses are visible to everyone signed in; drafts to those who may edit them."""
+    if not _signed_in(user) or course is None:
+        return False
+    if course.published and course.archived_at is None:
+        return True
+    return _edit_course(user, course)
+
+
+@rule("catalog.read_lessons")
+def _read_lessons(user: Any, access: Any) -> bool:
+    """``access`` is (course, enrolled_or_assigned): open courses are readable by all, others by
+    their enrolled or assigned officers and their editors."""
+    course, has_access = access
+    if not _view_course(user, course):
+        return False
+    return bool(course.open or has_access or _edit_course(user, course))
+
+
+@rule("progress.enrol")
+def _enrol(user: Any, access: Any) -> bool:
+    """``access`` is (course, assigned): self-enrolment in open courses, or in one assigned to you."""
+    course, assigned = access
+    return (
+        _signed_in(user) and course.published and course.archived_at is None
+        and bool(course.open or assigned)
+    )  # fmt: skip
+
+
+@rule("catalog.manage_trainers")
+def _manage_trainers(user: Any, _obj: Any) -> bool:
+    return is_admin(user)
+
+
+@rule("assignments.target")
+def _assign_target(user: Any, agency: Agency | None) -> bool:
+    """Whom HR may assign to: an agency (subtree) in scope; everyone (``None``) only with full scope."""
+    if not (is_admin(user) or has_role(user, Role.hr)):
+        return False
+    return sees_all_agencies(user) if agency is None else agency_in_scope(user, agency)
+
+
+@rule("assignments.edit")
+def _assign_edit(user: Any, assignment: Any) -> bool:
+    """Unassigning needs scope over the assignment's target."""
+    if assignment is None:
+        return False
+    agency = assignment.agency
+    if assignment.kind == "user" and assignment.target_user is not None:
+        agency = assignment.target_user.agency
+    return _assign_target(user, agency)
+
+
 @rule("certificates.revoke")
 def _revoke(user: Any, _obj: Any) -> bool:
     return is_admin(user)

@@ -21,6 +21,8 @@ MODEL_MODULES = [
     "lms.auth.models",
     "lms.audit",
     "lms.ratelimit",
+    "lms.catalog.models",
+    "lms.progress.models",
     "lms.api.models",
 ]
 
@@ -29,6 +31,8 @@ BLUEPRINTS = [
     ("lms.home.views", "bp"),
     ("lms.auth.views", "bp"),
     ("lms.org.views", "bp"),
+    ("lms.catalog.views", "bp"),
+    ("lms.progress.views", "bp"),
     ("lms.api.views", "bp"),
     ("lms.api.views", "tokens_bp"),
 ]
@@ -39,6 +43,7 @@ CLI_GROUPS = [
     ("lms.org.cli", "users_cli"),
     ("lms.org.cli", "agencies_cli"),
     ("lms.demo", "demo_command"),
+    ("lms.catalog.cli", "content_cli"),
 ]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, literal, select, update
@@ -21,6 +21,18 @@ BUILTIN_DUTIES = [
     ("foreign_info", "Thông tin đối ngoại", "Foreign-information work"),
     ("press", "Báo chí", "Press"),
 ]
+
+# Called with the ids of officers whose agency, duties or status changed (None: possibly everyone),
+# inside the same transaction; progress recomputes who has which assigned course.
+USER_CHANGE_LISTENERS: list[Callable[[list[int] | None], None]] = []
+
+
+def users_changed(user_ids: list[int] | None) -> None:
+    """Tell the listeners that these officers' agency, duties or status changed (flushes first)."""
+    db.session.flush()
+    for listener in USER_CHANGE_LISTENERS:
+        listener(user_ids)
+
 
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,79}$")
@@ -134,6 +146,7 @@ def move_agency(agency: Agency, new_parent: Agency | None, *, actor: User | None
         .execution_options(synchronize_session=False)
     )
     db.session.expire_all()
+    users_changed(None)
     if actor is not None:
         audit.record(
             "org.agency_moved",
@@ -223,6 +236,7 @@ def create_user(data: UserData, *, actor: User | None = None) -> User:
     db.session.add(user)
     _apply(user, data)
     db.session.flush()
+    users_changed([user.id])
     if actor is not None:
         audit.record("org.user_created", actor=actor, target=user, username=user.username,
                      roles=sorted(user.roles))
@@ -236,6 +250,7 @@ def update_user(user: User, data: UserData, *, actor: User | None = None) -> Non
     before_scopes = sorted(s.agency_id for s in user.hr_scopes)
     _apply(user, data)
     db.session.flush()
+    users_changed([user.id])
     if actor is not None:
         audit.record(
             "org.user_updated",
@@ -253,6 +268,7 @@ def set_user_active(user: User, active: bool, *, actor: User | None = None) -> N
     user.active = active
     if not active:
         end_all_sessions(user)
+    users_changed([user.id])
     if actor is not None:
         audit.record("org.user_enabled" if active else "org.user_disabled", actor=actor, target=user)
 

@@ -1,0 +1,146 @@
+"""Enrolments, assignments and their per-officer result, lesson progress, quiz results, completions."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lms.db import UTCDateTime, utcnow
+from lms.extensions import db
+
+ENROLMENT_SOURCES = ("self", "assignment")
+ASSIGNMENT_KINDS = ("user", "agency", "duty")
+
+
+class Enrollment(db.Model):
+    __tablename__ = "enrollment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"), index=True)
+    enrolled_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    source: Mapped[str] = mapped_column(String(12), default="self")
+    # Where to resume: the lesson last opened.
+    last_lesson_id: Mapped[int | None] = mapped_column(ForeignKey("lesson.id", ondelete="SET NULL"))
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        UniqueConstraint("user_id", "course_id"),
+        CheckConstraint("source IN ('self','assignment')", name="source"),
+    )
+
+
+class Assignment(db.Model):
+    """A standing rule: this course is due for these officers (one, an agency subtree, a duty)."""
+
+    __tablename__ = "assignment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"), index=True)
+    due_date: Mapped[date | None] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(10))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    # For kind "agency"; for kind "duty" an optional limit to an agency (subtree).
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"), index=True)
+    include_subtree: Mapped[bool] = mapped_column(Boolean, default=True)
+    duty_id: Mapped[int | None] = mapped_column(ForeignKey("duty.id"), index=True)
+    # The reports domain will add a plans table; until then a plain column without a foreign key.
+    plan_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    course = relationship("Course", lazy="joined", innerjoin=True)
+    target_user = relationship("User", foreign_keys=[user_id])
+    agency = relationship("Agency")
+    duty = relationship("Duty")
+    created_by = relationship("User", foreign_keys=[created_by_id])
+
+    __table_args__ = (
+        CheckConstraint("kind IN ('user','agency','duty')", name="kind"),
+        CheckConstraint(
+            "(kind = 'user' AND user_id IS NOT NULL) OR (kind = 'agency' AND agency_id IS NOT NULL)"
+            " OR (kind = 'duty' AND duty_id IS NOT NULL)",
+            name="target",
+        ),
+    )
+
+
+class AssignedCourse(db.Model):
+    """What the active assignments add up to for one officer and one course (rebuilt, never edited)."""
+
+    __tablename__ = "assigned_course"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+    course_id: Mapped[int] = mapped_column(
+        ForeignKey("course.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    # The earliest due date of the assignments reaching this officer (None: no due date).
+    due_date: Mapped[date | None] = mapped_column(Date)
+    assignment_count: Mapped[int] = mapped_column(Integer, default=1)
+    first_assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    course = relationship("Course")
+
+
+class LessonProgress(db.Model):
+    __tablename__ = "lesson_progress"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+    lesson_id: Mapped[int] = mapped_column(
+        ForeignKey("lesson.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"))
+    completed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    lang: Mapped[str] = mapped_column(String(20), default="vi")
+
+    __table_args__ = (Index("ix_lesson_progress_user_course", "user_id", "course_id"),)
+
+
+class QuizResult(db.Model):
+    """An officer's best result on one quiz of a course (written by the quiz domain)."""
+
+    __tablename__ = "quiz_result"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+    course_id: Mapped[int] = mapped_column(
+        ForeignKey("course.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    quiz_key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    best_score: Mapped[int] = mapped_column(Integer, default=0)
+    passed: Mapped[bool] = mapped_column(Boolean, default=False)
+    passed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    attempts_count: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (CheckConstraint("best_score BETWEEN 0 AND 100", name="score"),)
+
+
+class CourseCompletion(db.Model):
+    __tablename__ = "course_completion"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"), index=True)
+    completed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    score: Mapped[int | None] = mapped_column(Integer)  # final test score, if the course has one
+    course_version: Mapped[int] = mapped_column(Integer)
+    # The officer's agency when they completed: reports keep attributing it there after a merge.
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+    lang: Mapped[str] = mapped_column(String(20), default="vi")
+
+    course = relationship("Course")
+    user = relationship("User")
+
+    __table_args__ = (UniqueConstraint("user_id", "course_id"),)

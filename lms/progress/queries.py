@@ -1,0 +1,260 @@
+"""Reads of progress: one officer's state in a course, the "My training" list, assignments in scope."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import aliased, selectinload
+
+from lms import policy
+from lms.catalog.models import Course, Lesson
+from lms.db import utcnow
+from lms.extensions import db
+from lms.org.models import Agency, User
+from lms.progress.models import (
+    AssignedCourse,
+    Assignment,
+    CourseCompletion,
+    Enrollment,
+    LessonProgress,
+    QuizResult,
+)
+from lms.progress.services import assignment_targets
+
+
+@dataclass
+class CourseState:
+    """Everything the course and lesson pages need to know about one officer in one course."""
+
+    enrollment: Enrollment | None = None
+    assigned: AssignedCourse | None = None
+    completion: CourseCompletion | None = None
+    done_lesson_ids: set[int] = field(default_factory=set)
+    quiz_results: dict[str, QuizResult] = field(default_factory=dict)
+
+    @property
+    def has_access(self) -> bool:
+        return self.enrollment is not None or self.assigned is not None
+
+
+def course_state(user: Any, course: Course) -> CourseState:
+    """Four small queries, whatever the size of the course."""
+    state = CourseState()
+    state.enrollment = db.session.scalar(
+        select(Enrollment).where(Enrollment.user_id == user.id, Enrollment.course_id == course.id)
+    )
+    state.assigned = db.session.get(AssignedCourse, (user.id, course.id))
+    state.completion = db.session.scalar(
+        select(CourseCompletion).where(
+            CourseCompletion.user_id == user.id, CourseCompletion.course_id == course.id
+        )
+    )
+    if state.enrollment is not None or state.completion is not None:
+        state.done_lesson_ids = set(
+            db.session.scalars(
+                select(LessonProgress.lesson_id).where(
+                    LessonProgress.user_id == user.id, LessonProgress.course_id == course.id
+                )
+            )
+        )
+        state.quiz_results = {
+            r.quiz_key: r
+            for r in db.session.scalars(
+                select(QuizResult).where(QuizResult.user_id == user.id, QuizResult.course_id == course.id)
+            )
+        }
+    return state
+
+
+def catalogue_progress(user: Any, course_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """{course_id: {"enrolled", "assigned", "completed", "done"}} for the catalogue (two queries)."""
+    if not course_ids:
+        return {}
+    out: dict[int, dict[str, Any]] = {
+        cid: {"enrolled": False, "assigned": False, "completed": False, "done": 0} for cid in course_ids
+    }
+    done = (
+        select(LessonProgress.course_id, func.count().label("n"))
+        .join(Lesson, Lesson.id == LessonProgress.lesson_id)
+        .where(LessonProgress.user_id == user.id, Lesson.archived_at.is_(None))
+        .group_by(LessonProgress.course_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(Course.id, Enrollment.id, AssignedCourse.user_id, CourseCompletion.id, done.c.n)
+        .outerjoin(Enrollment, and_(Enrollment.course_id == Course.id, Enrollment.user_id == user.id))
+        .outerjoin(AssignedCourse, and_(AssignedCourse.course_id == Course.id, AssignedCourse.user_id == user.id))
+        .outerjoin(CourseCompletion, and_(CourseCompletion.course_id == Course.id,
+                                          CourseCompletion.user_id == user.id))
+        .outerjoin(done, done.c.course_id == Course.id)
+        .where(Course.id.in_(course_ids))
+    ).all()  # fmt: skip
+    for course_id, enrollment_id, assigned, completion_id, n in rows:
+        out[course_id] = {
+            "enrolled": enrollment_id is not None,
+            "assigned": assigned is not None,
+            "completed": completion_id is not None,
+            "done": n or 0,
+        }
+    return out
+
+
+def lesson_counts(course_ids: list[int]) -> dict[int, int]:
+    if not course_ids:
+        return {}
+    return dict(
+        db.session.execute(
+            select(Lesson.course_id, func.count())
+            .where(Lesson.course_id.in_(course_ids), Lesson.archived_at.is_(None))
+            .group_by(Lesson.course_id)
+        ).all()
+    )
+
+
+@dataclass
+class TrainingRow:
+    course: Course
+    due_date: date | None
+    assigned: bool
+    enrolled: bool
+    total: int
+    done: int
+    completed_at: datetime | None
+    score: int | None
+    last_lesson_id: int | None
+    status: str = ""  # overdue | in_progress | not_started | completed
+
+    @property
+    def fraction(self) -> float:
+        if self.completed_at is not None:
+            return 1.0
+        return self.done / self.total if self.total else 0.0
+
+
+STATUS_ORDER = {"overdue": 0, "in_progress": 1, "not_started": 2, "completed": 3}
+
+
+def my_training(user: Any, today: date | None = None) -> list[TrainingRow]:
+    """The officer's assigned, enrolled and completed courses: overdue first, then in progress (by due
+    date), then not started, then completed (latest first). One query."""
+    today = today or utcnow().date()
+    totals = (
+        select(Lesson.course_id, func.count().label("n"))
+        .where(Lesson.archived_at.is_(None))
+        .group_by(Lesson.course_id)
+        .subquery()
+    )
+    done = (
+        select(LessonProgress.course_id, func.count().label("n"))
+        .join(Lesson, Lesson.id == LessonProgress.lesson_id)
+        .where(LessonProgress.user_id == user.id, Lesson.archived_at.is_(None))
+        .group_by(LessonProgress.course_id)
+        .subquery()
+    )
+    assigned = aliased(AssignedCourse)
+    stmt = (
+        select(
+            Course, assigned.due_date, assigned.user_id, Enrollment.id, Enrollment.last_lesson_id,
+            CourseCompletion.completed_at, CourseCompletion.score, totals.c.n, done.c.n,
+        )
+        .outerjoin(assigned, and_(assigned.course_id == Course.id, assigned.user_id == user.id))
+        .outerjoin(Enrollment, and_(Enrollment.course_id == Course.id, Enrollment.user_id == user.id))
+        .outerjoin(CourseCompletion, and_(CourseCompletion.course_id == Course.id,
+                                          CourseCompletion.user_id == user.id))
+        .outerjoin(totals, totals.c.course_id == Course.id)
+        .outerjoin(done, done.c.course_id == Course.id)
+        .where(
+            Course.archived_at.is_(None),
+            or_(assigned.user_id.is_not(None), Enrollment.id.is_not(None), CourseCompletion.id.is_not(None)),
+        )
+    )  # fmt: skip
+    rows: list[TrainingRow] = []
+    for course, due, assigned_user, enrollment_id, last_id, completed_at, score, total, n in db.session.execute(stmt):
+        row = TrainingRow(
+            course=course, due_date=due, assigned=assigned_user is not None,
+            enrolled=enrollment_id is not None, total=total or 0, done=n or 0,
+            completed_at=completed_at, score=score, last_lesson_id=last_id,
+        )  # fmt: skip
+        if completed_at is not None:
+            row.status = "completed"
+        elif due is not None and due < today:
+            row.status = "overdue"
+        elif row.done or row.enrolled:
+            row.status = "in_progress"
+        else:
+            row.status = "not_started"
+        rows.append(row)
+
+    def order(row: TrainingRow) -> tuple[Any, ...]:
+        if row.status == "completed":
+            return (3, -row.completed_at.timestamp() if row.completed_at else 0, row.course.key)
+        return (STATUS_ORDER[row.status], row.due_date or date.max, row.course.key)
+
+    rows.sort(key=order)
+    return rows
+
+
+# Assignments --------------------------------------------------------------------------------
+
+
+def assignments_query(viewer: Any, *, course_id: int | None = None, active: bool | None = True) -> Select[Any]:
+    """Assignments whose target lies in ``viewer``'s HR scope, newest first."""
+    target_user = aliased(User)
+    user_agency = aliased(Agency)
+    target_agency = aliased(Agency)
+    stmt = (
+        select(Assignment)
+        .outerjoin(target_user, target_user.id == Assignment.user_id)
+        .outerjoin(user_agency, user_agency.id == target_user.agency_id)
+        .outerjoin(target_agency, target_agency.id == Assignment.agency_id)
+        .options(
+            selectinload(Assignment.target_user).selectinload(User.agency),
+            selectinload(Assignment.agency),
+            selectinload(Assignment.duty),
+            selectinload(Assignment.created_by),
+        )
+        .order_by(Assignment.created_at.desc(), Assignment.id.desc())
+    )
+    if not policy.sees_all_agencies(viewer):
+        stmt = stmt.where(
+            or_(
+                and_(Assignment.kind == "user", policy.agency_scope_clause(viewer, user_agency.path)),
+                and_(Assignment.kind != "user", Assignment.agency_id.is_not(None),
+                     policy.agency_scope_clause(viewer, target_agency.path)),
+            )
+        )  # fmt: skip
+    if course_id:
+        stmt = stmt.where(Assignment.course_id == course_id)
+    if active is not None:
+        stmt = stmt.where(Assignment.active.is_(active))
+    return stmt
+
+
+def assignment_reach(assignment_ids: list[int]) -> dict[int, dict[str, int]]:
+    """{assignment id: {"officers": n, "completed": m}} in one query."""
+    if not assignment_ids:
+        return {}
+    targets = assignment_targets()
+    rows = db.session.execute(
+        select(
+            targets.c.assignment_id,
+            func.count(func.distinct(targets.c.user_id)),
+            func.count(func.distinct(CourseCompletion.user_id)),
+        )
+        .outerjoin(CourseCompletion, and_(CourseCompletion.user_id == targets.c.user_id,
+                                          CourseCompletion.course_id == targets.c.course_id))
+        .where(targets.c.assignment_id.in_(assignment_ids))
+        .group_by(targets.c.assignment_id)
+    ).all()  # fmt: skip
+    return {aid: {"officers": n, "completed": c} for aid, n, c in rows}
+
+
+def assignable_courses() -> list[Course]:
+    return list(
+        db.session.scalars(
+            select(Course).where(Course.published.is_(True), Course.archived_at.is_(None)).order_by(Course.key)
+        )
+    )

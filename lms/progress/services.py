@@ -1,0 +1,332 @@
+"""Writes to progress: enrolment, lesson completion, quiz results, completion, assignments.
+
+Flush only; the caller commits, so a lesson or quiz that completes a course and the listeners that issue
+its certificate share one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import date
+from typing import Any
+
+from sqlalchemy import and_, delete, func, insert, or_, select, union_all
+from sqlalchemy.dialects import postgresql, sqlite
+
+from lms import audit
+from lms.catalog.models import Course, Lesson
+from lms.db import utcnow
+from lms.extensions import db
+from lms.i18n import _
+from lms.org import services as org_services
+from lms.org.models import Agency, Duty, User, user_duty
+from lms.progress.models import (
+    AssignedCourse,
+    Assignment,
+    CourseCompletion,
+    Enrollment,
+    LessonProgress,
+    QuizResult,
+)
+
+# Called with (completion, user, course) when an officer completes a course, inside the transaction.
+COMPLETION_LISTENERS: list[Callable[[CourseCompletion, Any, Course], None]] = []
+
+
+class ProgressError(Exception):
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+def _insert_ignore(model: Any, values: dict[str, Any]) -> None:
+    """INSERT ... ON CONFLICT DO NOTHING: a double click must not become an integrity error."""
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        stmt = postgresql.insert(model).values(**values).on_conflict_do_nothing()
+    elif dialect == "sqlite":
+        stmt = sqlite.insert(model).values(**values).on_conflict_do_nothing()
+    else:  # pragma: no cover - other engines are not supported
+        stmt = insert(model).values(**values)
+    db.session.execute(stmt)
+
+
+# Enrolment ----------------------------------------------------------------------------------
+
+
+def enrollment_for(user: Any, course: Course) -> Enrollment | None:
+    return db.session.scalar(
+        select(Enrollment).where(Enrollment.user_id == user.id, Enrollment.course_id == course.id)
+    )
+
+
+def is_assigned(user: Any, course: Course) -> bool:
+    return bool(
+        db.session.scalar(
+            select(AssignedCourse.user_id).where(
+                AssignedCourse.user_id == user.id, AssignedCourse.course_id == course.id
+            )
+        )
+    )
+
+
+def enrol(user: Any, course: Course, *, source: str = "self") -> Enrollment:
+    """Enrol ``user`` (idempotent); the caller has checked the policy."""
+    _insert_ignore(
+        Enrollment,
+        {"user_id": user.id, "course_id": course.id, "source": source, "enrolled_at": utcnow()},
+    )
+    enrollment = enrollment_for(user, course)
+    assert enrollment is not None
+    return enrollment
+
+
+def note_lesson_opened(enrollment: Enrollment, lesson: Lesson) -> None:
+    """Remember the lesson an officer opened last, to resume there."""
+    enrollment.last_lesson_id = lesson.id
+    enrollment.last_seen_at = utcnow()
+
+
+# Lessons, quizzes, completion -----------------------------------------------------------------
+
+
+def complete_lesson(user: Any, lesson: Lesson, course: Course, lang: str) -> CourseCompletion | None:
+    """Mark ``lesson`` done (idempotent) and evaluate the course; returns a new completion, if any."""
+    if lesson.archived_at is not None or lesson.course_id != course.id:
+        raise ProgressError(_("This lesson is no longer part of the course."))
+    enrollment = enrollment_for(user, course)
+    if enrollment is None:
+        raise ProgressError(_("Enrol in the course first."))
+    _insert_ignore(
+        LessonProgress,
+        {
+            "user_id": user.id, "lesson_id": lesson.id, "course_id": course.id,
+            "completed_at": utcnow(), "lang": lang,
+        },
+    )  # fmt: skip
+    enrollment.last_lesson_id = lesson.id
+    enrollment.last_seen_at = utcnow()
+    db.session.flush()
+    return evaluate_completion(user, course, lang=lang)
+
+
+def record_quiz_result(
+    user: Any, course: Course, quiz_key: str, score: int, passed: bool, *, lang: str | None = None
+) -> CourseCompletion | None:
+    """Keep the officer's best result on a quiz (called by the quiz domain) and evaluate the course."""
+    if not 0 <= score <= 100:
+        raise ValueError("score must be 0..100")
+    _insert_ignore(Enrollment, {"user_id": user.id, "course_id": course.id, "source": "self",
+                                "enrolled_at": utcnow()})
+    _insert_ignore(QuizResult, {"user_id": user.id, "course_id": course.id, "quiz_key": quiz_key,
+                                "best_score": 0, "passed": False, "attempts_count": 0})
+    result = db.session.scalar(
+        select(QuizResult)
+        .where(QuizResult.user_id == user.id, QuizResult.course_id == course.id,
+               QuizResult.quiz_key == quiz_key)
+        .with_for_update()
+    )  # fmt: skip
+    assert result is not None
+    result.attempts_count += 1
+    result.best_score = max(result.best_score, score)
+    if passed and not result.passed:
+        result.passed = True
+        result.passed_at = utcnow()
+    db.session.flush()
+    return evaluate_completion(user, course, lang=lang)
+
+
+def required_lesson_ids(course: Course) -> list[int]:
+    """Ids of the lessons the completion rule requires (archived lessons never are)."""
+    rule = (course.completion or {}).get("lessons", "all")
+    stmt = select(Lesson.id).where(Lesson.course_id == course.id, Lesson.archived_at.is_(None))
+    if rule not in (None, "all"):
+        stmt = stmt.where(Lesson.key.in_(list(rule)))
+    return list(db.session.scalars(stmt))
+
+
+def evaluate_completion(user: Any, course: Course, *, lang: str | None = None) -> CourseCompletion | None:
+    """Record the completion when the course's rule is met; returns it only when it is new."""
+    if db.session.scalar(
+        select(CourseCompletion.id).where(
+            CourseCompletion.user_id == user.id, CourseCompletion.course_id == course.id
+        )
+    ):
+        return None
+    rule = course.completion or {}
+    lesson_ids = required_lesson_ids(course)
+    if lesson_ids:
+        done = db.session.scalar(
+            select(func.count()).select_from(LessonProgress).where(
+                LessonProgress.user_id == user.id, LessonProgress.lesson_id.in_(lesson_ids)
+            )
+        )
+        if done != len(lesson_ids):
+            return None
+    quiz_keys = [q for q in rule.get("quizzes") or [] if course.quiz(q) is not None]
+    results = {
+        r.quiz_key: r
+        for r in db.session.scalars(
+            select(QuizResult).where(QuizResult.user_id == user.id, QuizResult.course_id == course.id)
+        )
+    }
+    if any(not (results.get(key) and results[key].passed) for key in quiz_keys):
+        return None
+    final_key = course.final_quiz_key
+    score = results[final_key].best_score if final_key and final_key in results else None
+    minimum = rule.get("min_final_score")
+    if minimum is not None and final_key and (score is None or score < minimum):
+        return None
+    if not lesson_ids and not quiz_keys:
+        return None  # an empty course is never "completed"
+    completion = CourseCompletion(
+        user_id=user.id, course_id=course.id, completed_at=utcnow(), score=score,
+        course_version=course.version, agency_id=user.agency_id,
+        lang=lang or course.language_for(getattr(user, "locale", None)),
+    )  # fmt: skip
+    db.session.add(completion)
+    db.session.flush()
+    audit.record("progress.course_completed", actor=user, target=course, score=score)
+    for listener in COMPLETION_LISTENERS:
+        listener(completion, user, course)
+    return completion
+
+
+# Assignments --------------------------------------------------------------------------------
+
+
+def create_assignments(
+    course: Course,
+    *,
+    kind: str,
+    due_date: date | None,
+    actor: Any,
+    users: Iterable[User] = (),
+    agency: Agency | None = None,
+    include_subtree: bool = True,
+    duty: Duty | None = None,
+    plan_id: int | None = None,
+) -> list[Assignment]:
+    """Create the assignment(s) (one per chosen officer) and refresh who has the course."""
+    if course.archived_at is not None or not course.published:
+        raise ProgressError(_("Only published courses can be assigned."), "course_id")
+    if due_date is not None and due_date < utcnow().date():
+        raise ProgressError(_("The due date is in the past."), "due_date")
+    rows: list[Assignment] = []
+    common = {"course_id": course.id, "due_date": due_date, "created_by_id": getattr(actor, "id", None),
+              "plan_id": plan_id, "kind": kind}
+    if kind == "user":
+        chosen = list(users)
+        if not chosen:
+            raise ProgressError(_("Choose at least one officer."), "usernames")
+        rows = [Assignment(user_id=u.id, **common) for u in chosen]
+    elif kind == "agency":
+        if agency is None:
+            raise ProgressError(_("Choose an agency."), "agency_id")
+        rows = [Assignment(agency_id=agency.id, include_subtree=include_subtree, **common)]
+    elif kind == "duty":
+        if duty is None:
+            raise ProgressError(_("Choose a duty."), "duty_id")
+        rows = [Assignment(duty_id=duty.id, agency_id=agency.id if agency else None,
+                           include_subtree=include_subtree, **common)]
+    else:
+        raise ProgressError(_("Unknown kind of assignment."), "kind")
+    db.session.add_all(rows)
+    db.session.flush()
+    refresh_assigned_courses(course_ids=[course.id])
+    for row in rows:
+        audit.record("progress.assigned", actor=actor, target=row, course=course.key, kind=kind,
+                     due=due_date.isoformat() if due_date else None)
+    return rows
+
+
+def deactivate_assignment(assignment: Assignment, *, actor: Any) -> None:
+    """Unassign: officers no longer have the course because of it; their progress stays."""
+    if not assignment.active:
+        return
+    assignment.active = False
+    assignment.deactivated_at = utcnow()
+    db.session.flush()
+    refresh_assigned_courses(course_ids=[assignment.course_id])
+    audit.record("progress.unassigned", actor=actor, target=assignment, course=assignment.course.key)
+
+
+def assignment_targets(course_ids: list[int] | None = None, user_ids: list[int] | None = None) -> Any:
+    """SELECT (assignment_id, course_id, due_date, created_at, user_id) for every officer each active
+    assignment reaches; one UNION ALL, no Python loop."""
+    target = Agency.__table__.alias("target_agency")
+    home = Agency.__table__.alias("home_agency")
+
+    def base(stmt: Any) -> Any:
+        stmt = stmt.where(Assignment.active.is_(True), User.active.is_(True))
+        if course_ids is not None:
+            stmt = stmt.where(Assignment.course_id.in_(course_ids))
+        if user_ids is not None:
+            stmt = stmt.where(User.id.in_(user_ids))
+        return stmt
+
+    cols = (Assignment.id.label("assignment_id"), Assignment.course_id, Assignment.due_date,
+            Assignment.created_at, User.id.label("user_id"))
+    by_user = base(select(*cols).join(User, User.id == Assignment.user_id).where(Assignment.kind == "user"))
+    in_agency = or_(
+        and_(Assignment.include_subtree.is_(True), home.c.path.startswith(target.c.path)),
+        and_(Assignment.include_subtree.is_(False), home.c.id == target.c.id),
+    )
+    by_agency = base(
+        select(*cols)
+        .join(target, target.c.id == Assignment.agency_id)
+        .join(home, in_agency)
+        .join(User, User.agency_id == home.c.id)
+        .where(Assignment.kind == "agency")
+    )
+    by_duty = base(
+        select(*cols)
+        .join(user_duty, user_duty.c.duty_id == Assignment.duty_id)
+        .join(User, User.id == user_duty.c.user_id)
+        .join(home, home.c.id == User.agency_id)
+        .outerjoin(target, target.c.id == Assignment.agency_id)
+        .where(Assignment.kind == "duty", or_(Assignment.agency_id.is_(None), in_agency))
+    )
+    return union_all(by_user, by_agency, by_duty).subquery("targets")
+
+
+def refresh_assigned_courses(
+    user_ids: Iterable[int] | None = None, *, course_ids: Iterable[int] | None = None
+) -> None:
+    """Rebuild AssignedCourse rows (for some officers and/or courses, or all) from the active
+    assignments, in two set-based statements."""
+    users = sorted(set(user_ids)) if user_ids is not None else None
+    courses = sorted(set(course_ids)) if course_ids is not None else None
+    if users == [] or courses == []:
+        return
+    db.session.flush()
+    purge = delete(AssignedCourse)
+    if users is not None:
+        purge = purge.where(AssignedCourse.user_id.in_(users))
+    if courses is not None:
+        purge = purge.where(AssignedCourse.course_id.in_(courses))
+    db.session.execute(purge.execution_options(synchronize_session=False))
+    targets = assignment_targets(courses, users)
+    grouped = select(
+        targets.c.user_id,
+        targets.c.course_id,
+        func.min(targets.c.due_date),
+        func.count(func.distinct(targets.c.assignment_id)),
+        func.min(targets.c.created_at),
+    ).group_by(targets.c.user_id, targets.c.course_id)
+    db.session.execute(
+        insert(AssignedCourse).from_select(
+            ["user_id", "course_id", "due_date", "assignment_count", "first_assigned_at"], grouped
+        )
+    )
+
+
+def _on_users_changed(user_ids: list[int] | None) -> None:
+    refresh_assigned_courses(user_ids)
+
+
+# Officers who move agency, gain a duty, or are created, disabled or imported get their standing
+# assignments recomputed in the same transaction.
+if _on_users_changed not in org_services.USER_CHANGE_LISTENERS:
+    org_services.USER_CHANGE_LISTENERS.append(_on_users_changed)

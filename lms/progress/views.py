@@ -1,0 +1,208 @@
+"""Enrolment and lesson completion (officers), assignments (HR), the "My training" dashboard panel."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_login import current_user
+from sqlalchemy import func, or_, select
+from werkzeug.wrappers import Response
+
+from lms import nav, policy
+from lms.catalog import queries as catalog_queries
+from lms.catalog.models import Course
+from lms.extensions import db
+from lms.home.views import DASHBOARD_PANELS
+from lms.i18n import N_, _
+from lms.org import queries as org_queries
+from lms.org.models import Agency, Duty, User
+from lms.progress import queries, services
+from lms.progress.forms import KIND_LABELS, AssignmentForm, ConfirmForm
+from lms.progress.models import Assignment
+
+bp = Blueprint("progress", __name__, url_prefix="/progress")
+
+nav.add("progress.assignments", N_("Assignments"), lambda u: policy.can(u, "assignments.manage"), 65)
+MY_TRAINING_PANEL = "progress/_my_training.html"
+if all(template != MY_TRAINING_PANEL for template, _visible in DASHBOARD_PANELS):
+    DASHBOARD_PANELS.insert(0, (MY_TRAINING_PANEL, lambda u: policy.can(u, "catalog.browse")))
+
+# Templates included for each completed course on "My training" with ``row`` in their context: the
+# certificates domain adds its download link here.
+COMPLETED_ROW_EXTRAS: list[str] = []
+
+
+@bp.app_template_global()
+def my_training_rows() -> list[queries.TrainingRow]:
+    """The signed-in officer's training list, for the dashboard panel."""
+    return queries.my_training(current_user)
+
+
+@bp.app_template_global()
+def completed_row_extras() -> list[str]:
+    return COMPLETED_ROW_EXTRAS
+
+
+def _course_or_404(key: str) -> Course:
+    course = catalog_queries.course_by_key(key)
+    if course is None:
+        abort(404)
+    return course
+
+
+@bp.post("/c/<key>/enrol")
+def enrol(key: str) -> Response:
+    course = _course_or_404(key)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    assigned = services.is_assigned(current_user, course)
+    policy.authorize("progress.enrol", (course, assigned))
+    services.enrol(current_user, course, source="assignment" if assigned else "self")
+    db.session.commit()
+    outline = catalog_queries.course_outline(course, course.original_language)
+    first = outline.lessons[0] if outline.lessons else None
+    lang = request.form.get("lang") if request.form.get("lang") in course.languages else None
+    if first is None:
+        return redirect(url_for("catalog.course", key=course.key, lang=lang))
+    flash(_("You are enrolled. Your progress is saved as you go."), "success")
+    return redirect(url_for("catalog.lesson", key=course.key, lesson_key=first.key, lang=lang))
+
+
+@bp.post("/c/<key>/<lesson_key>/complete")
+def complete(key: str, lesson_key: str) -> Response:
+    course = _course_or_404(key)
+    lesson = catalog_queries.lesson_by_key(course, lesson_key)
+    if lesson is None or not ConfirmForm().validate_on_submit():
+        abort(404 if lesson is None else 400)
+    policy.authorize("catalog.view_course", course)
+    lang = request.form.get("lang") if request.form.get("lang") in course.languages else course.original_language
+    if services.enrollment_for(current_user, course) is None:
+        assigned = services.is_assigned(current_user, course)
+        policy.authorize("progress.enrol", (course, assigned))
+        services.enrol(current_user, course, source="assignment" if assigned else "self")
+    try:
+        completion = services.complete_lesson(current_user, lesson, course, lang)
+    except services.ProgressError as err:
+        db.session.rollback()
+        flash(err.message, "error")
+        return redirect(url_for("catalog.course", key=course.key))
+    db.session.commit()
+    if completion is not None:
+        flash(_("Congratulations: you have completed this course."), "success")
+        return redirect(url_for("catalog.course", key=course.key, lang=lang))
+    outline = catalog_queries.course_outline(course, lang)
+    _before, after = outline.neighbours(lesson.id)
+    if after is not None:
+        return redirect(url_for("catalog.lesson", key=course.key, lesson_key=after.key, lang=lang))
+    return redirect(url_for("catalog.course", key=course.key, lang=lang))
+
+
+# HR: assignments -----------------------------------------------------------------------------
+
+
+@bp.get("/assignments")
+@policy.require("assignments.manage")
+def assignments() -> str:
+    course_id = request.args.get("course", type=int)
+    show = request.args.get("show", "active")
+    active = {"active": True, "inactive": False}.get(show)
+    stmt = queries.assignments_query(current_user, course_id=course_id, active=active)
+    page = db.paginate(stmt, per_page=50, error_out=False)
+    reach = queries.assignment_reach([a.id for a in page.items])
+    return render_template(
+        "progress/assignments.html", page=page, reach=reach, courses=queries.assignable_courses(),
+        course_id=course_id, show=show, form=ConfirmForm(), lang=str(get_locale() or "vi"),
+        args=request.args,
+    )  # fmt: skip
+
+
+def _assignment_form() -> AssignmentForm:
+    form = AssignmentForm()
+    lang = str(get_locale() or "vi")
+    form.course_id.choices = [(c.id, c.title_in(lang)) for c in queries.assignable_courses()]
+    viewer = None if policy.sees_all_agencies(current_user) else current_user
+    form.agency_id.choices = [(0, _("(choose an agency)"))] + org_queries.agency_choices(viewer)
+    form.duty_id.choices = [(0, _("(choose a duty)"))] + [(d.id, d.name(lang)) for d in org_queries.duties()]
+    return form
+
+
+def _officers(raw: str) -> tuple[list[User], list[str]]:
+    """Officers named by username or employee id, in the viewer's scope; and the names not found."""
+    names = [n for n in re.split(r"[\s,;]+", raw.strip()) if n]
+    if not names:
+        return [], []
+    lowered = {n.lower() for n in names}
+    stmt = (
+        select(User)
+        .join(User.agency)
+        .where(
+            or_(func.lower(User.username).in_(lowered), User.employee_id.in_(names)),
+            User.active.is_(True),
+            policy.agency_scope_clause(current_user),
+        )
+    )
+    found = list(db.session.scalars(stmt))
+    known = {u.username.lower() for u in found} | {(u.employee_id or "") for u in found}
+    missing = [n for n in names if n.lower() not in known and n not in known]
+    return found, missing
+
+
+@bp.route("/assignments/new", methods=["GET", "POST"])
+@policy.require("assignments.manage")
+def assignment_new() -> str | Response:
+    form = _assignment_form()
+    if request.method == "GET" and request.args.get("course", type=int):
+        form.course_id.data = request.args.get("course", type=int)
+    if form.validate_on_submit():
+        course = db.session.get(Course, form.course_id.data)
+        agency = db.session.get(Agency, form.agency_id.data) if form.agency_id.data else None
+        duty = db.session.get(Duty, form.duty_id.data) if form.duty_id.data else None
+        kind = form.kind.data or "agency"
+        users: list[User] = []
+        error: tuple[str, str] | None = None
+        if course is None:
+            error = ("course_id", _("Choose a course."))
+        elif kind == "user":
+            users, missing = _officers(form.usernames.data or "")
+            if missing:
+                error = ("usernames", _("Not found among the officers you manage: %(names)s",
+                                        names=", ".join(missing)))
+        elif kind == "agency" and agency is None:
+            error = ("agency_id", _("Choose an agency."))
+        if error is None and kind in ("agency", "duty") and not policy.can(current_user, "assignments.target", agency):
+            error = ("agency_id", _("Choose an agency in your scope.") if agency is None or kind == "agency"
+                     else _("This agency is outside your scope."))
+        if error is None:
+            try:
+                rows = services.create_assignments(
+                    course, kind=kind, due_date=form.due_date.data, actor=current_user, users=users,
+                    agency=agency, include_subtree=bool(form.include_subtree.data), duty=duty,
+                )  # fmt: skip
+            except services.ProgressError as err:
+                db.session.rollback()
+                error = (err.field or "course_id", err.message)
+            else:
+                db.session.commit()
+                reach = queries.assignment_reach([r.id for r in rows])
+                officers = sum(r["officers"] for r in reach.values())
+                flash(_("Assigned: %(num)s officer(s) now have this course.", num=officers), "success")
+                return redirect(url_for("progress.assignments", course=course.id))
+        field, message = error
+        form[field].errors = [*form[field].errors, message]
+    return render_template("progress/assignment_new.html", form=form, kinds=KIND_LABELS)
+
+
+@bp.post("/assignments/<int:assignment_id>/deactivate")
+@policy.require("assignments.manage")
+def assignment_deactivate(assignment_id: int) -> Response:
+    assignment = db.get_or_404(Assignment, assignment_id)
+    policy.authorize("assignments.edit", assignment)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    services.deactivate_assignment(assignment, actor=current_user)
+    db.session.commit()
+    flash(_("Unassigned. Officers keep the progress they made."), "success")
+    return redirect(url_for("progress.assignments", course=assignment.course_id))
+
