@@ -301,7 +301,7 @@ def test_other_strings_are_not_language_codes(code):
 
 
 def test_known_codes_have_names_and_unknown_codes_show_themselves():
-    assert language_name("kuf") == "Katu"
+    assert language_name("ktv") == "Katu (Cơ Tu)"
     assert language_name("vi") == "Vietnamese"
     assert language_name("xyz") == "xyz"
 
