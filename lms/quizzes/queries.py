@@ -102,12 +102,12 @@ def bank_query(
 
 def bank_categories(course_id: int, lang: str) -> list[tuple[str, int]]:
     """(category, live questions) of one bank, by name."""
-    return list(db.session.execute(
+    return [(category, n) for category, n in db.session.execute(
         select(Question.category, func.count(Question.id))
         .where(Question.course_id == course_id, Question.lang == lang,
                Question.archived_at.is_(None))
         .group_by(Question.category).order_by(Question.category)
-    ).tuples())
+    )]
 
 
 def bank_tags(course_id: int, lang: str) -> list[str]:
@@ -122,11 +122,12 @@ def bank_tags(course_id: int, lang: str) -> list[str]:
 
 def bank_sizes(course_id: int) -> dict[str, int]:
     """Live questions per language."""
-    return dict(db.session.execute(
+    rows = db.session.execute(
         select(Question.lang, func.count(Question.id))
         .where(Question.course_id == course_id, Question.archived_at.is_(None))
         .group_by(Question.lang)
-    ).tuples())
+    )
+    return {lang: n for lang, n in rows}
 
 
 def editable_courses_query(user: Any) -> Select[tuple[Course]]:
@@ -142,15 +143,15 @@ def course_counts(course_ids: list[int]) -> dict[int, tuple[int, int]]:
     """{course_id: (live quizzes, live questions)} in two grouped queries."""
     if not course_ids:
         return {}
-    quizzes = dict(db.session.execute(
+    quizzes = {cid: n for cid, n in db.session.execute(
         select(Quiz.course_id, func.count(Quiz.id))
         .where(Quiz.course_id.in_(course_ids), Quiz.archived_at.is_(None)).group_by(Quiz.course_id)
-    ).tuples())
-    questions = dict(db.session.execute(
+    )}
+    questions = {cid: n for cid, n in db.session.execute(
         select(Question.course_id, func.count(Question.id))
         .where(Question.course_id.in_(course_ids), Question.archived_at.is_(None))
         .group_by(Question.course_id)
-    ).tuples())
+    )}
     return {cid: (quizzes.get(cid, 0), questions.get(cid, 0)) for cid in course_ids}
 
 
