@@ -25,7 +25,7 @@ from lms import audit
 from lms.catalog.models import Course
 from lms.db import utcnow
 from lms.extensions import db
-from lms.i18n import _
+from lms.i18n import N_, _
 from lms.org.models import User
 from lms.quizzes import engine, presentation
 from lms.quizzes.grading import InvalidResponse
@@ -434,10 +434,10 @@ def draw_error_message(err: engine.DrawError, lang: str) -> str:
 # --- attempts ------------------------------------------------------------------------------------
 
 REFUSALS = {
-    "not_open": "This quiz opens on %(at)s.",
-    "closed": "This quiz is closed.",
-    "no_attempts_left": "You have used all your attempts at this quiz.",
-    "wait": "You can start a new attempt at %(at)s.",
+    "not_open": N_("This quiz opens on %(at)s."),
+    "closed": N_("This quiz is closed."),
+    "no_attempts_left": N_("You have used all your attempts at this quiz."),
+    "wait": N_("You can start a new attempt at %(at)s."),
 }
 
 

@@ -45,7 +45,7 @@ def right_values(attempt: Attempt) -> dict[int, list[str]]:
 
 @pytest.fixture
 def officer(app):
-    return factories.user("canbo")
+    return factories.user("canbo", locale="en")
 
 
 def start(client, course, quiz_key="quiz-1"):
@@ -207,7 +207,7 @@ def test_a_late_submit_keeps_only_the_answers_saved_in_time(client, auth, office
 
 def test_an_overdue_attempt_is_closed_by_the_next_request_or_the_command(client, auth, officer, runner):
     course, quiz = fq.setup_quiz(time_limit_minutes=5)
-    other = factories.user("canbo2")
+    other = factories.user("canbo2", locale="en")
     auth.login("canbo")
     first = start(client, course)
     a = load(first)
@@ -246,7 +246,7 @@ def test_a_tampered_answer_is_refused_with_a_message_and_nothing_is_written(clie
 
 def test_another_officer_cannot_open_save_or_review_an_attempt(client, auth, officer):
     course, quiz = fq.setup_quiz()
-    factories.user("tomo")
+    factories.user("tomo", locale="en")
     auth.login("canbo")
     attempt_id = start(client, course)
     auth.logout()
@@ -290,7 +290,7 @@ def test_an_essay_waits_for_a_trainer_whose_grade_and_comment_complete_the_attem
     c = fq.course()
     fq.bank(c, fq.every_type() + [fq.essay()])
     fq.quiz(c, picks=[Pick(category="m1", count=6), Pick(name="q-essay")])
-    factories.user("giangvien", roles={"trainer"})
+    factories.user("giangvien", roles={"trainer"}, locale="en")
     auth.login("canbo")
     attempt_id = start(client, c)
     values = right_values(load(attempt_id))

@@ -113,7 +113,7 @@ def test_upload_page_previews_then_imports_and_shows_errors_with_lines(client, a
 def test_export_then_reimport_gives_the_same_questions(client, auth):
     c = fq.course(key="khoa-e")
     fq.bank(c, fq.every_type() + [fq.essay()])
-    factories.user("gv", roles={"trainer"})
+    factories.user("gv", roles={"trainer"}, locale="en")
     auth.login("gv")
     text = client.get(f"/quizzes/courses/{c.id}/export.gift?lang=vi").get_data(as_text=True)
     parsed = parse_gift(text)
@@ -130,8 +130,8 @@ def test_a_web_edit_makes_a_new_version_and_started_attempts_keep_their_snapshot
     c = fq.course(key="khoa-f", source="web")
     fq.bank(c, fq.every_type(), source="web")
     quiz = fq.quiz(c)
-    officer = factories.user("canbo")
-    factories.user("gv", roles={"trainer"})
+    officer = factories.user("canbo", locale="en")
+    factories.user("gv", roles={"trainer"}, locale="en")
     attempt = services.start_attempt(officer, quiz, "vi")
     db.session.commit()
     row = db.session.scalar(select(Question).where(Question.name == "q-single"))
@@ -163,7 +163,7 @@ def test_a_web_edit_makes_a_new_version_and_started_attempts_keep_their_snapshot
 def test_questions_from_files_are_edited_in_the_files_not_on_the_web(client, auth):
     c = fq.course(key="khoa-g", source="files")
     fq.bank(c, fq.every_type(), source="files")
-    factories.user("gv", roles={"trainer"})
+    factories.user("gv", roles={"trainer"}, locale="en")
     row = db.session.scalar(select(Question).where(Question.name == "q-single"))
     auth.login("gv")
     response = client.post(f"/quizzes/questions/{row.id}", data={
@@ -180,8 +180,8 @@ def test_regrade_applies_a_fixed_key_to_finished_attempts(client, auth):
     c = fq.course(key="khoa-h", source="web")
     fq.bank(c, fq.every_type(), source="web")
     quiz = fq.quiz(c)
-    factories.user("canbo")
-    factories.user("gv", roles={"trainer"})
+    factories.user("canbo", locale="en")
+    factories.user("gv", roles={"trainer"}, locale="en")
     auth.login("canbo")
     attempt_id = start(client, c)
     attempt = load(attempt_id)
@@ -211,7 +211,7 @@ def test_item_analysis_page_flags_questions(client, auth):
     fq.bank(c, fq.every_type())
     quiz = fq.quiz(c)
     officers = [factories.user(f"cb{i}") for i in range(8)]
-    factories.user("gv", roles={"trainer"})
+    factories.user("gv", roles={"trainer"}, locale="en")
     for i, officer in enumerate(officers):
         attempt = services.start_attempt(officer, quiz, "vi")
         values = right_values(attempt) if i % 2 else {}
