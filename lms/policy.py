@@ -268,6 +268,38 @@ def _revoke_token(user: Any, token: Any) -> bool:
     return _signed_in(user) and token is not None and token.user_id == user.id
 
 
+# Quizzes (issue 5) ---------------------------------------------------------------------------
+
+
+@rule("quizzes.take")
+def _take_quiz(user: Any, access: Any) -> bool:
+    """``access`` is (quiz, enrolled_or_assigned): whoever may read the course's lessons."""
+    quiz, has_access = access
+    if quiz is None or quiz.archived_at is not None:
+        return False
+    return RULES["catalog.read_lessons"](user, (quiz.course, has_access))
+
+
+@rule("quizzes.answer")
+def _answer_attempt(user: Any, attempt: Any) -> bool:
+    """Only the officer who started an attempt saves or submits its answers."""
+    return _signed_in(user) and attempt is not None and attempt.user_id == user.id
+
+
+@rule("quizzes.view_attempt")
+def _view_attempt(user: Any, attempt: Any) -> bool:
+    """The officer, and whoever may edit the quiz's course (trainers grading it)."""
+    if not _signed_in(user) or attempt is None:
+        return False
+    return attempt.user_id == user.id or _edit_course(user, attempt.quiz.course)
+
+
+@rule("quizzes.manage")
+def _manage_quizzes(user: Any, course: Any) -> bool:
+    """Banks, quiz settings, attempts overviews, grading and item analysis of a course."""
+    return _edit_course(user, course)
+
+
 # Entry points ------------------------------------------------------------------------------
 
 

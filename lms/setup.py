@@ -24,6 +24,7 @@ MODEL_MODULES = [
     "lms.catalog.models",
     "lms.progress.models",
     "lms.api.models",
+    "lms.quizzes.models",
 ]
 
 # (module, blueprint attribute) for every feature.
@@ -35,6 +36,7 @@ BLUEPRINTS = [
     ("lms.progress.views", "bp"),
     ("lms.api.views", "bp"),
     ("lms.api.views", "tokens_bp"),
+    ("lms.quizzes.views", "bp"),
 ]
 
 # Click groups registered on the ``flask`` command.
@@ -44,6 +46,8 @@ CLI_GROUPS = [
     ("lms.org.cli", "agencies_cli"),
     ("lms.demo", "demo_command"),
     ("lms.catalog.cli", "content_cli"),
+    ("lms.quizzes.cli", "questions_cli"),
+    ("lms.quizzes.cli", "quizzes_cli"),
 ]
 
 
