@@ -220,6 +220,43 @@ def _revoke(user: Any, _obj: Any) -> bool:
     return is_admin(user)
 
 
+@rule("certificates.verify")
+def _verify_certificate(_user: Any, _obj: Any) -> bool:
+    """Anyone, signed in or not, may check a certificate by its code."""
+    return True
+
+
+@rule("certificates.view_own")
+def _view_own_certificates(user: Any, _obj: Any) -> bool:
+    return _signed_in(user)
+
+
+@rule("certificates.download")
+def _download_certificate(user: Any, certificate: Any) -> bool:
+    """The holder, admins, and HR users whose scope covers the holder's agency."""
+    if not _signed_in(user) or certificate is None:
+        return False
+    if certificate.user_id == user.id or is_admin(user):
+        return True
+    return has_role(user, Role.hr) and agency_in_scope(user, certificate.user.agency)
+
+
+@rule("certificates.view_transcript")
+def _view_transcript(user: Any, target: User | None) -> bool:
+    return _view_user(user, target)
+
+
+@rule("certificates.manage")
+def _manage_certificates(user: Any, _obj: Any) -> bool:
+    """HR and admins list and export certificates (rows limited by agency_scope_clause)."""
+    return is_admin(user) or has_role(user, Role.hr)
+
+
+@rule("certificates.reissue")
+def _reissue(user: Any, _obj: Any) -> bool:
+    return is_admin(user)
+
+
 def trainer_course_limits(user: Any) -> frozenset[int]:
     """Course ids a trainer is limited to (empty: no limit). Filled by the catalog domain."""
     getter = _TRAINER_LIMITS_GETTER

@@ -23,6 +23,7 @@ MODEL_MODULES = [
     "lms.ratelimit",
     "lms.catalog.models",
     "lms.progress.models",
+    "lms.certificates.models",
     "lms.api.models",
     "lms.quizzes.models",
 ]
@@ -34,6 +35,7 @@ BLUEPRINTS = [
     ("lms.org.views", "bp"),
     ("lms.catalog.views", "bp"),
     ("lms.progress.views", "bp"),
+    ("lms.certificates.views", "bp"),
     ("lms.api.views", "bp"),
     ("lms.api.views", "tokens_bp"),
     ("lms.quizzes.views", "bp"),
@@ -46,6 +48,7 @@ CLI_GROUPS = [
     ("lms.org.cli", "agencies_cli"),
     ("lms.demo", "demo_command"),
     ("lms.catalog.cli", "content_cli"),
+    ("lms.certificates.cli", "certificates_cli"),
     ("lms.quizzes.cli", "questions_cli"),
     ("lms.quizzes.cli", "quizzes_cli"),
 ]

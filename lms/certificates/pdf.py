@@ -389,6 +389,8 @@ def render_certificate_html(
             f"{labels['agency']}: {data.agency_name}", SERIF_REGULAR, (13, 12, 11, 10), 235, 1
         ),
         "course": fit_text(data.course_title, SERIF_BOLD, (19, 17.5, 16, 14.5, 13), 225, 2),
+        # The issuer's cell is 40% of the 249 mm content width; balanced so no word is left alone.
+        "issuer": fit_text(data.issuer_name.upper(), SERIF_BOLD, (11.5,), 99, 3),
     }
     return (
         _environment()

@@ -1,0 +1,240 @@
+"""Reading certificates: each function returns a ``Select`` (or one object), scoped where it must be."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import joinedload
+
+from lms import policy
+from lms.certificates.models import Certificate, CertificatePdf, CertificateStatus
+from lms.extensions import db
+from lms.org.models import Agency, User
+
+EXPIRING_SOON_DAYS = 60
+
+
+def by_code(code: str) -> Certificate | None:
+    """The certificate with this canonical code, or None."""
+    return db.session.scalar(select(Certificate).where(Certificate.code == code))
+
+
+def _in_force() -> Any:
+    return and_(
+        Certificate.status == CertificateStatus.valid.value, Certificate.superseded_by_id.is_(None)
+    )
+
+
+def state_clause(state: str, now: datetime) -> Any:
+    """SQL for the computed states of :meth:`Certificate.state`."""
+    not_expired = or_(Certificate.expires_at.is_(None), Certificate.expires_at > now)
+    return {
+        "valid": and_(_in_force(), not_expired),
+        "expired": and_(_in_force(), Certificate.expires_at <= now),
+        "revoked": Certificate.status == CertificateStatus.revoked.value,
+        "superseded": and_(
+            Certificate.status == CertificateStatus.valid.value,
+            Certificate.superseded_by_id.is_not(None),
+        ),
+        "expiring": and_(
+            _in_force(), Certificate.expires_at > now,
+            Certificate.expires_at <= now + timedelta(days=EXPIRING_SOON_DAYS),
+        ),
+    }[state]
+
+
+STATES = ("valid", "expiring", "expired", "revoked", "superseded")
+
+
+def user_certificates_query(user_id: int) -> Select[tuple[Certificate]]:
+    """An officer's certificates, newest first; replaced ones are left out (their successor shows)."""
+    return (
+        select(Certificate)
+        .where(Certificate.user_id == user_id, Certificate.superseded_by_id.is_(None))
+        .order_by(Certificate.issued_at.desc(), Certificate.id.desc())
+    )
+
+
+def expiring_soon_query(
+    now: datetime, within_days: int = EXPIRING_SOON_DAYS, user_id: int | None = None
+) -> Select[tuple[Certificate]]:
+    """Certificates in force that expire within ``within_days`` (for pages and reminders)."""
+    stmt = (
+        select(Certificate)
+        .where(_in_force(), Certificate.expires_at > now,
+               Certificate.expires_at <= now + timedelta(days=within_days))
+        .order_by(Certificate.expires_at)
+    )
+    if user_id is not None:
+        stmt = stmt.where(Certificate.user_id == user_id)
+    return stmt
+
+
+def newly_expired_query(now: datetime) -> Select[tuple[Certificate]]:
+    """Certificates in force whose time ran out and that the expiry job has not handled yet."""
+    return (
+        select(Certificate)
+        .where(_in_force(), Certificate.expires_at <= now, Certificate.expiry_handled_at.is_(None))
+        .options(joinedload(Certificate.user), joinedload(Certificate.course))
+        .order_by(Certificate.id)
+    )
+
+
+def scoped_certificates_query(
+    viewer: Any,
+    *,
+    now: datetime,
+    agency: Agency | None = None,
+    course_id: int | None = None,
+    state: str | None = None,
+    search: str = "",
+) -> Select[tuple[Certificate]]:
+    """Certificates of the officers in ``viewer``'s HR scope (by their current agency), filtered.
+
+    ``agency`` narrows to that agency's subtree; the scope clause still applies, so naming an agency
+    outside one's scope yields nothing rather than someone else's officers.
+    """
+    stmt = (
+        select(Certificate)
+        .join(User, User.id == Certificate.user_id)
+        .join(Agency, Agency.id == User.agency_id)
+        .where(policy.agency_scope_clause(viewer, Agency.path))
+        .order_by(Agency.path, Certificate.holder_name, Certificate.id)
+    )
+    if agency is not None:
+        stmt = stmt.where(Agency.path.startswith(agency.path, autoescape=True))
+    if course_id:
+        stmt = stmt.where(Certificate.course_id == course_id)
+    if state:
+        stmt = stmt.where(state_clause(state, now))
+    else:
+        stmt = stmt.where(Certificate.superseded_by_id.is_(None))
+    if search:
+        pattern = f"%{search.strip().lower()}%"
+        stmt = stmt.where(or_(func.lower(Certificate.holder_name).like(pattern),
+                              Certificate.code == search.strip().upper()))
+    return stmt
+
+
+def ids_of(stmt: Select[tuple[Certificate]]) -> Select[tuple[int]]:
+    """The same rows as ``stmt``, ids only, for archives that load them batch by batch."""
+    return stmt.with_only_columns(Certificate.id)
+
+
+def certificates_with_pdf_query(ids: Sequence[int]) -> Select[tuple[Certificate]]:
+    return (
+        select(Certificate)
+        .where(Certificate.id.in_(ids))
+        .options(joinedload(Certificate.user))
+        .order_by(Certificate.id)
+    )
+
+
+def stored_pdfs(ids: Sequence[int]) -> dict[int, bytes]:
+    """The stored PDFs of these certificates, by certificate id (one query)."""
+    rows = db.session.execute(
+        select(CertificatePdf.certificate_id, CertificatePdf.data).where(
+            CertificatePdf.certificate_id.in_(ids)
+        )
+    )
+    return {certificate_id: data for certificate_id, data in rows}
+
+
+def history(certificate: Certificate) -> list[Certificate]:
+    """Every certificate in the reissue chain of ``certificate``, oldest first (bounded walk)."""
+    chain = {certificate.id: certificate}
+    rows = db.session.scalars(
+        select(Certificate).where(
+            Certificate.user_id == certificate.user_id,
+            Certificate.course_id == certificate.course_id,
+            or_(Certificate.replaces_id.is_not(None), Certificate.superseded_by_id.is_not(None)),
+        )
+    ).all()
+    by_id = {row.id: row for row in rows}
+    by_id[certificate.id] = certificate
+    current = certificate
+    while current.replaces_id and current.replaces_id in by_id and current.replaces_id not in chain:
+        current = by_id[current.replaces_id]
+        chain[current.id] = current
+    current = certificate
+    while (current.superseded_by_id and current.superseded_by_id in by_id
+           and current.superseded_by_id not in chain):
+        current = by_id[current.superseded_by_id]
+        chain[current.id] = current
+    return sorted(chain.values(), key=lambda row: (row.issued_at, row.id))
+
+
+def transcript_rows_query(user_id: int) -> Select[Any]:
+    """(completion, course, certificate code or None) for each course the officer completed."""
+    from lms.catalog.models import Course
+    from lms.progress.models import CourseCompletion
+
+    current_code = (
+        select(Certificate.code)
+        .where(
+            Certificate.user_id == CourseCompletion.user_id,
+            Certificate.course_id == CourseCompletion.course_id,
+            Certificate.superseded_by_id.is_(None),
+            Certificate.status == CertificateStatus.valid.value,
+        )
+        .order_by(Certificate.issued_at.desc())
+        .limit(1)
+        .correlate(CourseCompletion)
+        .scalar_subquery()
+    )
+    return (
+        select(CourseCompletion, Course, current_code)
+        .join(Course, Course.id == CourseCompletion.course_id)
+        .where(CourseCompletion.user_id == user_id)
+        .order_by(CourseCompletion.completed_at)
+    )
+
+
+def count_of(stmt: Select[Any]) -> Select[tuple[int]]:
+    """``SELECT count(*)`` over the rows of ``stmt``."""
+    return select(func.count()).select_from(stmt.order_by(None).subquery())
+
+
+def course_choices(lang: str) -> list[tuple[int, str]]:
+    """Courses that have certificates, for filters: (id, title in ``lang`` or the original)."""
+    from lms.catalog.models import Course
+
+    rows = db.session.execute(
+        select(Course.id, Course.key, Course.title)
+        .where(Course.id.in_(select(Certificate.course_id).distinct()))
+        .order_by(Course.key)
+    )
+    return [(course_id, (title or {}).get(lang) or next(iter((title or {}).values()), key))
+            for course_id, key, title in rows]
+
+
+def completions_without_certificate_query(course_key: str | None = None) -> Select[Any]:
+    """Completions of certificate-enabled courses whose officer has no certificate for that course.
+
+    For courses whose certificate was switched on after officers completed them, and for data loaded
+    before this domain existed. Which courses print certificates is read from their settings (a few
+    rows), not from JSON in SQL, which SQLite and PostgreSQL spell differently.
+    """
+    from lms.catalog.models import Course
+    from lms.progress.models import CourseCompletion
+
+    courses = select(Course.id, Course.certificate)
+    if course_key:
+        courses = courses.where(Course.key == course_key)
+    enabled = [course_id for course_id, settings in db.session.execute(courses)
+               if (settings or {}).get("enabled")]
+    has_certificate = (
+        select(Certificate.id)
+        .where(Certificate.user_id == CourseCompletion.user_id,
+               Certificate.course_id == CourseCompletion.course_id)
+        .exists()
+    )
+    return (
+        select(CourseCompletion)
+        .where(CourseCompletion.course_id.in_(enabled), ~has_certificate)
+        .options(joinedload(CourseCompletion.course), joinedload(CourseCompletion.user))
+        .order_by(CourseCompletion.id)
+    )

@@ -1,0 +1,406 @@
+"""Certificate pages: public verification, officers' certificates, HR lists and archives, admin actions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import wraps
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_login import current_user
+from sqlalchemy import select
+
+from lms import nav, policy, ratelimit
+from lms.certificates import queries, services
+from lms.certificates.codes import DATA_LENGTH, normalise_code
+from lms.certificates.forms import CertificateFilterForm, ReissueForm, RevokeForm, VerifyForm
+from lms.certificates.models import Certificate, CertificateState
+from lms.certificates.pdf import CertificateRenderError
+from lms.db import utcnow
+from lms.extensions import db
+from lms.home.views import DASHBOARD_PANELS
+from lms.i18n import N_, _
+from lms.org.models import Agency, User
+from lms.sqlite import writes
+
+bp = Blueprint("certificates", __name__)
+
+nav.add("certificates.mine", N_("My certificates"), lambda u: policy.can(u, "certificates.view_own"), 30)
+nav.add("certificates.manage", N_("Certificates"), lambda u: policy.can(u, "certificates.manage"), 65)
+DASHBOARD_PANELS.append(
+    ("certificates/_panel.html", lambda u: policy.can(u, "certificates.view_own"))
+)
+
+VERIFY_BUCKET = "verify-miss"
+
+
+def _public(rule: str) -> Any:
+    """Like ``policy.require`` for pages open to anonymous visitors: the rule decides, no login."""
+
+    def decorate(view: Any) -> Any:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if not policy.can(current_user, rule):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorate
+
+
+def _lang() -> str:
+    return str(get_locale() or "vi")
+
+
+def _pdf_response(body: bytes, filename: str) -> Response:
+    response = Response(body, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+# Public verification -------------------------------------------------------------------------
+
+
+def _verify_limits() -> tuple[int, int]:
+    cfg = current_app.config
+    return int(cfg.get("VERIFY_WINDOW_SECONDS", 15 * 60)), int(cfg.get("VERIFY_MAX_MISSES", 20))
+
+
+def _throttled() -> bool:
+    window, limit = _verify_limits()
+    return ratelimit.recent(VERIFY_BUCKET, request.remote_addr or "", window) >= limit
+
+
+def _throttle_message() -> str:
+    window, _limit = _verify_limits()
+    return _("Too many unknown codes were tried from your address. Wait %(minutes)s minutes and try "
+             "again.", minutes=max(1, window // 60))
+
+
+@bp.get("/verify")
+@_public("certificates.verify")
+def verify_form() -> Any:
+    form = VerifyForm(request.args)
+    if "code" in request.args and form.validate():
+        return redirect(url_for("certificates.verify", code=normalise_code(form.code.data or "")))
+    status = 400 if form.errors else 200
+    return _verify_page(form, status=status)
+
+
+def _verify_page(form: VerifyForm, *, status: int = 200, **context: Any) -> Any:
+    response = Response(render_template("certificates/verify.html", form=form, **context), status)
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    if status == 429:
+        response.headers["Retry-After"] = str(_verify_limits()[0])
+    return response
+
+
+def _look_up(raw: str) -> tuple[int, Certificate | None, VerifyForm]:
+    """Check a code as typed and find its certificate: (HTTP status, certificate, form with errors)."""
+    form = VerifyForm(data={"code": raw}, meta={"csrf": False})
+    if not form.validate():
+        return 400, None, form
+    if _throttled():
+        form.code.errors.append(_throttle_message())
+        return 429, None, form
+    certificate = queries.by_code(normalise_code(raw))
+    if certificate is None:
+        ratelimit.hit(VERIFY_BUCKET, request.remote_addr or "")
+        db.session.commit()
+        form.code.errors.append(
+            _("No certificate has this code. Compare it with the certificate once more; if it is "
+              "typed correctly, the certificate was not issued through this system.")
+        )
+        return 404, None, form
+    return 200, certificate, form
+
+
+@bp.get("/verify/<code>")
+@_public("certificates.verify")
+@writes
+def verify(code: str) -> Any:
+    if request.args.get("format") == "json":
+        return verify_json(code)
+    canonical = normalise_code(code)
+    if canonical != code and len(canonical.replace("-", "")) == DATA_LENGTH + 1:
+        return redirect(url_for("certificates.verify", code=canonical), 301)
+    status, certificate, form = _look_up(code)
+    if certificate is None:
+        return _verify_page(form, status=status, looked_up=True)
+    now = utcnow()
+    form = VerifyForm(data={"code": ""}, meta={"csrf": False})
+    return _verify_page(
+        form, certificate=certificate, facts=certificate.public_facts(now),
+        valid_until=services.valid_until(certificate), checked_at=now,
+    )
+
+
+def _json_date(value: datetime | None) -> str | None:
+    return services.local_date(value).isoformat() if value is not None else None
+
+
+@bp.get("/verify/<code>.json")
+@_public("certificates.verify")
+@writes
+def verify_json(code: str) -> Any:
+    status, certificate, form = _look_up(code)
+    if certificate is None:
+        body = {"error": {"status": status, "code": normalise_code(code),
+                          "message": " ".join(str(e) for e in form.code.errors)}}
+        response = jsonify(body)
+        response.status_code = status
+        if status == 429:
+            response.headers["Retry-After"] = str(_verify_limits()[0])
+    else:
+        facts = certificate.public_facts(utcnow())
+        body = {
+            key: (_json_date(value) if isinstance(value, datetime) else value)
+            for key, value in facts.items()
+        }
+        if "expires_at" in body and certificate.expires_at is not None:
+            until = services.valid_until(certificate)
+            body["valid_until"] = until.isoformat() if until else None
+        body["verification_url"] = url_for("certificates.verify", code=certificate.code,
+                                           _external=True)
+        response = jsonify(body)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+# Officers ------------------------------------------------------------------------------------
+
+
+@bp.get("/certificates/")
+@policy.require("certificates.view_own")
+def mine() -> str:
+    now = utcnow()
+    certificates = db.session.scalars(queries.user_certificates_query(current_user.id)).all()
+    return render_template(
+        "certificates/mine.html", certificates=certificates, now=now,
+        states={c.id: c.state(now) for c in certificates},
+        valid_until={c.id: services.valid_until(c) for c in certificates},
+        soon={c.id for c in db.session.scalars(queries.expiring_soon_query(now, user_id=current_user.id))},
+    )
+
+
+def _certificate_or_404(code: str) -> Certificate:
+    certificate = queries.by_code(normalise_code(code))
+    if certificate is None:
+        abort(404)
+    return certificate
+
+
+@bp.get("/certificates/<code>.pdf")
+@writes
+def download(code: str) -> Response:
+    certificate = _certificate_or_404(code)
+    policy.authorize("certificates.download", certificate)
+    if certificate.status == "revoked" and not policy.is_admin(current_user):
+        flash(_("This certificate was revoked; it can no longer be downloaded."), "error")
+        return redirect(url_for("certificates.mine"))
+    try:
+        pdf = services.ensure_pdf(certificate)
+    except CertificateRenderError:
+        db.session.commit()  # keep the error note on the certificate; the certificate stays valid
+        return Response(
+            render_template("certificates/render_failed.html", certificate=certificate), 503,
+            headers={"Retry-After": "300"},
+        )
+    db.session.commit()
+    return _pdf_response(pdf, services.pdf_filename(certificate))
+
+
+@bp.get("/certificates/transcript.pdf")
+@policy.require("certificates.view_own")
+def transcript() -> Response:
+    return _transcript_for(current_user)
+
+
+@bp.get("/certificates/officers/<int:user_id>/transcript.pdf")
+def user_transcript(user_id: int) -> Response:
+    user = db.get_or_404(User, user_id)
+    policy.authorize("certificates.view_transcript", user)
+    return _transcript_for(user)
+
+
+def _transcript_for(user: Any) -> Response:
+    lang = request.args.get("lang") if request.args.get("lang") in services.PDF_LANGUAGES else _lang()
+    pdf = services.transcript_pdf(user, lang)
+    name = (user.employee_id or user.username).replace('"', "")
+    return _pdf_response(pdf, f"transcript-{name}.pdf")
+
+
+@bp.app_template_global()
+def certificate_panel() -> dict[str, Any]:
+    """Data for the dashboard panel: the newest certificates and those expiring soon (two queries)."""
+    now = utcnow()
+    latest = db.session.scalars(queries.user_certificates_query(current_user.id).limit(4)).all()
+    soon = db.session.scalars(queries.expiring_soon_query(now, user_id=current_user.id)).all()
+    return {"latest": latest, "soon": soon, "now": now, "valid_until": services.valid_until}
+
+
+# HR and admin --------------------------------------------------------------------------------
+
+
+def _filters() -> tuple[CertificateFilterForm, dict[str, Any] | None]:
+    """The filter form and the filters it gives, or None when a filter value is invalid."""
+    form = CertificateFilterForm(request.args)
+    viewer = None if policy.sees_all_agencies(current_user) else current_user
+    from lms.org import queries as org_queries
+
+    form.agency.choices = [(0, _("All agencies in my scope"))] + org_queries.agency_choices(viewer)
+    form.course.choices = [(0, _("All courses"))] + queries.course_choices(_lang())
+    form.state.choices = [("", _("All but replaced ones")), *[(s, _(STATE_LABELS[s])) for s in queries.STATES]]
+    if request.args and not form.validate():
+        return form, None
+    agency = db.session.get(Agency, form.agency.data) if form.agency.data else None
+    if agency is not None and not policy.can(current_user, "hr.view_agency", agency):
+        abort(403)
+    return form, {
+        "agency": agency,
+        "course_id": form.course.data or None,
+        "state": form.state.data or None,
+        "search": form.q.data or "",
+    }
+
+
+STATE_LABELS = {
+    "valid": N_("Valid"),
+    "expiring": N_("Expiring soon"),
+    "expired": N_("Expired"),
+    "revoked": N_("Revoked"),
+    "superseded": N_("Replaced"),
+}
+
+
+@bp.get("/certificates/manage")
+@policy.require("certificates.manage")
+def manage() -> Any:
+    form, filters = _filters()
+    now = utcnow()
+    page = None
+    if filters is not None:
+        stmt = queries.scoped_certificates_query(current_user, now=now, **filters)
+        page = db.paginate(stmt, per_page=current_app.config.get("USERS_PER_PAGE", 50),
+                           error_out=False, count=True)
+    expiring = db.session.scalar(queries.count_of(
+        queries.scoped_certificates_query(current_user, now=now, state="expiring")
+    ))
+    body = render_template(
+        "certificates/manage.html", form=form, page=page, now=now, args=request.args,
+        expiring=expiring, valid_until=services.valid_until, state_labels=STATE_LABELS,
+    )
+    return Response(body, 200 if page is not None else 400)
+
+
+@bp.get("/certificates/manage/export.zip")
+@policy.require("certificates.manage")
+@writes
+def export_zip() -> Response:
+    form, filters = _filters()
+    if filters is None:
+        flash(_("The filters are not valid: %(errors)s", errors="; ".join(
+            f"{getattr(form, name).label.text}: {' '.join(errors)}" for name, errors in form.errors.items()
+        )), "error")
+        return redirect(url_for("certificates.manage"))
+    stmt = queries.scoped_certificates_query(current_user, now=utcnow(), **filters)
+    ids = list(db.session.scalars(queries.ids_of(stmt)))
+    if not ids:
+        flash(_("No certificate matches these filters: there is nothing to download."), "warning")
+        return redirect(url_for("certificates.manage", **request.args.to_dict()))
+    agency = filters["agency"]
+    name = f"certificates-{agency.code if agency else 'all'}-{utcnow():%Y%m%d}.zip"
+    response = Response(stream_with_context(services.zip_stream(ids)), mimetype="application/zip")
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/certificates/<code>")
+def detail(code: str) -> str:
+    certificate = _certificate_or_404(code)
+    policy.authorize("certificates.download", certificate)
+    now = utcnow()
+    revoke_form = RevokeForm()
+    reissue_form = ReissueForm(data={"holder_name": certificate.user.full_name,
+                                     "agency_name": certificate.agency_name})
+    return _detail_page(certificate, now, revoke_form, reissue_form)
+
+
+def _detail_page(certificate: Certificate, now: datetime, revoke_form: RevokeForm,
+                 reissue_form: ReissueForm, status: int = 200) -> Any:
+    from lms.audit import AuditEntry
+
+    chain = queries.history(certificate)
+    entries = db.session.scalars(
+        select(AuditEntry).where(
+            AuditEntry.target_type == "certificate",
+            AuditEntry.target_id.in_([str(c.id) for c in chain]),
+        ).order_by(AuditEntry.at)
+    ).all() if policy.is_admin(current_user) else []
+    body = render_template(
+        "certificates/detail.html", certificate=certificate, state=certificate.state(now),
+        valid_until=services.valid_until(certificate), chain=chain, entries=entries,
+        revoke_form=revoke_form, reissue_form=reissue_form, States=CertificateState, now=now,
+    )
+    return Response(body, status)
+
+
+@bp.post("/certificates/<code>/revoke")
+def revoke(code: str) -> Any:
+    certificate = _certificate_or_404(code)
+    policy.authorize("certificates.revoke", certificate)
+    form = RevokeForm()
+    if form.validate_on_submit():
+        try:
+            services.revoke_certificate(certificate, actor=current_user, reason=form.reason.data or "")
+        except services.CertificateError as err:
+            db.session.rollback()
+            form.reason.errors.append(err.message)
+        else:
+            db.session.commit()
+            flash(_("Certificate %(code)s is revoked. Its verification page now says so.",
+                    code=certificate.code), "success")
+            return redirect(url_for("certificates.detail", code=certificate.code))
+    return _detail_page(certificate, utcnow(), form, ReissueForm(
+        data={"holder_name": certificate.user.full_name, "agency_name": certificate.agency_name}
+    ), status=400)
+
+
+@bp.post("/certificates/<code>/reissue")
+def reissue(code: str) -> Any:
+    certificate = _certificate_or_404(code)
+    policy.authorize("certificates.reissue", certificate)
+    form = ReissueForm()
+    if form.validate_on_submit():
+        try:
+            replacement = services.reissue_certificate(
+                certificate, actor=current_user, reason=form.reason.data or "",
+                holder_name=form.holder_name.data, agency_name=form.agency_name.data,
+            )
+        except services.CertificateError as err:
+            db.session.rollback()
+            getattr(form, err.field or "reason").errors.append(err.message)
+        else:
+            db.session.commit()
+            flash(_("A corrected certificate was issued with code %(code)s; the old code now says it "
+                    "was replaced.", code=replacement.code), "success")
+            return redirect(url_for("certificates.detail", code=replacement.code))
+    return _detail_page(certificate, utcnow(), RevokeForm(), form, status=400)

@@ -1,0 +1,91 @@
+"""Officers' and HR pages: what they show, the expiring-soon warnings, bounded SQL."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from lms.db import utcnow
+from lms.extensions import db
+from tests import factories as f
+from tests.certificates import factories_certificates as cf
+
+
+@pytest.fixture
+def officer(app):
+    return f.user("mai", full_name="Alăng Thị Mai")
+
+
+def test_my_certificates_lists_downloads_and_the_transcript(client, auth, officer):
+    certificate = cf.certified(officer)
+    auth.login("mai")
+    page = client.get("/certificates/").get_data(as_text=True)
+    assert certificate.code in page and certificate.course_title in page
+    assert f"/certificates/{certificate.code}.pdf" in page
+    assert "/certificates/transcript.pdf" in page
+
+
+def test_the_navigation_offers_my_certificates_to_officers_and_the_list_to_hr(client, auth, officer):
+    f.user("hr1", roles={"officer", "hr"}, hr_all=True)
+    auth.login("mai")
+    home = client.get("/").get_data(as_text=True)
+    assert 'href="/certificates/"' in home and 'href="/certificates/manage"' not in home
+    auth.logout()
+    auth.login("hr1")
+    assert 'href="/certificates/manage"' in client.get("/").get_data(as_text=True)
+
+
+def test_officers_see_certificates_expiring_soon_on_their_page_and_dashboard(client, auth, officer):
+    soon = cf.certified(officer)
+    soon.expires_at = utcnow() + timedelta(days=20)
+    later = cf.certified(officer)
+    later.expires_at = utcnow() + timedelta(days=400)
+    auth.login("mai")
+    page = client.get("/certificates/").get_data(as_text=True)
+    assert page.count("tag tag-warn") == 1  # "expiring soon" on one card only
+    home = client.get("/").get_data(as_text=True)
+    assert soon.course_title in home and "flash-warning" in home
+    assert home.count("flash-warning") == 1
+
+
+def test_hr_sees_how_many_certificates_expire_soon_and_can_list_them(client, auth, officer):
+    f.user("hr1", roles={"officer", "hr"}, hr_all=True)
+    soon = cf.certified(officer)
+    soon.expires_at = utcnow() + timedelta(days=5)
+    other = cf.certified(f.user())
+    auth.login("hr1")
+    page = client.get("/certificates/manage").get_data(as_text=True)
+    assert "state=expiring" in page
+    listed = client.get("/certificates/manage", query_string={"state": "expiring"}).get_data(as_text=True)
+    assert soon.code in listed and other.code not in listed
+
+
+def _statements(client, count_queries, url: str) -> int:
+    with count_queries() as counter:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return counter.count
+
+
+def test_pages_run_the_same_number_of_queries_whatever_the_number_of_certificates(
+    client, auth, officer, count_queries
+):
+    f.user("hr1", roles={"officer", "hr"}, hr_all=True)
+    cf.certified(officer)
+    db.session.commit()
+    auth.login("mai")
+    small = {url: _statements(client, count_queries, url) for url in ("/certificates/", "/")}
+    auth.logout()
+    auth.login("hr1")
+    small["/certificates/manage"] = _statements(client, count_queries, "/certificates/manage")
+    for _ in range(6):
+        cf.certified(officer)
+        cf.certified(f.user(agency=f.agency()))
+    db.session.commit()
+    large = {"/certificates/manage": _statements(client, count_queries, "/certificates/manage")}
+    auth.logout()
+    auth.login("mai")
+    for url in ("/certificates/", "/"):
+        large[url] = _statements(client, count_queries, url)
+    assert large == small
