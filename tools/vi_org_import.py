@@ -155,4 +155,5 @@ T = {
 'This cannot be undone from this page. Everything above is written at once.': 'Không thể hoàn tác thao tác này từ trang này. Mọi thay đổi ở trên được ghi cùng một lúc.',
 'Merge %(source)s into %(target)s': 'Sáp nhập %(source)s vào %(target)s',
 'Choose another agency': 'Chọn đơn vị khác',
+'When most rows fail the same way, check the column names and the agency codes first.': 'Khi phần lớn các dòng cùng mắc một lỗi, hãy kiểm tra tên cột và mã đơn vị trước.',
 }
