@@ -536,9 +536,7 @@ def _duty_ids() -> dict[str, int]:
 
 def notify_users_changed(user_ids: list[int] | None) -> None:
     """Tell the progress domain which officers changed agency, duties or status (same transaction)."""
-    notify = getattr(services, "users_changed", None)  # absent until the progress hook is installed
-    if notify is not None:
-        notify(user_ids)
+    services.users_changed(user_ids)
 
 
 def apply_officers(
