@@ -60,8 +60,8 @@ T = {
 '%(course)s: certificate valid until %(date)s. Take the course again before then.':
     '%(course)s: giấy chứng nhận có giá trị đến %(date)s. Hãy học lại khóa này trước thời hạn đó.',
 'PDF': 'PDF',
-'No certificates yet.': 'Chưa có giấy chứng nhận nào.',
-'All my certificates and my transcript': 'Tất cả giấy chứng nhận và bảng kết quả bồi dưỡng của tôi',
+'All my certificates': 'Tất cả giấy chứng nhận của tôi',
+'Certificate (PDF)': 'Giấy chứng nhận (PDF)',
 'Certificate %(code)s': 'Giấy chứng nhận %(code)s',
 'Holder (as printed)': 'Người được cấp (như đã in)',
 'Agency (as printed)': 'Đơn vị công tác (như đã in)',

@@ -12,6 +12,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     jsonify,
     redirect,
     render_template,
@@ -34,6 +35,7 @@ from lms.extensions import db
 from lms.home.views import DASHBOARD_PANELS
 from lms.i18n import N_, _
 from lms.org.models import Agency, User
+from lms.progress.views import COMPLETED_ROW_EXTRAS
 from lms.sqlite import writes
 
 bp = Blueprint("certificates", __name__)
@@ -43,6 +45,7 @@ nav.add("certificates.manage", N_("Certificates"), lambda u: policy.can(u, "cert
 DASHBOARD_PANELS.append(
     ("certificates/_panel.html", lambda u: policy.can(u, "certificates.view_own"))
 )
+COMPLETED_ROW_EXTRAS.append("certificates/_training_row.html")
 
 VERIFY_BUCKET = "verify-miss"
 
@@ -249,11 +252,21 @@ def _transcript_for(user: Any) -> Response:
 
 @bp.app_template_global()
 def certificate_panel() -> dict[str, Any]:
-    """Data for the dashboard panel: the newest certificates and those expiring soon (two queries)."""
+    """Data for the dashboard panel: the certificates expiring soon (one query)."""
     now = utcnow()
-    latest = db.session.scalars(queries.user_certificates_query(current_user.id).limit(4)).all()
     soon = db.session.scalars(queries.expiring_soon_query(now, user_id=current_user.id)).all()
-    return {"latest": latest, "soon": soon, "now": now, "valid_until": services.valid_until}
+    return {"soon": soon, "valid_until": services.valid_until}
+
+
+@bp.app_template_global()
+def my_certificate_for(course_id: int) -> Certificate | None:
+    """The signed-in officer's current certificate for a course (one query per page, cached)."""
+    if "my_certificates" not in g:
+        g.my_certificates = {}
+        for certificate in db.session.scalars(queries.user_certificates_query(current_user.id)):
+            if certificate.status != "revoked":
+                g.my_certificates.setdefault(certificate.course_id, certificate)
+    return g.my_certificates.get(course_id)
 
 
 # HR and admin --------------------------------------------------------------------------------

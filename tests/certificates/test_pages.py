@@ -49,6 +49,14 @@ def test_officers_see_certificates_expiring_soon_on_their_page_and_dashboard(cli
     assert home.count("flash-warning") == 1
 
 
+def test_my_training_links_each_completed_course_to_its_certificate(client, auth, officer):
+    certificate = cf.certified(officer)
+    auth.login("mai")
+    home = client.get("/").get_data(as_text=True)
+    assert f'href="/certificates/{certificate.code}.pdf"' in home
+    assert "/certificates/transcript.pdf" in home
+
+
 def test_hr_sees_how_many_certificates_expire_soon_and_can_list_them(client, auth, officer):
     f.user("hr1", roles={"officer", "hr"}, hr_all=True)
     soon = cf.certified(officer)
