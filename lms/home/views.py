@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+import re
+from urllib.parse import unquote, urlsplit
 
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user
@@ -16,12 +17,20 @@ bp = Blueprint("home", __name__)
 DASHBOARD_PANELS: list[tuple[str, object]] = []
 
 
+# Browsers read a backslash as "/" and drop tabs and newlines: "/\evil" and "/<tab>/evil" lead off-site.
+_UNSAFE_IN_NEXT = re.compile(r"[\x00-\x20\x7f\\]")
+_OFFSITE_START = re.compile(r"/[\x00-\x20\x7f]*[/\\]")
+
+
 def safe_next(target: str | None, default: str) -> str:
     """Only same-site relative paths are followed after login or a language switch."""
-    if not target:
+    if not target or _UNSAFE_IN_NEXT.search(target):
         return default
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+    if parts.scheme or parts.netloc or not target.startswith("/"):
+        return default
+    # Checked decoded too: a proxy or another app on the way may decode "%2F%2F" before a browser sees it.
+    if _OFFSITE_START.match(target) or _OFFSITE_START.match(unquote(target)):
         return default
     return target
 

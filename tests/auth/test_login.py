@@ -104,3 +104,31 @@ def test_login_follows_local_next(client, officer):
         "/auth/login", data={"username": "canbo", "password": factories.PASSWORD, "next": "/auth/profile"}
     )
     assert response.headers["Location"] == "/auth/profile"
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/\\evil.example",
+        "/\\/evil.example",
+        "\\\\evil.example",
+        "/\t/evil.example",
+        "/\t\\evil.example",
+        "/\n/evil.example",
+        "/\x00/evil.example",
+        "/%2F%2Fevil.example",
+        "/%5Cevil.example",
+        "https:/evil.example",
+    ],
+)
+def test_next_refuses_paths_browsers_read_as_another_site(client, officer, target):
+    """Browsers read a backslash as a slash and drop tabs and newlines: '/\\evil' is '//evil'."""
+    response = client.post(
+        "/auth/login", data={"username": "canbo", "password": factories.PASSWORD, "next": target}
+    )
+    assert response.headers["Location"] == "/"
+
+
+def test_language_switch_refuses_backslash_next(client):
+    response = client.post("/lang", data={"lang": "en", "next": "/\\evil.example"})
+    assert response.headers["Location"] == "/"
