@@ -139,6 +139,7 @@ def course(key: str) -> str:
 @writes
 def lesson(key: str, lesson_key: str) -> str:
     course = _course_or_404(key)
+    policy.authorize("catalog.view_course", course)
     lesson = queries.lesson_by_key(course, lesson_key)
     if lesson is None:
         abort(404)
@@ -158,16 +159,18 @@ def lesson(key: str, lesson_key: str) -> str:
         state.enrollment = progress_services.enrol(current_user, course, source="assignment")
     if state.enrollment is not None:
         progress_services.note_lesson_opened(state.enrollment, lesson)
-        db.session.commit()
     names = list(dict.fromkeys(ref.name for ref in asset_references(text.body_md)))
     position = next((i for i, le in enumerate(outline.lessons, 1) if le.id == lesson.id), None)
-    return render_template(
+    page = render_template(
         "catalog/lesson.html", course=course, lesson=lesson, text=text, lang=lang, state=state,
         before=before, after=after, module=module, attachments=queries.assets_named(course, names),
         languages=queries.lesson_languages(lesson), position=position, total=len(outline.lessons),
         may_enrol=policy.can(current_user, "progress.enrol", (course, state.assigned is not None)),
         form=ConfirmForm(),
     )  # fmt: skip
+    # Committed after rendering: a commit expires every loaded row and the page would load them again.
+    db.session.commit()
+    return page
 
 
 @bp.get("/c/<key>/files/<path:name>")
@@ -501,7 +504,7 @@ def upload(key: str) -> Response:
         asset = services.add_asset(course, filename=storage.filename or "", data=data, actor=current_user)
     except services.CatalogError as err:
         db.session.rollback()
-        flash(_("%(file)s: %(message)s", file=storage.filename or "?", message=err.message), "error")
+        flash(_("%(file)s: %(problem)s", file=storage.filename or "?", problem=err.message), "error")
     else:
         db.session.commit()
         flash(_("File uploaded: link it in a lesson as files/%(name)s", name=asset.path), "success")

@@ -189,9 +189,13 @@ def my_training(user: Any, today: date | None = None) -> list[TrainingRow]:
         rows.append(row)
 
     def order(row: TrainingRow) -> tuple[Any, ...]:
+        # Overdue first; then open courses by due date (those without one after), in progress before
+        # not started; completed last, latest first.
         if row.status == "completed":
-            return (3, -row.completed_at.timestamp() if row.completed_at else 0, row.course.key)
-        return (STATUS_ORDER[row.status], row.due_date or date.max, row.course.key)
+            return (2, 0, date.max, -row.completed_at.timestamp() if row.completed_at else 0, row.course.key)
+        if row.status == "overdue":
+            return (0, 0, row.due_date, 0, row.course.key)
+        return (1, row.due_date is None, row.due_date or date.max, STATUS_ORDER[row.status], row.course.key)
 
     rows.sort(key=order)
     return rows

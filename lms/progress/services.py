@@ -320,6 +320,10 @@ def refresh_assigned_courses(
             ["user_id", "course_id", "due_date", "assignment_count", "first_assigned_at"], grouped
         )
     )
+    # Rows were rewritten behind the ORM's back: forget any loaded copies.
+    for obj in list(db.session.identity_map.values()):
+        if isinstance(obj, AssignedCourse):
+            db.session.expunge(obj)
 
 
 def _on_users_changed(user_ids: list[int] | None) -> None:

@@ -7,6 +7,7 @@ import re
 import shutil
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from lms.catalog import sync as sync_module
@@ -20,6 +21,12 @@ from tests import factories
 
 REAL_CONTENT = Path(__file__).resolve().parents[2] / "content"
 LESSON = "rights-basics/vi/02-udhr.md"
+
+
+@pytest.fixture
+def app_config():
+    """Messages are asserted in English here (Vietnamese is the default outside a request)."""
+    return {"BABEL_DEFAULT_LOCALE": "en"}
 
 
 def _sync(runner, root: Path, *args: str):
