@@ -57,7 +57,7 @@ db: $(STAMP)
 	$(FLASK) db upgrade
 
 content: db
-	@if $(FLASK) content --help >/dev/null 2>&1; then $(FLASK) content sync; fi
+	@if $(FLASK) content --help >/dev/null 2>&1; then $(FLASK) content sync --publish-new; fi
 
 demo: db
 	$(FLASK) demo --if-empty
