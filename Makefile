@@ -10,7 +10,7 @@ PORT   ?= 5000
 STAMP  := $(VENV)/.installed
 # Runtime libraries WeasyPrint needs, and the tools the tests use to read PDFs and QR codes.
 DEB_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 libfontconfig1 \
-                poppler-utils zbar-tools libzbar0 shared-mime-info
+                poppler-utils zbar-tools libzbar0 shared-mime-info chromium
 DOMAINS := $(patsubst lms/%/translations,%,$(wildcard lms/*/translations))
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
