@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
@@ -47,9 +56,9 @@ def login() -> str | Response:
             form.password.errors.append(err.message)
             return render_template("auth/login.html", form=form), 200
         db.session.commit()
+        # A fresh session: nothing set before sign-in (a planted CSRF token, say) carries over.
+        session.clear()
         login_user(user)
-        from flask import session
-
         session.permanent = True
         session["lang"] = user.locale
         return redirect(safe_next(form.next.data, url_for("home.index")))
@@ -61,6 +70,7 @@ def login() -> str | Response:
 def logout() -> Response:
     services.end_all_sessions(current_user._get_current_object())
     db.session.commit()
+    session.clear()  # a shared PC keeps nothing of this session
     logout_user()
     flash(_("You have signed out on every device."), "success")
     return redirect(url_for("auth.login"))
@@ -81,6 +91,7 @@ def activate(token: str) -> str | Response:
             form.password.errors.extend(err.problems)
         else:
             db.session.commit()
+            session.clear()
             logout_user()
             login_user(user)
             flash(_("Your password is set. Welcome!"), "success")

@@ -92,3 +92,46 @@ def test_activation_link_refuses_short_password_and_stays_usable(app, client):
     assert response.status_code == 200
     assert "ít nhất 8" in response.get_data(as_text=True)
     assert client.get(f"/auth/activate/{token}").status_code == 200
+
+
+def _plant(client: FlaskClient) -> None:
+    """What an attacker who could set the victim's cookie before sign-in would leave in it."""
+    with client.session_transaction() as session:
+        session["csrf_token"] = "planted-by-attacker"
+        session["planted"] = True
+
+
+def _planted_values_left(client: FlaskClient) -> bool:
+    with client.session_transaction() as session:
+        return session.get("csrf_token") == "planted-by-attacker" or "planted" in session
+
+
+def test_login_starts_a_fresh_session(client, auth):
+    factories.user("ff")
+    db.session.commit()
+    _plant(client)
+    assert auth.login("ff").status_code == 302
+    assert _signed_in(client)
+    assert not _planted_values_left(client)
+
+
+def test_activation_starts_a_fresh_session(client):
+    from lms.auth.services import issue_activation
+
+    u = factories.user("newbie3", password=None)
+    token = issue_activation(u, 14)
+    db.session.commit()
+    _plant(client)
+    response = client.post(f"/auth/activate/{token}", data={"password": "một-mật-khẩu-tốt", "confirm": "một-mật-khẩu-tốt"})
+    assert response.status_code == 302
+    assert _signed_in(client)
+    assert not _planted_values_left(client)
+
+
+def test_logout_leaves_nothing_of_the_session_behind(client, auth):
+    factories.user("gg")
+    db.session.commit()
+    auth.login("gg")
+    _plant(client)
+    auth.logout()
+    assert not _planted_values_left(client)
