@@ -298,8 +298,9 @@ class ItemStats:
     @property
     def misleading(self) -> tuple[str, ...]:
         """Wrong answers chosen more often than the best right answer."""
-        best_right = max((n for _t, w, n in self.answer_counts if w and w > 0), default=0)
-        return tuple(t for t, w, n in self.answer_counts if (w is None or w <= 0) and n > best_right)
+        best_right = max((n for _t, w, n in self.answer_counts if w is not None and w > 0), default=0)
+        return tuple(t for t, w, n in self.answer_counts
+                     if w is not None and w <= 0 and n > best_right)
 
 
 def _pearson(xs: Sequence[float], ys: Sequence[float]) -> float | None:

@@ -60,7 +60,7 @@ class Presenter:
     turns submitted values (a list of strings, as forms send them) into the canonical response;
     ``to_form(snapshot, order, response)`` the reverse, to fill the form back in; ``labels(snapshot,
     response)`` which answers a response chose (for distractor counts). ``widget`` names the template
-    partial under ``templates/quizzes/_types/``; ``review(snapshot, order, response)`` gives what the
+    partial under ``templates/quizzes/widgets/``; ``review(snapshot, order, response)`` gives what the
     review page shows, keys and feedback included (:func:`review_view` removes what the quiz's review
     options do not allow).
     """

@@ -132,6 +132,8 @@ def _quiz_or_404(course_key: str, quiz_key: str) -> Quiz:
 
 
 def _authorize_take(quiz: Quiz) -> None:
+    if not current_user.is_authenticated:
+        abort(401)
     course = quiz.course
     has_access = (
         progress_services.enrollment_for(current_user, course) is not None

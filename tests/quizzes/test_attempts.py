@@ -316,3 +316,12 @@ def test_an_essay_waits_for_a_trainer_whose_grade_and_comment_complete_the_attem
     auth.logout()
     auth.login("canbo")
     assert "Thiếu ví dụ cụ thể." in client.get(f"/quizzes/attempts/{attempt_id}/review").get_data(as_text=True)
+
+
+def test_anonymous_visitors_are_sent_to_sign_in_not_shown_an_error(client):
+    course, quiz = fq.setup_quiz()
+    for url in (f"/quizzes/c/{course.key}/quiz-1", "/quizzes/grading", f"/quizzes/{quiz.id}/attempts"):
+        response = client.get(url)
+        assert response.status_code in (302, 401), url
+        if response.status_code == 302:
+            assert "/auth/login" in response.headers["Location"]
