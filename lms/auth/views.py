@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
+    after_this_request,
     current_app,
     flash,
     redirect,
@@ -76,8 +77,16 @@ def logout() -> Response:
     return redirect(url_for("auth.login"))
 
 
+def _no_referrer(response: Response) -> Response:
+    # The token is in this page's URL: it must not travel in a Referer, not even to our own static files
+    # (whose requests end up in access logs and proxies).
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
 @bp.route("/activate/<token>", methods=["GET", "POST"])
 def activate(token: str) -> str | Response:
+    after_this_request(_no_referrer)
     try:
         row = services.user_for_token(token)
     except services.InvalidToken as err:

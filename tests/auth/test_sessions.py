@@ -135,3 +135,15 @@ def test_logout_leaves_nothing_of_the_session_behind(client, auth):
     _plant(client)
     auth.logout()
     assert not _planted_values_left(client)
+
+
+def test_activation_page_sends_no_referrer_so_the_token_does_not_leak(client):
+    from lms.auth.services import issue_activation
+
+    u = factories.user("newbie4", password=None)
+    token = issue_activation(u, 14)
+    db.session.commit()
+    assert client.get(f"/auth/activate/{token}").headers["Referrer-Policy"] == "no-referrer"
+    refused = client.post(f"/auth/activate/{token}", data={"password": "short", "confirm": "short"})
+    assert refused.headers["Referrer-Policy"] == "no-referrer"
+    assert client.get("/auth/activate/not-a-token").headers["Referrer-Policy"] == "no-referrer"
