@@ -44,6 +44,8 @@ T = {
     'Giấy chứng nhận này đã bị thu hồi nên không thể tải về nữa.',
 'All agencies in my scope': 'Tất cả đơn vị tôi phụ trách',
 'All courses': 'Tất cả khóa bồi dưỡng',
+'Training plan': 'Kế hoạch bồi dưỡng',
+'All plans': 'Tất cả kế hoạch',
 'All but replaced ones': 'Tất cả (trừ bản đã được thay thế)',
 'Valid': 'Còn hiệu lực',
 'Expiring soon': 'Sắp hết hạn',

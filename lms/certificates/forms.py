@@ -78,5 +78,6 @@ class CertificateFilterForm(FlaskForm):
 
     agency = SelectField(lazy("Agency"), coerce=int, validators=[Optional()])
     course = SelectField(lazy("Course"), coerce=int, validators=[Optional()])
+    plan = SelectField(lazy("Training plan"), coerce=int, validators=[Optional()])
     state = SelectField(lazy("Status"), validators=[Optional()])
     q = StringField(lazy("Name or code"), validators=[Optional(), Length(max=100)])

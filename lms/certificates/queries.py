@@ -89,6 +89,7 @@ def scoped_certificates_query(
     now: datetime,
     agency: Agency | None = None,
     course_id: int | None = None,
+    plan_id: int | None = None,
     state: str | None = None,
     search: str = "",
 ) -> Select[tuple[Certificate]]:
@@ -108,6 +109,8 @@ def scoped_certificates_query(
         stmt = stmt.where(Agency.path.startswith(agency.path, autoescape=True))
     if course_id:
         stmt = stmt.where(Certificate.course_id == course_id)
+    if plan_id:
+        stmt = stmt.where(in_plan_clause(plan_id))
     if state:
         stmt = stmt.where(state_clause(state, now))
     else:
@@ -117,6 +120,38 @@ def scoped_certificates_query(
         stmt = stmt.where(or_(func.lower(Certificate.holder_name).like(pattern),
                               Certificate.code == search.strip().upper()))
     return stmt
+
+
+def in_plan_clause(plan_id: int) -> Any:
+    """Certificates for a course of the plan held by an officer the plan's assignments reach.
+
+    Activating a plan creates assignments carrying its id; ``assignment_targets`` expands them to
+    officers in SQL, so this stays one query whatever the size of the plan.
+    """
+    from lms.progress.models import Assignment
+    from lms.progress.services import assignment_targets
+
+    targets = assignment_targets()
+    return (
+        select(targets.c.user_id)
+        .join(Assignment, Assignment.id == targets.c.assignment_id)
+        .where(
+            Assignment.plan_id == plan_id,
+            targets.c.user_id == Certificate.user_id,
+            targets.c.course_id == Certificate.course_id,
+        )
+        .exists()
+    )
+
+
+def plan_choices() -> list[tuple[int, str]]:
+    """(id, name) of the training plans, newest first; empty until the reports domain has plans."""
+    if "plan" not in db.metadata.tables:
+        return []
+    plan = db.metadata.tables["plan"]
+    rows = db.session.execute(select(plan.c.id, plan.c.name, plan.c.year)
+                              .order_by(plan.c.year.desc(), plan.c.id.desc()))
+    return [(plan_id, f"{name} ({year})") for plan_id, name, year in rows]
 
 
 def ids_of(stmt: Select[tuple[Certificate]]) -> Select[tuple[int]]:

@@ -280,6 +280,10 @@ def _filters() -> tuple[CertificateFilterForm, dict[str, Any] | None]:
 
     form.agency.choices = [(0, _("All agencies in my scope"))] + org_queries.agency_choices(viewer)
     form.course.choices = [(0, _("All courses"))] + queries.course_choices(_lang())
+    plans = queries.plan_choices()
+    form.plan.choices = [(0, _("All plans"))] + plans
+    if not plans:
+        del form.plan  # no plans yet: filter by agency and course only
     form.state.choices = [("", _("All but replaced ones")), *[(s, _(STATE_LABELS[s])) for s in queries.STATES]]
     if request.args and not form.validate():
         return form, None
@@ -289,6 +293,7 @@ def _filters() -> tuple[CertificateFilterForm, dict[str, Any] | None]:
     return form, {
         "agency": agency,
         "course_id": form.course.data or None,
+        "plan_id": (form.plan.data or None) if "plan" in form else None,
         "state": form.state.data or None,
         "search": form.q.data or "",
     }

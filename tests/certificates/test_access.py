@@ -99,3 +99,25 @@ def test_unknown_codes_on_private_pages_are_404(client, auth, world):
     auth.login("root")
     assert client.get("/certificates/0000-0000-0000-0000-0.pdf").status_code == 404
     assert client.get("/certificates/nonsense").status_code == 404
+
+
+def test_a_plan_zip_holds_the_plan_courses_of_the_officers_it_reaches(client, auth, world):
+    """Certificates of a plan: its courses, for the officers its assignments reach (within scope)."""
+    if "plan" not in db.metadata.tables:
+        pytest.skip("the reports domain has no plans yet")
+    from sqlalchemy import insert
+
+    from lms.progress import services as progress
+
+    plan_table = db.metadata.tables["plan"]
+    plan_id = db.session.execute(insert(plan_table).values(name="Kế hoạch 2024", year=2024)).inserted_primary_key[0]
+    progress.create_assignments(world["course"], kind="agency", agency=world["north"], due_date=None,
+                                actor=None, plan_id=plan_id)
+    outside_plan = cf.certified(world["mine"].user)  # another course, not in the plan
+    db.session.commit()
+    auth.login("root")
+    page = client.get("/certificates/manage", query_string={"plan": plan_id}).get_data(as_text=True)
+    assert world["mine"].code in page
+    assert world["theirs"].code not in page and outside_plan.code not in page
+    response = client.get("/certificates/manage/export.zip", query_string={"plan": plan_id})
+    assert len(zipfile.ZipFile(io.BytesIO(response.data)).namelist()) == 1

@@ -179,3 +179,18 @@ def test_the_transcript_lists_every_completion_with_certificate_codes(client, au
     assert "Xác minh thông tin trên mạng" in text
     assert first.code in text
     assert "Tổng cộng: 2 khóa" in text
+
+
+def test_scanning_the_qr_code_says_valid_and_after_revocation_revoked(client, downloaded, tmp_path):
+    """The inspector's path: scan the printed QR code, open the address, read the verdict."""
+    from urllib.parse import urlsplit
+
+    certificate, pdf = downloaded
+    (url,) = _qr_codes(pdf, tmp_path)
+    path = urlsplit(url).path
+    assert "Giấy chứng nhận hợp lệ" in client.get(path).get_data(as_text=True)
+    admin = f.user(roles={"admin"})
+    services.revoke_certificate(db.session.get(Certificate, certificate.id), actor=admin,
+                                reason="Kết quả bị hủy")
+    page = client.get(path).get_data(as_text=True)
+    assert "Giấy chứng nhận đã bị thu hồi" in page and HOLDER in page
