@@ -30,6 +30,9 @@ class Defaults:
     SESSION_COOKIE_SECURE: bool | str = "auto"  # "auto": secure when the request came over HTTPS
     PERMANENT_SESSION_LIFETIME = 7 * 24 * 3600
     PROXY_FIX_HOPS = 0  # number of trusted reverse proxies in front of the app
+    # Any request body: the largest upload (a 50 MB course file) and its form. Bigger bodies get 413
+    # before Werkzeug spools them to a temporary file.
+    MAX_CONTENT_LENGTH = 51 * 1024 * 1024
 
     # CSRF tokens stay valid as long as the session: an officer may sit on a quiz page for hours.
     WTF_CSRF_TIME_LIMIT: int | None = None

@@ -256,3 +256,12 @@ def test_generated_uploads_never_give_a_500_or_a_partial_import(setup, client, a
             assert users() == before + plan.counts["new"]
         else:
             assert users() == before
+
+
+def test_request_bodies_are_capped_before_the_upload_is_spooled(client, auth, setup, app):
+    """MAX_CONTENT_LENGTH refuses a huge upload (413) before Werkzeug writes it to a temporary file."""
+    limit = app.config["MAX_CONTENT_LENGTH"]
+    assert limit is not None and limit >= imports.MAX_UPLOAD_BYTES
+    auth.login("hr.xa")
+    response = upload(client, b"x" * (limit + 1))
+    assert response.status_code == 413
