@@ -40,16 +40,21 @@ translations: $(STAMP)
 	@$(BIN)/pybabel --quiet compile -f -d lms/translations 2>/dev/null || true
 	@for d in $(DOMAINS); do $(BIN)/pybabel --quiet compile -f -d lms/$$d/translations || exit 1; done
 
-# Extract UI strings into each domain's catalog and merge them into the .po files.
+# Extract UI strings into the catalogs and merge them into the .po files. DOMAIN=core (the shared pages:
+# home, auth, org) or DOMAIN=<package> limits it to one catalog; without DOMAIN every catalog is done.
+DOMAIN ?= all
 messages: $(STAMP)
-	$(BIN)/pybabel --quiet extract --no-location -F babel.cfg -k lazy -k N_ -k ngettext:1,2 -o lms/translations/messages.pot \
-	  lms/*.py lms/home lms/auth lms/org templates/base.html templates/_macros templates/_partials \
-	  templates/errors templates/home templates/auth templates/org
-	$(BIN)/pybabel --quiet update -N -i lms/translations/messages.pot -d lms/translations
+	@if [ "$(DOMAIN)" = all ] || [ "$(DOMAIN)" = core ]; then \
+	  $(BIN)/pybabel --quiet extract --no-location -F babel.cfg -k lazy -k N_ -k ngettext:1,2 -o lms/translations/messages.pot \
+	    lms/*.py lms/home lms/auth lms/org templates/base.html templates/_macros templates/errors \
+	    templates/home templates/auth templates/org && \
+	  $(BIN)/pybabel --quiet update -N -i lms/translations/messages.pot -d lms/translations || exit 1; fi
 	@for d in $(filter-out home auth org,$(DOMAINS)); do \
-	  $(BIN)/pybabel --quiet extract --no-location -F babel.cfg -k lazy -k N_ -k ngettext:1,2 -o lms/$$d/translations/messages.pot \
-	    lms/$$d $$( [ -d templates/$$d ] && echo templates/$$d ) && \
-	  $(BIN)/pybabel --quiet update -N -i lms/$$d/translations/messages.pot -d lms/$$d/translations || exit 1; done
+	  if [ "$(DOMAIN)" = all ] || [ "$(DOMAIN)" = $$d ]; then \
+	    $(BIN)/pybabel --quiet extract --no-location -F babel.cfg -k lazy -k N_ -k ngettext:1,2 -o lms/$$d/translations/messages.pot \
+	      lms/$$d $$( [ -d templates/$$d ] && echo templates/$$d ) && \
+	    $(BIN)/pybabel --quiet update -N -i lms/$$d/translations/messages.pot -d lms/$$d/translations || exit 1; \
+	  fi; done
 
 install: debs $(STAMP) translations db
 

@@ -200,4 +200,17 @@ T = {
 ('%(num)s account', '%(num)s accounts'): ('%(num)s tài khoản',),
 'Not activated': 'Chưa kích hoạt',
 'No account matches these filters.': 'Không có tài khoản nào phù hợp với bộ lọc.',
+# Agency edit preview
+'Check the changes': 'Kiểm tra các thay đổi',
+'Check the changes to %(name)s': 'Kiểm tra các thay đổi của %(name)s',
+'New name and code': 'Tên và mã mới',
+'%(num)s active officers keep their accounts, progress and certificates.': '%(num)s cán bộ đang hoạt động được giữ nguyên tài khoản, kết quả học tập và giấy chứng nhận.',
+'New parent': 'Cơ quan cấp trên mới',
+'%(units)s units below it and %(officers)s active officers move with it.': '%(units)s đơn vị trực thuộc và %(officers)s cán bộ đang hoạt động được chuyển theo.',
+'HR users who will see it': 'Cán bộ tổ chức sẽ được xem đơn vị này',
+'HR users who will no longer see it': 'Cán bộ tổ chức sẽ không còn xem được đơn vị này',
+'The kind changes too.': 'Loại đơn vị cũng thay đổi.',
+'Everything above is written at once and recorded in the audit log.': 'Mọi thay đổi trên được ghi cùng một lúc và lưu vào nhật ký hệ thống.',
+'Apply the changes': 'Áp dụng thay đổi',
+'Back to the form': 'Quay lại biểu mẫu',
 }

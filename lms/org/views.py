@@ -77,17 +77,31 @@ def agency_new() -> str | Response:
 @bp.route("/agencies/<int:agency_id>", methods=["GET", "POST"])
 @policy.require("org.manage_agencies")
 def agency_edit(agency_id: int) -> str | Response:
+    """Edit an agency; a rename or a move is shown as a preview and applied only when confirmed."""
     agency = db.get_or_404(Agency, agency_id)
     form = _agency_form(agency)
     if form.validate_on_submit():
-        try:
-            services.update_agency(
-                agency, code=form.code.data or "", name_vi=form.name_vi.data or "",
-                name_en=form.name_en.data or "", kind=form.kind.data or "other", actor=current_user,
+        code, name_vi, name_en = form.code.data or "", form.name_vi.data or "", form.name_en.data or ""
+        new_parent = db.session.get(Agency, form.parent_id.data) if form.parent_id.data else None
+        moving = (new_parent.id if new_parent else None) != agency.parent_id
+        rename = reorg.rename_preview(agency, code=code, name_vi=name_vi, name_en=name_en)
+        renaming = bool(rename.changes)
+        move = reorg.move_preview(agency, new_parent) if moving else None
+        if (renaming or moving) and request.form.get("confirm") != "1":
+            return render_template(
+                "org/agency_edit_preview.html", form=form, agency=agency,
+                rename=rename if renaming else None, move=move,
+                kind_changed=form.kind.data != agency.kind,
             )
-            new_parent = db.session.get(Agency, form.parent_id.data) if form.parent_id.data else None
-            if (new_parent.id if new_parent else None) != agency.parent_id:
-                services.move_agency(agency, new_parent, actor=current_user)
+        try:
+            if renaming:
+                reorg.rename(agency, code=code, name_vi=name_vi, name_en=name_en, actor=current_user)
+            if form.kind.data != agency.kind:
+                services.update_agency(agency, code=agency.code, name_vi=agency.name_vi,
+                                       name_en=agency.name_en, kind=form.kind.data or "other",
+                                       actor=current_user)
+            if moving:
+                reorg.move(agency, new_parent, actor=current_user)
         except services.OrgError as err:
             db.session.rollback()
             getattr(form, err.field if err.field in form else "code").errors.append(err.message)

@@ -45,21 +45,44 @@ def test_duplicate_agency_code_is_refused_with_a_message(client, auth, admin):
     assert "đã được dùng" in response.get_data(as_text=True)
 
 
-def test_moving_an_agency_moves_its_subtree(client, auth, admin):
+def test_moving_an_agency_shows_a_preview_then_moves_its_subtree(client, auth, admin):
     root = db.session.scalar(select(Agency).where(Agency.code == "ROOT"))
     a = factories.agency("A", parent=root)
     a1 = factories.agency("A1", parent=a)
     a11 = factories.agency("A11", parent=a1)
     b = factories.agency("B", parent=root)
+    factories.user("in.a11", agency=a11)
     db.session.commit()
     auth.login("quantri")
-    response = client.post(f"/org/agencies/{a1.id}", data={
-        "code": "A1", "name_vi": a1.name_vi, "name_en": "", "kind": "department", "parent_id": b.id,
-    })
+    form = {"code": "A1", "name_vi": a1.name_vi, "name_en": a1.name_en, "kind": "department", "parent_id": b.id}
+    preview = client.post(f"/org/agencies/{a1.id}", data=form)
+    assert preview.status_code == 200
+    html = preview.get_data(as_text=True)
+    assert "1 đơn vị trực thuộc" in html and "1 cán bộ" in html
+    db.session.expire_all()
+    assert db.session.get(Agency, a1.id).parent_id == a.id  # nothing written yet
+    response = client.post(f"/org/agencies/{a1.id}", data={**form, "confirm": "1"})
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(Agency, a11.id).path == f"{root.path}{b.id}/{a1.id}/{a11.id}/"
     assert db.session.get(Agency, a11.id).depth == 3
+    assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "org.agency_moved"))
+
+
+def test_renaming_an_agency_is_previewed_and_audited(client, auth, admin):
+    root = db.session.scalar(select(Agency).where(Agency.code == "ROOT"))
+    a = factories.agency("STTTT", parent=root, name_vi="Sở Thông tin và Truyền thông")
+    db.session.commit()
+    auth.login("quantri")
+    form = {"code": "SKHCN", "name_vi": "Sở Khoa học và Công nghệ", "name_en": "", "kind": "department",
+            "parent_id": root.id}
+    html = client.post(f"/org/agencies/{a.id}", data=form).get_data(as_text=True)
+    assert "Sở Thông tin và Truyền thông" in html and "Sở Khoa học và Công nghệ" in html
+    assert client.post(f"/org/agencies/{a.id}", data={**form, "confirm": "1"}).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Agency, a.id).code == "SKHCN"
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "org.agency_updated"))
+    assert entry.details["changed"]["code"] == ["STTTT", "SKHCN"]
 
 
 def test_an_agency_cannot_move_under_its_own_unit(client, auth, admin):
