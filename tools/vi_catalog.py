@@ -266,4 +266,12 @@ T = {
 'Revision %(num)s': 'Lần sửa %(num)s',
 'content sync': 'đồng bộ nội dung',
 'Remove from the course': 'Gỡ khỏi khóa học',
+# Trainer limits
+'Trainers': 'Giảng viên',
+'Course limits saved for %(name)s.': 'Đã lưu giới hạn khóa học của %(name)s.',
+'Trainers and their courses': 'Giảng viên và khóa học được phụ trách',
+'A trainer with no course ticked may edit every course. Tick courses to limit a trainer to them.': 'Giảng viên không được đánh dấu khóa học nào thì được soạn mọi khóa học. Đánh dấu các khóa học để giới hạn giảng viên chỉ soạn những khóa đó.',
+('Limited to %(num)s course.', 'Limited to %(num)s courses.'): ('Chỉ được soạn %(num)s khóa học.',),
+'May edit every course.': 'Được soạn mọi khóa học.',
+'No active trainer yet. Give an account the trainer role on the Officers page.': 'Chưa có giảng viên nào. Hãy gán vai trò giảng viên cho một tài khoản ở trang Cán bộ.',
 }

@@ -226,3 +226,31 @@ def lesson_revisions(lesson: Lesson, limit: int = 20) -> list[LessonRevision]:
         )
     )
 
+
+
+@dataclass
+class TrainerRow:
+    user: Any
+    course_ids: frozenset[int]
+
+
+def trainers_with_limits() -> list[TrainerRow]:
+    """Every active trainer with the course ids they are limited to: two queries in all."""
+    from lms.catalog.models import TrainerCourse
+    from lms.org.models import User, UserRole
+    from lms.text import person_sort_key
+
+    users = list(db.session.scalars(
+        select(User).join(UserRole, UserRole.user_id == User.id)
+        .where(UserRole.role == "trainer", User.active.is_(True))
+    ))
+    limits: dict[int, set[int]] = {}
+    for user_id, course_id in db.session.execute(select(TrainerCourse.user_id, TrainerCourse.course_id)):
+        limits.setdefault(user_id, set()).add(course_id)
+    users.sort(key=lambda u: person_sort_key(u.full_name))
+    return [TrainerRow(u, frozenset(limits.get(u.id, ()))) for u in users]
+
+
+def all_courses_for_limits() -> list[Course]:
+    """Courses that are not archived, by key."""
+    return list(db.session.scalars(select(Course).where(Course.archived_at.is_(None)).order_by(Course.key)))

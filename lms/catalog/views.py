@@ -43,6 +43,7 @@ bp = Blueprint("catalog", __name__, url_prefix="/catalog")
 
 nav.add("catalog.index", N_("Courses"), lambda u: policy.can(u, "catalog.browse"), 10)
 nav.add("catalog.author", N_("Course editor"), lambda u: policy.can(u, "catalog.author"), 60)
+nav.add("catalog.trainers", N_("Trainers"), lambda u: policy.can(u, "catalog.manage_trainers"), 73)
 
 # Set by the quiz domain: (course, quiz key) -> URL of the quiz page, or None while it has none.
 QUIZ_URL: list[Any] = []
@@ -510,3 +511,34 @@ def upload(key: str) -> Response:
         flash(_("File uploaded: link it in a lesson as files/%(name)s", name=asset.path), "success")
     return redirect(url_for("catalog.course_edit", key=course.key))
 
+
+
+# Trainer limits ------------------------------------------------------------------------------
+
+
+@bp.get("/author/trainers")
+@policy.require("catalog.manage_trainers")
+def trainers() -> str:
+    """Admins see every trainer and the courses each is limited to (none: every course)."""
+    rows = queries.trainers_with_limits()
+    courses = queries.all_courses_for_limits()
+    return render_template("catalog/trainers.html", rows=rows, courses=courses, form=ConfirmForm(),
+                           lang=_ui_lang())
+
+
+@bp.post("/author/trainers/<int:user_id>")
+@policy.require("catalog.manage_trainers")
+def trainer_limits(user_id: int) -> Response:
+    from lms.org.models import User
+
+    trainer = db.get_or_404(User, user_id)
+    if not ConfirmForm().validate_on_submit() or not trainer.has_role("trainer"):
+        abort(400)
+    wanted = {int(v) for v in request.form.getlist("course_ids") if v.isdigit()}
+    courses = [c for c in queries.all_courses_for_limits() if c.id in wanted]
+    if len(courses) != len(wanted):
+        abort(400)
+    services.set_trainer_courses(trainer, courses, actor=current_user)
+    db.session.commit()
+    flash(_("Course limits saved for %(name)s.", name=trainer.full_name), "success")
+    return redirect(url_for("catalog.trainers"))
