@@ -46,7 +46,7 @@ T = {
 'All courses': 'Tất cả khóa bồi dưỡng',
 'Training plan': 'Kế hoạch bồi dưỡng',
 'All plans': 'Tất cả kế hoạch',
-'All but replaced ones': 'Tất cả (trừ bản đã được thay thế)',
+'All but replaced ones': 'Tất cả hiện hành',
 'Valid': 'Còn hiệu lực',
 'Expiring soon': 'Sắp hết hạn',
 'Expired': 'Hết hạn',
