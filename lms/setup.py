@@ -26,6 +26,7 @@ MODEL_MODULES = [
     "lms.certificates.models",
     "lms.api.models",
     "lms.quizzes.models",
+    "lms.reports.models",
 ]
 
 # (module, blueprint attribute) for every feature.
@@ -39,6 +40,7 @@ BLUEPRINTS = [
     ("lms.api.views", "bp"),
     ("lms.api.views", "tokens_bp"),
     ("lms.quizzes.views", "bp"),
+    ("lms.reports.views", "bp"),
 ]
 
 # Click groups registered on the ``flask`` command.
@@ -51,6 +53,8 @@ CLI_GROUPS = [
     ("lms.certificates.cli", "certificates_cli"),
     ("lms.quizzes.cli", "questions_cli"),
     ("lms.quizzes.cli", "quizzes_cli"),
+    ("lms.reports.cli", "reports_cli"),
+    ("lms.reports.cli", "jobs_cli"),
 ]
 
 

@@ -41,3 +41,8 @@ T = {
 'Back to my account': 'Quay lại tài khoản của tôi',
 'Create an API token': 'Tạo mã truy cập API',
 }
+T.update({
+'The parameter %(name)s is required.': 'Thiếu tham số bắt buộc %(name)s.',
+'No course with the key %(key)s.': 'Không có khóa học mã %(key)s.',
+'No plan with the id %(id)s.': 'Không có kế hoạch số %(id)s.',
+})

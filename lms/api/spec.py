@@ -38,6 +38,7 @@ class Param:
     default: Any = None
     enum: tuple[str, ...] | None = None
     max_length: int = 100
+    required: bool = False
 
     def schema(self) -> dict[str, Any]:
         out: dict[str, Any]
@@ -134,6 +135,8 @@ def parse_args(endpoint: Endpoint, query: Mapping[str, str], path: Mapping[str, 
             values[param.name] = param.parse(str(raw)) if raw is not None else None
             continue
         raw = query.get(param.name)
+        if raw is None and param.required:
+            raise ParamError(param.name, _("The parameter %(name)s is required.", name=param.name))
         values[param.name] = param.default if raw is None else param.parse(raw)
     return values
 
@@ -205,7 +208,7 @@ def openapi_document(
                     {
                         "name": p.name,
                         "in": p.location,
-                        "required": p.location == "path",
+                        "required": p.location == "path" or p.required,
                         "description": p.description,
                         "schema": p.schema(),
                     }

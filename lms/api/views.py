@@ -300,3 +300,255 @@ def register_profile_section() -> None:
 
 
 register_profile_section()
+
+
+# Plans and completion ------------------------------------------------------------------------
+
+COUNTS_SCHEMA = {
+    "type": "object",
+    "required": ["officers", "assigned", "completed", "in_progress", "not_started", "overdue",
+                 "completion_rate", "average_score"],
+    "properties": {
+        "officers": {"type": "integer", "minimum": 0},
+        "assigned": {"type": "integer", "minimum": 0, "description": "Assigned (officer, course) pairs."},
+        "completed": {"type": "integer", "minimum": 0},
+        "in_progress": {"type": "integer", "minimum": 0},
+        "not_started": {"type": "integer", "minimum": 0},
+        "overdue": {"type": "integer", "minimum": 0},
+        "completion_rate": {"type": ["number", "null"], "minimum": 0, "maximum": 1,
+                            "description": "completed / assigned, rounded to 0.1% as on the page."},
+        "average_score": {"type": ["number", "null"], "description": "Rounded to one decimal."},
+    },
+}
+SCHEMAS["Counts"] = COUNTS_SCHEMA
+SCHEMAS["Target"] = {
+    "type": "object",
+    "required": ["kind", "min", "max", "actual", "numerator", "denominator", "status"],
+    "properties": {
+        "kind": {"type": "string", "enum": ["officers_completed", "completed_on_time", "courses_other_language"]},
+        "min": {"type": ["number", "null"]},
+        "max": {"type": ["number", "null"]},
+        "actual": {"type": ["number", "null"]},
+        "numerator": {"type": "integer"},
+        "denominator": {"type": "integer"},
+        "status": {"type": "string", "enum": ["on_track", "at_risk", "behind", "no_data"]},
+    },
+}
+SCHEMAS["Plan"] = {
+    "type": "object",
+    "required": ["id", "name", "year", "status", "due_date", "courses"],
+    "properties": {
+        "id": {"type": "integer"},
+        "name": {"type": "string"},
+        "year": {"type": "integer"},
+        "status": {"type": "string", "enum": ["draft", "active", "closed"]},
+        "due_date": {"type": ["string", "null"], "format": "date"},
+        "courses": {"type": "array", "items": {"type": "string"}, "description": "Course keys."},
+        "targets": {"type": "array", "items": {"$ref": "#/components/schemas/Target"}},
+    },
+}
+SCHEMAS["AgencyCompletion"] = {
+    "type": "object",
+    "required": ["agency_code", "agency_name", "own_officers_only", "counts"],
+    "properties": {
+        "agency_code": {"type": "string"},
+        "agency_name": {"type": "string"},
+        "own_officers_only": {"type": "boolean",
+                              "description": "The parent's own officers, without its sub-agencies."},
+        "counts": {"$ref": "#/components/schemas/Counts"},
+    },
+}
+SCHEMAS["AgencyReport"] = {
+    "type": "object",
+    "required": ["parent_code", "rows", "total"],
+    "properties": {
+        "parent_code": {"type": ["string", "null"]},
+        "rows": {"type": "array", "items": {"$ref": "#/components/schemas/AgencyCompletion"}},
+        "total": {"$ref": "#/components/schemas/Counts"},
+    },
+}
+SCHEMAS["OfficerCompletion"] = {
+    "type": "object",
+    "required": ["username", "full_name", "employee_id", "agency_code", "counts"],
+    "properties": {
+        "username": {"type": "string"},
+        "full_name": {"type": "string"},
+        "employee_id": {"type": ["string", "null"]},
+        "agency_code": {"type": "string", "description": "The officer's current agency."},
+        "counts": {"$ref": "#/components/schemas/Counts"},
+    },
+}
+SCHEMAS["Certificate"] = {
+    "type": "object",
+    "required": ["code", "username", "full_name", "course_key", "completed_on", "issued_on", "expires_on",
+                 "status", "agency_code"],
+    "properties": {
+        "code": {"type": "string"},
+        "username": {"type": "string"},
+        "full_name": {"type": "string"},
+        "course_key": {"type": "string"},
+        "completed_on": {"type": "string", "format": "date"},
+        "issued_on": {"type": "string", "format": "date"},
+        "expires_on": {"type": ["string", "null"], "format": "date"},
+        "status": {"type": "string", "enum": ["valid", "revoked", "expired"]},
+        "agency_code": {"type": ["string", "null"]},
+    },
+}
+
+PLAN = Param("plan", "integer", "Only this plan's courses and target group (plan id).", minimum=1, maximum=10**9)
+AGENCY = Param("agency", "string", "Rows for the sub-agencies of this agency (code); default: the top of "
+               "the scope.", max_length=40)
+OF_AGENCY = Param("agency", "string", "The agency (code) whose own officers to list.", max_length=40,
+                  required=True)
+COURSE = Param("course", "string", "Only this course (key).", max_length=60)
+FROM = Param("from", "date", "Only completions on or after this day count.")
+TO = Param("to", "date", "Only completions on or before this day count.")
+PLAN_ID = Param("plan_id", "integer", "Plan id.", location="path", minimum=1, maximum=10**9)
+
+
+def counts_json(counts: Any) -> dict[str, Any]:
+    from lms.reports.exports import decimal_number, percent_number
+
+    rate = percent_number(counts.completion_rate)
+    score = decimal_number(counts.average_score)
+    return {
+        "officers": counts.officers, "assigned": counts.assigned, "completed": counts.completed,
+        "in_progress": counts.in_progress, "not_started": counts.not_started, "overdue": counts.overdue,
+        "completion_rate": float(rate) / 100 if rate is not None else None,
+        "average_score": float(score) if score is not None else None,
+    }
+
+
+def _report_filters(args: dict[str, Any]) -> Any:
+    from lms.catalog.models import Course
+    from lms.reports.models import Plan
+    from lms.reports.queries import Filters, local_today
+
+    course_id = None
+    if args.get("course"):
+        course_id = db.session.scalar(select(Course.id).where(Course.key == args["course"]))
+        if course_id is None:
+            abort(error(404, _("No course with the key %(key)s.", key=args["course"])))
+    if args.get("plan") and db.session.get(Plan, args["plan"]) is None:
+        abort(error(404, _("No plan with the id %(id)s.", id=args["plan"])))
+    # A period that ends before it starts is simply empty: no completion counts.
+    return Filters(plan_id=args.get("plan"), course_id=course_id, date_from=args.get("from"),
+                   date_to=args.get("to"), today=local_today())
+
+
+def plan_json(plan: Any, results: list[Any] | None = None) -> dict[str, Any]:
+    out = {"id": plan.id, "name": plan.name, "year": plan.year, "status": plan.status,
+           "due_date": plan.due_date.isoformat() if plan.due_date else None,
+           "courses": [pc.course.key for pc in plan.courses]}
+    if results is not None:
+        out["targets"] = [{"kind": r.kind, "min": r.minimum, "max": r.maximum,
+                           "actual": round(r.actual, 4) if r.actual is not None else None,
+                           "numerator": r.numerator, "denominator": r.denominator, "status": str(r.status)}
+                          for r in results]
+    return out
+
+
+@endpoint(Endpoint("/plans", "plans", "Training plans", "Every training plan with its course keys.", "Plan",
+                   paged=True))
+def plans(args: dict[str, Any]) -> dict[str, Any]:
+    from lms.reports import queries
+
+    _allow("reports.view")
+    return paginate(queries.plans_query(), args, plan_json)
+
+
+@endpoint(Endpoint("/plans/{plan_id}", "plan", "One plan with its targets",
+                   "A plan and each target's actual value and status, within the token owner's scope.",
+                   "Plan", params=[PLAN_ID], not_found=True))
+def plan(args: dict[str, Any]) -> dict[str, Any]:
+    from lms.reports import queries
+    from lms.reports.models import Plan
+
+    _allow("reports.view")
+    the_plan = db.session.get(Plan, args["plan_id"])
+    if the_plan is None:
+        abort(error(404, _("No plan with the id %(id)s.", id=args["plan_id"])))
+    results = queries.plan_targets(current_user, the_plan, queries.Filters(today=queries.local_today()))
+    return plan_json(the_plan, results)
+
+
+@endpoint(Endpoint("/completion/agencies", "completion_by_agency", "Completion per agency",
+                   "The same rows as the report page: each sub-agency with its whole subtree, the parent's "
+                   "own officers, and the total.", "AgencyReport",
+                   params=[PLAN, AGENCY, COURSE, FROM, TO], not_found=True))
+def completion_by_agency(args: dict[str, Any]) -> dict[str, Any]:
+    from lms.reports import queries
+
+    _allow("reports.view")
+    filters = _report_filters(args)
+    parent = scoped_agency(args["agency"]) if args.get("agency") else None
+    report = queries.agency_report(current_user, filters, parent)
+    return {
+        "parent_code": parent.code if parent else None,
+        "rows": [{"agency_code": r.agency.code, "agency_name": r.agency.name_vi, "own_officers_only": r.direct,
+                  "counts": counts_json(r.counts)} for r in report.rows],
+        "total": counts_json(report.total),
+    }
+
+
+@endpoint(Endpoint("/completion/officers", "completion_by_officer", "Completion per officer",
+                   "The officers of one agency (working there now, or whose completions were earned there).",
+                   "OfficerCompletion", params=[OF_AGENCY, PLAN, COURSE, FROM, TO], paged=True, not_found=True))
+def completion_by_officer(args: dict[str, Any]) -> dict[str, Any]:
+    from lms.reports import queries
+
+    _allow("reports.view")
+    filters = _report_filters(args)
+    agency = scoped_agency(args["agency"])
+    stmt, _stats = queries.officer_rows_query(current_user, filters, agency)
+
+    def officer_json(row: Any) -> dict[str, Any]:
+        item = queries.officer_row(row)
+        return {"username": item.user.username, "full_name": item.user.full_name,
+                "employee_id": item.user.employee_id, "agency_code": item.user.agency.code,
+                "counts": counts_json(item.counts)}
+
+    return paginate(stmt, args, officer_json, scalars=False)
+
+
+@endpoint(Endpoint("/certificates", "certificates", "Certificates in scope",
+                   "Certificates of officers whose current agency is in the token owner's scope.", "Certificate",
+                   params=[COURSE, Param("status", "string", "Only valid, revoked or expired ones.",
+                                         enum=("valid", "revoked", "expired"))], paged=True, not_found=True))
+def certificates(args: dict[str, Any]) -> dict[str, Any]:
+    from lms.catalog.models import Course
+    from lms.certificates.models import Certificate
+    from lms.db import utcnow
+    from lms.org.models import User
+
+    _allow("reports.view")
+    now = utcnow()
+    stmt = (select(Certificate, User, Agency.code)
+            .join(User, User.id == Certificate.user_id)
+            .join(Agency, Agency.id == User.agency_id)
+            .where(policy.agency_scope_clause(current_user, Agency.path), Certificate.superseded_by_id.is_(None))
+            .order_by(Certificate.issued_at.desc(), Certificate.id.desc()))
+    if args.get("course"):
+        if db.session.scalar(select(Course.id).where(Course.key == args["course"])) is None:
+            abort(error(404, _("No course with the key %(key)s.", key=args["course"])))
+        stmt = stmt.where(Certificate.course_key == args["course"])
+    status = args.get("status")
+    if status == "revoked":
+        stmt = stmt.where(Certificate.status == "revoked")
+    elif status == "expired":
+        stmt = stmt.where(Certificate.status == "valid", Certificate.expires_at < now)
+    elif status == "valid":
+        stmt = stmt.where(Certificate.status == "valid",
+                          (Certificate.expires_at.is_(None)) | (Certificate.expires_at >= now))
+
+    def certificate_json(row: Any) -> dict[str, Any]:
+        cert, user, code = row
+        state = cert.status if cert.status == "revoked" else (
+            "expired" if cert.expires_at is not None and cert.expires_at < now else "valid")
+        return {"code": cert.code, "username": user.username, "full_name": cert.holder_name,
+                "course_key": cert.course_key, "completed_on": cert.completed_at.date().isoformat(),
+                "issued_on": cert.issued_at.date().isoformat(),
+                "expires_on": cert.expires_at.date().isoformat() if cert.expires_at else None,
+                "status": state, "agency_code": code}
+
+    return paginate(stmt, args, certificate_json, scalars=False)

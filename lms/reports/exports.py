@@ -208,7 +208,8 @@ def sheet_name(title: str) -> str:
 
 
 def _clean_text(text: str) -> str:
-    return ILLEGAL_CHARACTERS_RE.sub("", text)
+    """Drop characters XML cannot carry; line breaks become LF, as any XML reader would make them."""
+    return ILLEGAL_CHARACTERS_RE.sub("", text).replace("\r\n", "\n").replace("\r", "\n")
 
 
 def xlsx_value(value: Any, column: Column) -> Any:

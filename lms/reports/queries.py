@@ -1,0 +1,567 @@
+"""Report reads: a few aggregate SQL statements per report, always within the viewer's agency scope.
+
+Everything starts from :func:`pair_facts`, one row per assigned (officer, course) pair with its state
+as 0/1 columns; reports GROUP BY over it in the database. A completed pair is attributed to the agency
+recorded on the completion (``CourseCompletion.agency_id``: where the officer worked when they
+completed), every other pair to the officer's current agency, so a merger or a transfer never moves
+finished training to another agency's numbers. Subtree totals are added up over agencies (a few
+hundred rows), never over officers.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import (
+    Date,
+    Select,
+    and_,
+    case,
+    cast,
+    func,
+    or_,
+    select,
+    union,
+)
+from sqlalchemy.sql import ColumnElement
+
+from lms import policy
+from lms.catalog.models import Course
+from lms.db import utcnow
+from lms.extensions import db
+from lms.org.models import Agency, User, user_duty
+from lms.progress.models import AssignedCourse, CourseCompletion, LessonProgress, QuizResult
+from lms.reports.models import Plan, PlanCourse, PlanMember, PlanTarget, TargetKind
+from lms.reports.targets import Status, TargetResult, share, target_status
+
+LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def local_today() -> date:
+    """Today in Vietnam (due dates are local calendar days)."""
+    return utcnow().astimezone(LOCAL_TZ).date()
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a report is limited to. Dates limit which completions count (by completion day)."""
+
+    plan_id: int | None = None
+    course_id: int | None = None
+    agency_kind: str | None = None
+    duty_id: int | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    today: date = field(default_factory=local_today)
+
+    def with_(self, **changes: Any) -> Filters:
+        return replace(self, **changes)
+
+
+def _dialect() -> str:
+    return db.engine.dialect.name
+
+
+def _local_day(column: Any) -> ColumnElement[Any]:
+    """The local (UTC+7) calendar day of a stored UTC datetime, as a date-comparable SQL value."""
+    if _dialect() == "sqlite":
+        return func.date(column, "+7 hours")
+    return cast(column + timedelta(hours=7), Date)
+
+
+def _utc_bound(day: date) -> datetime:
+    """The UTC instant at which local ``day`` starts."""
+    return datetime(day.year, day.month, day.day, tzinfo=LOCAL_TZ).astimezone(ZoneInfo("UTC"))
+
+
+def plan_user_ids(plan_id: int) -> Select[Any]:
+    """SELECT user_id of the active officers a plan's target group reaches (one UNION)."""
+    member_agency = Agency.__table__.alias("member_agency")
+    home = Agency.__table__.alias("home_agency")
+    in_agency = or_(
+        and_(PlanMember.include_subtree.is_(True), home.c.path.startswith(member_agency.c.path)),
+        and_(PlanMember.include_subtree.is_(False), home.c.id == member_agency.c.id),
+    )
+    active = User.active.is_(True)
+    by_user = select(User.id.label("user_id")).join(PlanMember, PlanMember.user_id == User.id).where(
+        PlanMember.plan_id == plan_id, PlanMember.kind == "user", active
+    )
+    by_agency = (
+        select(User.id.label("user_id"))
+        .join(home, home.c.id == User.agency_id)
+        .join(member_agency, in_agency)
+        .join(PlanMember, PlanMember.agency_id == member_agency.c.id)
+        .where(PlanMember.plan_id == plan_id, PlanMember.kind == "agency", active)
+    )
+    by_duty = (
+        select(User.id.label("user_id"))
+        .join(user_duty, user_duty.c.user_id == User.id)
+        .join(PlanMember, PlanMember.duty_id == user_duty.c.duty_id)
+        .join(home, home.c.id == User.agency_id)
+        .outerjoin(member_agency, member_agency.c.id == PlanMember.agency_id)
+        .where(PlanMember.plan_id == plan_id, PlanMember.kind == "duty", active,
+               or_(PlanMember.agency_id.is_(None), in_agency))
+    )
+    return union(by_user, by_agency, by_duty)
+
+
+def pair_facts(viewer: Any, filters: Filters) -> Any:
+    """Subquery: one row per assigned (officer, course) pair in ``viewer``'s scope, with the pair's
+    attributed agency and 0/1 columns completed, on_time, in_progress, not_started, overdue, plus the
+    completion score."""
+    cc = CourseCompletion.__table__.alias("cc")
+    join_cc = [cc.c.user_id == AssignedCourse.user_id, cc.c.course_id == AssignedCourse.course_id]
+    if filters.date_from:
+        join_cc.append(cc.c.completed_at >= _utc_bound(filters.date_from))
+    if filters.date_to:
+        join_cc.append(cc.c.completed_at < _utc_bound(filters.date_to + timedelta(days=1)))
+    started = union(
+        select(LessonProgress.user_id, LessonProgress.course_id),
+        select(QuizResult.user_id, QuizResult.course_id).where(QuizResult.attempts_count > 0),
+    ).subquery("started")
+    done = cc.c.id.is_not(None)
+    attributed = func.coalesce(cc.c.agency_id, User.agency_id)
+    on_time = and_(done, or_(AssignedCourse.due_date.is_(None),
+                             _local_day(cc.c.completed_at) <= AssignedCourse.due_date))
+    stmt = (
+        select(
+            AssignedCourse.user_id,
+            AssignedCourse.course_id,
+            AssignedCourse.due_date,
+            attributed.label("agency_id"),
+            case((done, 1), else_=0).label("completed"),
+            case((on_time, 1), else_=0).label("on_time"),
+            case((and_(~done, started.c.user_id.is_not(None)), 1), else_=0).label("in_progress"),
+            case((and_(~done, started.c.user_id.is_(None)), 1), else_=0).label("not_started"),
+            case((and_(~done, AssignedCourse.due_date < filters.today), 1), else_=0).label("overdue"),
+            cc.c.score.label("score"),
+            cc.c.completed_at.label("completed_at"),
+        )
+        .select_from(AssignedCourse)
+        .join(User, User.id == AssignedCourse.user_id)
+        .outerjoin(cc, and_(*join_cc))
+        .outerjoin(started, and_(started.c.user_id == AssignedCourse.user_id,
+                                 started.c.course_id == AssignedCourse.course_id))
+        .join(Agency, Agency.id == attributed)
+        .where(User.active.is_(True), policy.agency_scope_clause(viewer, Agency.path))
+    )
+    stmt = _filter_pairs(stmt, filters, AssignedCourse.user_id, AssignedCourse.course_id)
+    return stmt.subquery("facts")
+
+
+def _filter_pairs(stmt: Any, filters: Filters, user_col: Any, course_col: Any) -> Any:
+    if filters.plan_id:
+        stmt = stmt.where(
+            course_col.in_(select(PlanCourse.course_id).where(PlanCourse.plan_id == filters.plan_id)),
+            user_col.in_(plan_user_ids(filters.plan_id)),
+        )
+    if filters.course_id:
+        stmt = stmt.where(course_col == filters.course_id)
+    if filters.duty_id:
+        stmt = stmt.where(user_col.in_(select(user_duty.c.user_id).where(user_duty.c.duty_id == filters.duty_id)))
+    if filters.agency_kind:
+        stmt = stmt.where(Agency.kind == filters.agency_kind)
+    return stmt
+
+
+# Sums shared by every grouping --------------------------------------------------------------
+
+
+@dataclass
+class Counts:
+    officers: int = 0
+    assigned: int = 0
+    completed: int = 0
+    on_time: int = 0
+    in_progress: int = 0
+    not_started: int = 0
+    overdue: int = 0
+    score_sum: float = 0.0
+    score_count: int = 0
+
+    def add(self, other: Counts) -> None:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    @property
+    def completion_rate(self) -> float | None:
+        return share(self.completed, self.assigned)
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return share(self.on_time, self.assigned)
+
+    @property
+    def average_score(self) -> float | None:
+        return self.score_sum / self.score_count if self.score_count else None
+
+
+def _sums(facts: Any) -> list[Any]:
+    return [
+        func.count().label("assigned"),
+        func.coalesce(func.sum(facts.c.completed), 0).label("completed"),
+        func.coalesce(func.sum(facts.c.on_time), 0).label("on_time"),
+        func.coalesce(func.sum(facts.c.in_progress), 0).label("in_progress"),
+        func.coalesce(func.sum(facts.c.not_started), 0).label("not_started"),
+        func.coalesce(func.sum(facts.c.overdue), 0).label("overdue"),
+        func.coalesce(func.sum(facts.c.score), 0).label("score_sum"),
+        func.count(facts.c.score).label("score_count"),
+    ]
+
+
+def _counts(row: Any, officers: int = 0) -> Counts:
+    return Counts(
+        officers=officers, assigned=row.assigned, completed=int(row.completed), on_time=int(row.on_time),
+        in_progress=int(row.in_progress), not_started=int(row.not_started), overdue=int(row.overdue),
+        score_sum=float(row.score_sum or 0), score_count=row.score_count,
+    )
+
+
+# Agency report ----------------------------------------------------------------------------
+
+
+@dataclass
+class AgencyRow:
+    agency: Agency
+    counts: Counts
+    has_children: bool = False
+    direct: bool = False  # the parent's own officers, without its sub-agencies
+    status: Status | None = None
+
+
+@dataclass
+class AgencyReport:
+    parent: Agency | None
+    rows: list[AgencyRow]
+    total: Counts
+    breadcrumb: list[Agency]
+
+
+def _officer_counts(viewer: Any, filters: Filters) -> dict[int, int]:
+    stmt = (
+        select(User.agency_id, func.count())
+        .join(Agency, Agency.id == User.agency_id)
+        .where(User.active.is_(True), policy.agency_scope_clause(viewer, Agency.path))
+        .group_by(User.agency_id)
+    )
+    if filters.plan_id:
+        stmt = stmt.where(User.id.in_(plan_user_ids(filters.plan_id)))
+    if filters.duty_id:
+        stmt = stmt.where(User.id.in_(select(user_duty.c.user_id).where(user_duty.c.duty_id == filters.duty_id)))
+    if filters.agency_kind:
+        stmt = stmt.where(Agency.kind == filters.agency_kind)
+    return dict(db.session.execute(stmt).all())
+
+
+def agency_counts(viewer: Any, filters: Filters) -> tuple[dict[int, Agency], dict[int, Counts]]:
+    """Counts per agency (own officers and pairs only) and the agencies in scope: three statements."""
+    facts = pair_facts(viewer, filters)
+    grouped = db.session.execute(select(facts.c.agency_id, *_sums(facts)).group_by(facts.c.agency_id)).all()
+    officers = _officer_counts(viewer, filters)
+    agencies = {
+        a.id: a
+        for a in db.session.scalars(
+            select(Agency).where(policy.agency_scope_clause(viewer)).order_by(Agency.depth, Agency.name_vi)
+        )
+    }
+    own: dict[int, Counts] = {}
+    for row in grouped:
+        own[row.agency_id] = _counts(row)
+    for agency_id, number in officers.items():
+        own.setdefault(agency_id, Counts()).officers = number
+    return agencies, own
+
+
+def _ancestors(agency: Agency) -> list[int]:
+    return [int(part) for part in agency.path.strip("/").split("/") if part]
+
+
+def agency_report(viewer: Any, filters: Filters, parent: Agency | None = None,
+                  *, target: float | None = None, start: date | None = None,
+                  due: date | None = None) -> AgencyReport:
+    """Rows for the children of ``parent`` (or the top agencies of the scope), each with its whole
+    subtree's numbers, plus a row for the parent's own officers; with the total."""
+    agencies, own = agency_counts(viewer, filters)
+    subtree: dict[int, Counts] = defaultdict(Counts)
+    for agency_id, counts in own.items():
+        agency = agencies.get(agency_id)
+        if agency is None:
+            continue
+        for ancestor in _ancestors(agency):
+            subtree[ancestor].add(counts)
+    children_of: dict[int | None, list[Agency]] = defaultdict(list)
+    for agency in agencies.values():
+        parent_id = agency.parent_id if agency.parent_id in agencies else None
+        children_of[parent_id].append(agency)
+
+    def visible(agency: Agency) -> bool:
+        counts = subtree.get(agency.id)
+        return agency.active or bool(counts and (counts.assigned or counts.officers))
+
+    rows: list[AgencyRow] = []
+    if parent is not None:
+        mine = own.get(parent.id)
+        if mine and (mine.assigned or mine.officers):
+            rows.append(AgencyRow(parent, mine, direct=True))
+        total = subtree.get(parent.id, Counts())
+    else:
+        total = Counts()
+    kids = [a for a in children_of[parent.id if parent else None] if visible(a)]
+    kids.sort(key=lambda a: a.name_vi)
+    for agency in kids:
+        counts = subtree.get(agency.id, Counts())
+        rows.append(AgencyRow(agency, counts, has_children=bool(children_of.get(agency.id))))
+        if parent is None:
+            total.add(counts)
+    for row in rows:
+        if target is not None:
+            row.status = target_status(row.counts.completion_rate, target, None, start=start, due=due,
+                                       today=filters.today)
+    breadcrumb: list[Agency] = []
+    if parent is not None:
+        breadcrumb = [agencies[i] for i in _ancestors(parent) if i in agencies]
+    return AgencyReport(parent, rows, total, breadcrumb)
+
+
+# Officers of one agency -----------------------------------------------------------------------
+
+
+@dataclass
+class OfficerRow:
+    user: User
+    counts: Counts
+
+
+def officer_rows_query(viewer: Any, filters: Filters, agency: Agency) -> tuple[Select[Any], Any]:
+    """SELECT (User, stats...) for the officers of ``agency`` itself: those working there now and
+    those whose completions are attributed there; sorted by name."""
+    facts = pair_facts(viewer, filters)
+    stats = (
+        select(facts.c.user_id, *_sums(facts))
+        .where(facts.c.agency_id == agency.id)
+        .group_by(facts.c.user_id)
+        .subquery("stats")
+    )
+    stmt = (
+        select(User, stats)
+        .outerjoin(stats, stats.c.user_id == User.id)
+        .where(User.active.is_(True), or_(User.agency_id == agency.id, stats.c.user_id.is_not(None)))
+        .order_by(User.full_name, User.id)
+    )
+    if filters.duty_id:
+        stmt = stmt.where(User.id.in_(select(user_duty.c.user_id).where(user_duty.c.duty_id == filters.duty_id)))
+    if filters.plan_id:
+        stmt = stmt.where(User.id.in_(plan_user_ids(filters.plan_id)))
+    return stmt, stats
+
+
+def officer_row(row: Any) -> OfficerRow:
+    user = row[0]
+    if row.assigned is None:
+        return OfficerRow(user, Counts(officers=1))
+    return OfficerRow(user, _counts(row, officers=1))
+
+
+# Officer search and transcript -----------------------------------------------------------------
+
+
+@dataclass
+class TranscriptRow:
+    course: Course
+    due_date: date | None
+    assigned: bool
+    completed_at: datetime | None
+    score: int | None
+    status: str
+    certificate_code: str | None = None
+    agency: Agency | None = None
+
+
+def transcript(user: User, today: date | None = None) -> list[TranscriptRow]:
+    """The officer's assigned and completed courses with status (three statements)."""
+    today = today or local_today()
+    assigned = {r.course_id: r for r in db.session.scalars(
+        select(AssignedCourse).where(AssignedCourse.user_id == user.id))}
+    completions = {c.course_id: c for c in db.session.scalars(
+        select(CourseCompletion).where(CourseCompletion.user_id == user.id))}
+    started = set(db.session.scalars(union(
+        select(LessonProgress.course_id).where(LessonProgress.user_id == user.id),
+        select(QuizResult.course_id).where(QuizResult.user_id == user.id, QuizResult.attempts_count > 0),
+    )))
+    course_ids = set(assigned) | set(completions)
+    courses = {c.id: c for c in db.session.scalars(select(Course).where(Course.id.in_(course_ids)))} \
+        if course_ids else {}
+    agencies = {a.id: a for a in db.session.scalars(
+        select(Agency).where(Agency.id.in_({c.agency_id for c in completions.values()})))} \
+        if completions else {}
+    codes = _certificate_codes(user.id)
+    rows = []
+    for course_id in course_ids:
+        a, c = assigned.get(course_id), completions.get(course_id)
+        due = a.due_date if a else None
+        if c is not None:
+            status = "completed"
+        elif due is not None and due < today:
+            status = "overdue"
+        elif course_id in started:
+            status = "in_progress"
+        else:
+            status = "not_started"
+        rows.append(TranscriptRow(courses[course_id], due, a is not None, c.completed_at if c else None,
+                                  c.score if c else None, status, codes.get(course_id),
+                                  agencies.get(c.agency_id) if c else None))
+    order = {"overdue": 0, "in_progress": 1, "not_started": 2, "completed": 3}
+    rows.sort(key=lambda r: (order[r.status], r.due_date or date.max, r.course.key))
+    return rows
+
+
+def _certificate_codes(user_id: int) -> dict[int, str]:
+    try:
+        from lms.certificates.models import Certificate
+    except ImportError:  # the certificates domain is optional
+        return {}
+    stmt = select(Certificate.course_id, Certificate.code).where(
+        Certificate.user_id == user_id, Certificate.status == "valid",
+        Certificate.superseded_by_id.is_(None),
+    )
+    return dict(db.session.execute(stmt).all())
+
+
+# Course report ------------------------------------------------------------------------------
+
+
+@dataclass
+class CourseRow:
+    course: Course
+    counts: Counts
+
+
+def course_report(viewer: Any, filters: Filters) -> tuple[list[CourseRow], Counts]:
+    """One row per course with assigned pairs in scope (two statements)."""
+    facts = pair_facts(viewer, filters)
+    grouped = db.session.execute(select(facts.c.course_id, *_sums(facts)).group_by(facts.c.course_id)).all()
+    courses = {c.id: c for c in db.session.scalars(select(Course).where(Course.id.in_([r.course_id for r in grouped])))} \
+        if grouped else {}
+    rows = [CourseRow(courses[r.course_id], _counts(r)) for r in grouped]
+    rows.sort(key=lambda r: r.course.key)
+    total = Counts()
+    for row in rows:
+        total.add(row.counts)
+    return rows, total
+
+
+# Completions over time ------------------------------------------------------------------------
+
+
+def completions_per_month(viewer: Any, filters: Filters, months: int = 12) -> list[tuple[date, int]]:
+    """Completions of assigned courses per local month, the last ``months`` months up to the end of
+    the date range (or today), gaps filled with zero (one statement)."""
+    facts = pair_facts(viewer, filters)
+    day = _local_day(facts.c.completed_at)
+    month = func.substr(day, 1, 7) if _dialect() == "sqlite" else func.to_char(day, "YYYY-MM")
+    end = filters.date_to or filters.today
+    first = date(end.year, end.month, 1)
+    for _ in range(months - 1):
+        first = (first - timedelta(days=1)).replace(day=1)
+    stmt = (
+        select(month.label("month"), func.count())
+        .where(facts.c.completed == 1, facts.c.completed_at >= _utc_bound(first))
+        .group_by(month)
+    )
+    counts = {str(m): n for m, n in db.session.execute(stmt).all()}
+    out = []
+    cursor = first
+    while cursor <= end:
+        out.append((cursor, counts.get(cursor.strftime("%Y-%m"), 0)))
+        cursor = (cursor + timedelta(days=32)).replace(day=1)
+    return out
+
+
+# Plans ------------------------------------------------------------------------------------
+
+
+def plans_query(status: str | None = None) -> Select[tuple[Plan]]:
+    stmt = select(Plan).order_by(Plan.year.desc(), Plan.name, Plan.id)
+    if status:
+        stmt = stmt.where(Plan.status == status)
+    return stmt
+
+
+def plan_targets(viewer: Any, plan: Plan, filters: Filters) -> list[TargetResult]:
+    """Each target of ``plan`` with its actual value within ``viewer``'s scope (at most three
+    statements whatever the number of officers)."""
+    filters = filters.with_(plan_id=plan.id)
+    cache: dict[str, tuple[int, int]] = {}
+
+    def officers_completed() -> tuple[int, int]:
+        n_courses = len(plan.courses)
+        users = plan_user_ids(plan.id).subquery("plan_users")
+        done = (
+            select(CourseCompletion.user_id, func.count().label("n"))
+            .where(CourseCompletion.course_id.in_(select(PlanCourse.course_id).where(PlanCourse.plan_id == plan.id)))
+            .group_by(CourseCompletion.user_id)
+            .subquery("done")
+        )
+        row = db.session.execute(
+            select(func.count(), func.coalesce(func.sum(case((done.c.n >= n_courses, 1), else_=0)), 0))
+            .select_from(users)
+            .join(User, User.id == users.c.user_id)
+            .join(Agency, Agency.id == User.agency_id)
+            .outerjoin(done, done.c.user_id == users.c.user_id)
+            .where(policy.agency_scope_clause(viewer, Agency.path))
+        ).one()
+        return (int(row[1]) if n_courses else 0), int(row[0])
+
+    def completed_on_time() -> tuple[int, int]:
+        facts = pair_facts(viewer, filters)
+        row = db.session.execute(select(func.count(), func.coalesce(func.sum(facts.c.on_time), 0))).one()
+        return int(row[1]), int(row[0])
+
+    def courses_other_language() -> tuple[int, int]:
+        other = and_(Course.lang_codes != "", func.replace(Course.lang_codes, ",vi,", ",") != ",")
+        row = db.session.execute(
+            select(func.count(), func.coalesce(func.sum(case((other, 1), else_=0)), 0))
+            .select_from(PlanCourse)
+            .join(Course, Course.id == PlanCourse.course_id)
+            .where(PlanCourse.plan_id == plan.id)
+        ).one()
+        return int(row[1]), int(row[0])
+
+    compute = {
+        TargetKind.officers_completed: officers_completed,
+        TargetKind.completed_on_time: completed_on_time,
+        TargetKind.courses_other_language: courses_other_language,
+    }
+    results = []
+    start = plan.activated_at.astimezone(LOCAL_TZ).date() if plan.activated_at else None
+    for target in plan.targets:
+        if target.kind not in cache:
+            cache[target.kind] = compute[TargetKind(target.kind)]()
+        numerator, denominator = cache[target.kind]
+        actual = share(numerator, denominator)
+        status = target_status(actual, target.min_value, target.max_value, start=start, due=plan.due_date,
+                               today=filters.today)
+        results.append(TargetResult(target.kind, target.min_value, target.max_value, actual, numerator,
+                                    denominator, status, target.note))
+    return results
+
+
+def plan_main_target(plan: Plan) -> float:
+    """The completion share agencies are judged against: the plan's officers-completed minimum, or 100%."""
+    for target in plan.targets:
+        if target.kind == TargetKind.officers_completed and target.min_value is not None:
+            return target.min_value
+    return 1.0
+
+
+def plan_target_rows(plan_ids: list[int]) -> dict[int, list[PlanTarget]]:
+    rows: dict[int, list[PlanTarget]] = defaultdict(list)
+    if plan_ids:
+        for target in db.session.scalars(select(PlanTarget).where(PlanTarget.plan_id.in_(plan_ids))):
+            rows[target.plan_id].append(target)
+    return rows
+

@@ -1,0 +1,227 @@
+"""Reminders: e-mail (SMTP settings MAIL_* in the config) and an in-app notice, sent at most once per
+(officer, reason, object, period) thanks to the unique key of ``ReminderLog``.
+
+Reasons: ``due_soon`` (an assigned course due within N days, once per due date), ``overdue`` (once
+per due date; HR may send it again by hand, at most once a day), ``cert_expiring`` (a certificate
+expiring within N days, once per expiry date). Selecting who is due is a few SQL statements; the
+sending loop runs over the officers who get a reminder, never over everyone.
+"""
+
+from __future__ import annotations
+
+import smtplib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid
+from typing import Any
+
+from flask_babel import force_locale
+from sqlalchemy import and_, select
+
+from lms import policy
+from lms.catalog.models import Course
+from lms.db import utcnow
+from lms.extensions import db
+from lms.i18n import _
+from lms.org.models import Agency, User
+from lms.progress.models import AssignedCourse, CourseCompletion
+from lms.reports.models import Notice, ReminderLog
+from lms.reports.queries import Filters, _filter_pairs, local_today
+
+
+@dataclass(frozen=True)
+class Reminder:
+    user: User
+    reason: str
+    object_key: str
+    period: str
+    course: Course | None = None
+    due_date: date | None = None
+    certificate_code: str | None = None
+
+
+@dataclass
+class MailSettings:
+    server: str | None
+    port: int
+    use_tls: bool
+    username: str | None
+    password: str | None
+    sender: str
+    base_url: str
+
+    @classmethod
+    def from_config(cls, config: Any) -> MailSettings:
+        return cls(config.get("MAIL_SERVER"), int(config.get("MAIL_PORT") or 25), bool(config.get("MAIL_USE_TLS")),
+                   config.get("MAIL_USERNAME"), config.get("MAIL_PASSWORD"), config.get("MAIL_FROM") or "lms@localhost",
+                   (config.get("PUBLIC_BASE_URL") or "").rstrip("/"))
+
+
+def _overdue_pairs(today: date, *, agency: Agency | None = None, viewer: Any = None,
+                   filters: Filters | None = None) -> list[tuple[User, Course, date]]:
+    cc = CourseCompletion
+    stmt = (
+        select(User, Course, AssignedCourse.due_date)
+        .join(AssignedCourse, AssignedCourse.user_id == User.id)
+        .join(Course, Course.id == AssignedCourse.course_id)
+        .join(Agency, Agency.id == User.agency_id)
+        .outerjoin(cc, and_(cc.user_id == User.id, cc.course_id == AssignedCourse.course_id))
+        .where(User.active.is_(True), cc.id.is_(None), AssignedCourse.due_date < today)
+        .order_by(User.id, Course.id)
+    )
+    if agency is not None:
+        stmt = stmt.where(Agency.path.startswith(agency.path, autoescape=True))
+    if viewer is not None:
+        stmt = stmt.where(policy.agency_scope_clause(viewer, Agency.path))
+    if filters is not None:
+        stmt = _filter_pairs(stmt, filters, User.id, AssignedCourse.course_id)
+    return [tuple(row) for row in db.session.execute(stmt).all()]  # type: ignore[misc]
+
+
+def due_reminders(today: date, days_ahead: int) -> list[Reminder]:
+    """Everything the daily job should send today (already-sent ones are skipped when sending)."""
+    cc = CourseCompletion
+    soon = db.session.execute(
+        select(User, Course, AssignedCourse.due_date)
+        .join(AssignedCourse, AssignedCourse.user_id == User.id)
+        .join(Course, Course.id == AssignedCourse.course_id)
+        .outerjoin(cc, and_(cc.user_id == User.id, cc.course_id == AssignedCourse.course_id))
+        .where(User.active.is_(True), cc.id.is_(None), AssignedCourse.due_date >= today,
+               AssignedCourse.due_date <= today + timedelta(days=days_ahead))
+    ).all()
+    out = [Reminder(u, "due_soon", f"course:{c.id}", due.isoformat(), c, due) for u, c, due in soon]
+    out += [Reminder(u, "overdue", f"course:{c.id}", due.isoformat(), c, due)
+            for u, c, due in _overdue_pairs(today)]
+    out += _expiring_certificates(today, days_ahead)
+    return out
+
+
+def _expiring_certificates(today: date, days_ahead: int) -> list[Reminder]:
+    try:
+        from lms.certificates.models import Certificate
+    except ImportError:  # pragma: no cover - the certificates domain is optional
+        return []
+    start = utcnow()
+    rows = db.session.execute(
+        select(User, Certificate, Course)
+        .join(Certificate, Certificate.user_id == User.id)
+        .join(Course, Course.id == Certificate.course_id)
+        .where(User.active.is_(True), Certificate.status == "valid", Certificate.superseded_by_id.is_(None),
+               Certificate.expires_at.is_not(None), Certificate.expires_at >= start,
+               Certificate.expires_at <= start + timedelta(days=days_ahead))
+    ).all()
+    return [Reminder(u, "cert_expiring", f"certificate:{cert.code}", cert.expires_at.date().isoformat(), course,
+                     cert.expires_at.date(), cert.code) for u, cert, course in rows]
+
+
+def overdue_reminders(agency: Agency, viewer: Any, today: date, filters: Filters | None = None) -> list[Reminder]:
+    """HR's "remind this agency's overdue officers": once per officer, course and day."""
+    return [Reminder(u, "overdue_manual", f"course:{c.id}", today.isoformat(), c, due)
+            for u, c, due in _overdue_pairs(today, agency=agency, viewer=viewer, filters=filters)]
+
+
+def _already_sent(reminders: list[Reminder]) -> set[tuple[int, str, str, str]]:
+    if not reminders:
+        return set()
+    user_ids = {r.user.id for r in reminders}
+    rows = db.session.execute(
+        select(ReminderLog.user_id, ReminderLog.reason, ReminderLog.object_key, ReminderLog.period)
+        .where(ReminderLog.user_id.in_(user_ids))
+    ).all()
+    return {tuple(row) for row in rows}  # type: ignore[misc]
+
+
+def message_text(reminder: Reminder) -> tuple[str, str]:
+    """Subject and body in the officer's language (call inside ``force_locale``)."""
+    title = reminder.course.title_in(reminder.user.locale) if reminder.course else ""
+    due = reminder.due_date.strftime("%d/%m/%Y") if reminder.due_date else ""
+    if reminder.reason == "due_soon":
+        return (_("Reminder: “%(course)s” is due on %(date)s", course=title, date=due),
+                _("The course “%(course)s” assigned to you is due on %(date)s. Please complete it in time.",
+                  course=title, date=due))
+    if reminder.reason == "cert_expiring":
+        return (_("Your certificate for “%(course)s” expires on %(date)s", course=title, date=due),
+                _("Your certificate %(code)s for “%(course)s” expires on %(date)s. Retake the course to renew it.",
+                  code=reminder.certificate_code or "", course=title, date=due))
+    return (_("Overdue: “%(course)s” was due on %(date)s", course=title, date=due),
+            _("The course “%(course)s” assigned to you was due on %(date)s and is not completed yet. "
+              "Please complete it as soon as possible.", course=title, date=due))
+
+
+def notice_text(notice: Notice, lang: str) -> str:
+    """What the home page shows for a notice, in the reader's language."""
+    reminder = Reminder(user=_Reader(lang), reason=notice.reason, object_key="", period="",  # type: ignore[arg-type]
+                        course=notice.course, due_date=notice.due_date,
+                        certificate_code=notice.certificate_code)
+    return message_text(reminder)[1]
+
+
+@dataclass
+class _Reader:
+    locale: str
+
+
+def send(reminders: Iterable[Reminder], settings: MailSettings, *, actor: User | None = None) -> tuple[int, int]:
+    """Send each reminder not sent before: a notice, an e-mail when possible, a log row. Returns
+    (reminders sent, e-mails sent). Flushes; the caller commits."""
+    todo = list(reminders)
+    sent_before = _already_sent(todo)
+    fresh: list[Reminder] = []
+    seen: set[tuple[int, str, str, str]] = set()
+    for r in todo:
+        key = (r.user.id, r.reason, r.object_key, r.period)
+        if key not in sent_before and key not in seen:
+            seen.add(key)
+            fresh.append(r)
+    emails: list[tuple[Reminder, EmailMessage]] = []
+    for r in fresh:
+        db.session.add(Notice(user_id=r.user.id, reason=r.reason, course_id=r.course.id if r.course else None,
+                              due_date=r.due_date, certificate_code=r.certificate_code,
+                              sent_by_id=actor.id if actor else None))
+        if r.user.email and settings.server:
+            with force_locale(r.user.locale or "vi"):
+                subject, body = message_text(r)
+            message = EmailMessage()
+            message["Subject"] = subject
+            message["From"] = settings.sender
+            message["To"] = formataddr((r.user.full_name, r.user.email))
+            message["Message-ID"] = make_msgid(domain="lms")
+            message.set_content(body + (f"\n\n{settings.base_url}/\n" if settings.base_url else "\n"))
+            emails.append((r, message))
+    delivered = _deliver(emails, settings)
+    for r in fresh:
+        db.session.add(ReminderLog(user_id=r.user.id, reason=r.reason, object_key=r.object_key, period=r.period,
+                                   emailed=r in delivered, sent_by_id=actor.id if actor else None))
+    db.session.flush()
+    return len(fresh), len(delivered)
+
+
+def _deliver(emails: list[tuple[Reminder, EmailMessage]], settings: MailSettings) -> list[Reminder]:
+    """Send over one SMTP connection; a refused address does not stop the others."""
+    if not emails or not settings.server:
+        return []
+    delivered = []
+    with smtplib.SMTP(settings.server, settings.port, timeout=30) as smtp:
+        if settings.use_tls:
+            smtp.starttls()
+        if settings.username:
+            smtp.login(settings.username, settings.password or "")
+        for reminder, message in emails:
+            try:
+                smtp.send_message(message)
+            except smtplib.SMTPRecipientsRefused:
+                continue
+            delivered.append(reminder)
+    return delivered
+
+
+def unread_notices(user: User, limit: int = 5) -> list[Notice]:
+    stmt = (select(Notice).where(Notice.user_id == user.id, Notice.read_at.is_(None))
+            .order_by(Notice.created_at.desc(), Notice.id.desc()).limit(limit))
+    return list(db.session.scalars(stmt))
+
+
+def today() -> date:
+    return local_today()
