@@ -68,6 +68,7 @@ T = {
 "Files of type '%(suffix)s' cannot be read; upload an Excel workbook (.xlsx) or a CSV file.": "Không đọc được tệp loại '%(suffix)s'; hãy tải lên bảng tính Excel (.xlsx) hoặc tệp CSV.",
 'The CSV file could not be read near line %(line)s; check its quotes.': 'Không đọc được tệp CSV ở gần dòng %(line)s; hãy kiểm tra các dấu ngoặc kép.',
 'The file has more than %(max)s rows; split it into smaller files.': 'Tệp có hơn %(max)s dòng; hãy chia thành các tệp nhỏ hơn.',
+'The workbook is larger than %(max)s MB once unpacked; split it into smaller files.': 'Tệp Excel khi giải nén lớn hơn %(max)s MB; hãy chia thành các tệp nhỏ hơn.',
 'The workbook has no worksheet.': 'Bảng tính không có trang tính nào.',
 'The file has no data.': 'Tệp không có dữ liệu.',
 'Unknown column; rename it to one of the expected names or delete it.': 'Cột không xác định; hãy đổi tên theo một trong các tên cột quy định hoặc xóa cột này.',

@@ -55,6 +55,12 @@ __all__ = [
 AGENCY_KINDS = ("province", "department", "district", "commune", "sociopolitical", "press", "other")
 
 MAX_ROWS = 100_000
+# A workbook is a zip: a 10 MB upload can inflate to gigabytes that openpyxl would hold in memory
+# (shared strings) or parse for minutes. Python's zipfile never inflates a member beyond its declared
+# size, so the declared sizes bound the work. 100,000 ordinary rows unpack to about 45 MB.
+MAX_UNPACKED_BYTES = 100 * 1024 * 1024
+# Columns read from a sheet; a cell in column XFD would otherwise make its row 16,384 cells wide.
+MAX_COLUMNS = 200
 # Excel often formats thousands of empty rows below the data; stop looking after this many.
 _MAX_EMPTY_RUN = 5_000
 # The header is looked for among the first rows only (title rows are few).
@@ -304,6 +310,16 @@ def _read_xlsx(data: bytes) -> Table:
     from openpyxl import load_workbook
 
     try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError):
+        return _file_error(_("The file is not a valid Excel workbook (.xlsx)."))
+    if unpacked > MAX_UNPACKED_BYTES:
+        return _file_error(
+            _("The workbook is larger than %(max)s MB once unpacked; split it into smaller files.",
+              max=MAX_UNPACKED_BYTES // (1024 * 1024))
+        )
+    try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds of errors for broken files
         return _file_error(_("The file is not a valid Excel workbook (.xlsx)."))
@@ -316,7 +332,7 @@ def _read_xlsx(data: bytes) -> Table:
         rows: list[Row] = []
         converted = 0
         empty_run = 0
-        for line, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+        for line, values in enumerate(sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS), start=1):
             cells = []
             for value in values:
                 cell = _cell_text(value)

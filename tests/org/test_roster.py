@@ -742,3 +742,52 @@ def test_five_thousand_xlsx_rows_parse_completely():
     data = workbook_bytes(big_rows(5000))
     result = officers(read_table("big.xlsx", data))
     assert len(result.officers) == 5000 and result.errors == ()
+
+
+def _with_sheet_xml(data: bytes, sheet_xml: bytes) -> bytes:
+    """The workbook ``data`` with its first sheet's XML replaced (as a crafted file would be)."""
+    import zipfile
+
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info in source.infolist():
+            content = sheet_xml if info.filename == "xl/worksheets/sheet1.xml" else source.read(info)
+            archive.writestr(info.filename, content)
+    return out.getvalue()
+
+
+_SHEET_START = (b'<?xml version="1.0" encoding="UTF-8"?><worksheet '
+                b'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>')
+_SHEET_END = b"</sheetData></worksheet>"
+
+
+def test_xlsx_that_unpacks_to_more_than_the_limit_is_refused_unread():
+    """A zip bomb: a few hundred kB that inflate to over 100 MB of XML are refused before parsing."""
+    from lms.org import roster
+
+    filler = b"A" * (roster.MAX_UNPACKED_BYTES + 1)
+    sheet = (_SHEET_START + b'<row r="1"><c r="A1" t="inlineStr"><is><t>' + filler + b"</t></is></c></row>"
+             + _SHEET_END)
+    data = _with_sheet_xml(workbook_bytes([["Họ và tên", "Mã đơn vị"]]), sheet)
+    del filler, sheet
+    assert len(data) < 1_000_000
+    table = read_table("bomb.xlsx", data)
+    assert table.rows == ()
+    assert "unpack" in str(table.errors[0])
+
+
+def test_xlsx_cells_far_to_the_right_do_not_make_every_row_thousands_of_cells_wide():
+    """A row with a cell in column XFD would otherwise be read as 16,384 cells."""
+    from lms.org import roster
+
+    rows = b"".join(
+        b'<row r="%d"><c r="A%d" t="inlineStr"><is><t>L\xc3\xaa An</t></is></c>'
+        b'<c r="XFD%d" t="inlineStr"><is><t>x</t></is></c></row>' % (i, i, i)
+        for i in range(1, 51)
+    )
+    data = _with_sheet_xml(workbook_bytes([["Họ và tên"]]), _SHEET_START + rows + _SHEET_END)
+    table = read_table("wide.xlsx", data)
+    assert len(table.rows) == 50
+    assert max(len(row.cells) for row in table.rows) <= roster.MAX_COLUMNS
+    assert table.rows[0].cells[0] == "Lê An"
