@@ -76,7 +76,8 @@
   }
 
   function save(useBeacon) {
-    if (closed || inFlight) { return; }
+    // Once the form is submitted it carries every answer; a late autosave would only meet a closed attempt.
+    if (closed || inFlight || submitting) { return; }
     var slots = Object.keys(dirty);
     if (!slots.length) { return; }
     var answers = {};
@@ -129,7 +130,7 @@
 
   form.addEventListener("change", changed);
   form.addEventListener("input", changed);
-  form.addEventListener("submit", function () { submitting = true; writeStore(); });
+  form.addEventListener("submit", function () { submitting = true; window.clearTimeout(debounce); writeStore(); });
   window.setInterval(function () { save(false); }, 10000);
   document.addEventListener("visibilitychange", function () {
     if (document.visibilityState === "hidden" && !submitting) { save(true); }

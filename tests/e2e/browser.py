@@ -1,0 +1,216 @@
+"""The watched browser session and the live server handle used by the browser tests (see conftest)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Flask
+
+from lms.extensions import db
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+PHONE = {"width": 360, "height": 740}
+DESKTOP = {"width": 1280, "height": 800}
+PASSWORD = "hoc-tap-son-ha"  # the demo password (lms.demo.DEMO_PASSWORD)
+MAX_HTML_BYTES = 100 * 1024
+# How long a step may wait for the server or the page. Generous: the suite also runs on loaded CI boxes.
+TIMEOUT_MS = 15_000
+
+
+@dataclass
+class LiveServer:
+    app: Flask
+    url: str
+    errors: list[str] = field(default_factory=list)
+
+    def __call__(self, path: str = "/") -> str:
+        return self.url + path
+
+    @contextmanager
+    def db(self) -> Iterator[Any]:
+        """The database session, for arranging data or reading what the browser wrote."""
+        with self.app.app_context():
+            try:
+                yield db.session
+                db.session.commit()
+            finally:
+                db.session.remove()
+
+
+def _is_csp(text: str) -> bool:
+    return "Content Security Policy" in text or "Content-Security-Policy" in text
+
+
+class Ui:
+    """A watched browser session: one context (cookies) and one page, with what went wrong so far."""
+
+    def __init__(self, browser: Any, live: LiveServer, viewport: dict[str, int] | None = None) -> None:
+        self.live = live
+        self.origin = live.url
+        self.context = browser.new_context(
+            viewport=viewport or PHONE, accept_downloads=True, locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh"
+        )
+        self.context.set_default_timeout(TIMEOUT_MS)
+        self.console_errors: list[str] = []
+        self.csp_violations: list[str] = []
+        self.script_errors: list[str] = []
+        self.foreign_requests: list[str] = []
+        self.server_errors_before = len(live.errors)
+        self.reached: list[str] = []
+        self.checked: set[str] = set()
+        self.problems: list[str] = []
+        self._offline = False
+        self._expected = ""
+        self._expected_seen = False
+        self.username = ""
+        self.context.on("request", self._on_request)
+        self.page = self.context.new_page()
+        self.page.on("console", self._on_console)
+        self.page.on("pageerror", lambda error: self.script_errors.append(f"{self.page.url}: {error}"))
+        self.page.on("framenavigated", self._on_navigated)
+
+    # -- watchers ---------------------------------------------------------------------------------
+    def _on_request(self, request: Any) -> None:
+        url = request.url
+        if url.startswith(("data:", "blob:", "about:")):
+            return
+        parts = urlsplit(url)
+        if f"{parts.scheme}://{parts.netloc}" != self.origin:
+            self.foreign_requests.append(url)
+
+    def _on_console(self, message: Any) -> None:
+        text = message.text
+        if _is_csp(text):
+            self.csp_violations.append(f"{self.page.url}: {text}")
+        elif message.type == "error":
+            if self._offline and "ERR_INTERNET_DISCONNECTED" in text:
+                return  # expected while the test holds the connection down
+            if self._expected and self._expected in text:
+                self._expected_seen = True
+                return
+            self.console_errors.append(f"{self.page.url}: {text}")
+
+    def _on_navigated(self, frame: Any) -> None:
+        if frame == self.page.main_frame and frame.url.startswith(self.origin):
+            self.reached.append(frame.url)
+
+    # -- actions ----------------------------------------------------------------------------------
+    def goto(self, path: str) -> Any:
+        response = self.page.goto(self.origin + path if path.startswith("/") else path)
+        self.check()
+        return response
+
+    def login(self, username: str, password: str = PASSWORD) -> None:
+        """Sign in through the form, as a person would; lands wherever the app sends them."""
+        self.username = username
+        self.goto("/auth/login")
+        self.page.get_by_label(re.compile("Tên đăng nhập|Username")).fill(username)
+        self.page.get_by_label(re.compile("Mật khẩu|Password")).fill(password)
+        self.submit(self.page.locator("main form button[type=submit]"))
+        assert "/auth/login" not in self.page.url, f"{username} could not sign in: {self.main_text()[:300]}"
+
+    def logout(self) -> None:
+        self.submit(self.page.locator("header form[action$='/auth/logout'] button"))
+
+    def submit(self, locator: Any) -> None:
+        """Click something that loads a new page, wait for it, check it."""
+        with self.page.expect_navigation():
+            locator.click()
+        self.check()
+
+    def follow(self, locator: Any) -> None:
+        """Follow a link and check the page it leads to."""
+        self.submit(locator)
+
+    def main_text(self) -> str:
+        return self.page.locator("main").inner_text()
+
+    @contextmanager
+    def offline(self) -> Iterator[None]:
+        """Drop the connection for the block (failed fetches are expected then, not errors)."""
+        self._offline = True
+        self.context.set_offline(True)
+        try:
+            yield
+        finally:
+            self.context.set_offline(False)
+            self._offline = False
+
+    @contextmanager
+    def expecting_console_error(self, fragment: str) -> Iterator[None]:
+        """A page the test means to fail (a used one-time link: 404) logs this error; it must appear."""
+        self._expected, self._expected_seen = fragment, False
+        try:
+            yield
+        finally:
+            self._expected = ""
+        assert self._expected_seen, f"expected a console error containing {fragment!r}"
+
+    # -- the checks every page must pass ----------------------------------------------------------
+    def check(self) -> None:
+        """What every page must satisfy: no sideways scroll of the page, small HTML when no images."""
+        page = self.page
+        page.wait_for_load_state("load")
+        url = page.url
+        facts = page.evaluate(
+            """() => ({
+                scrollWidth: document.documentElement.scrollWidth,
+                innerWidth: window.innerWidth,
+                images: document.images.length,
+                htmlBytes: new TextEncoder().encode(document.documentElement.outerHTML).length,
+                contentType: document.contentType,
+            })"""
+        )
+        self.checked.add(url)
+        if facts["contentType"] != "text/html":
+            return
+        if facts["scrollWidth"] > facts["innerWidth"]:
+            wide = page.evaluate(
+                """() => {
+                    const w = window.innerWidth, out = [];
+                    const clipped = (el) => {
+                      for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+                        if (getComputedStyle(p).overflowX !== 'visible') return true;
+                      }
+                      return false;
+                    };
+                    for (const el of document.querySelectorAll('body *')) {
+                      const r = el.getBoundingClientRect();
+                      if (r.right > w + 1 && r.width > 0 && !clipped(el)) {
+                        const cls = typeof el.className === 'string' && el.className.trim()
+                          ? '.' + el.className.trim().split(/\\s+/).join('.') : '';
+                        out.push(el.tagName.toLowerCase() + cls + ' (right ' + Math.round(r.right) + ')');
+                        if (out.length >= 5) break;
+                      }
+                    }
+                    return out;
+                }"""
+            )
+            self.problems.append(
+                f"{url}: the page scrolls sideways at {facts['innerWidth']} px "
+                f"(scrollWidth {facts['scrollWidth']}); too wide: {', '.join(wide)}"
+            )
+        if facts["images"] == 0 and facts["htmlBytes"] > MAX_HTML_BYTES:
+            self.problems.append(f"{url}: {facts['htmlBytes']} bytes of HTML (limit {MAX_HTML_BYTES})")
+
+    def report(self) -> list[str]:
+        """Everything that went wrong in this session, one line each."""
+        lines = list(self.problems)
+        lines += [f"console error: {e}" for e in self.console_errors]
+        lines += [f"script error: {e}" for e in self.script_errors]
+        lines += [f"CSP violation: {e}" for e in self.csp_violations]
+        lines += [f"request to another host: {u}" for u in self.foreign_requests]
+        lines += [f"server exception: {e}" for e in self.live.errors[self.server_errors_before:]]
+        unchecked = [u for u in dict.fromkeys(self.reached) if u not in self.checked]
+        lines += [f"page reached but never checked (call ui.check()): {u}" for u in unchecked]
+        return lines
+
+    def close(self) -> None:
+        self.context.close()
