@@ -345,7 +345,7 @@ def export_zip() -> Response:
         return redirect(url_for("certificates.manage", **request.args.to_dict()))
     agency = filters["agency"]
     name = f"certificates-{agency.code if agency else 'all'}-{utcnow():%Y%m%d}.zip"
-    response = Response(stream_with_context(services.zip_stream(ids)), mimetype="application/zip")
+    response = Response(stream_with_context(services.zip_stream(ids, after_batch=db.session.commit)), mimetype="application/zip")
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     response.headers["Cache-Control"] = "private, no-store"
     return response
