@@ -377,7 +377,12 @@ def _pick_sheet(workbook):
     return sheets[0]
 
 
-_MERGE_RE = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*?\bref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
+# Each tag is looked at within a bounded window, and only so many tags: one regex spanning the tag made
+# a crafted sheet of unclosed "<mergeCell" tags take time quadratic in its size.
+_MERGE_START_RE = re.compile(rb"<(?:\w{1,40}:)?mergeCell\b")
+_MERGE_REF_RE = re.compile(rb'\bref="([A-Z]{1,3})(\d{1,7}):([A-Z]{1,3})(\d{1,7})"')
+_MAX_MERGE_TAG = 512
+_MAX_MERGES = 10_000
 
 
 def _read_merges(data: bytes, sheet_path: str | None) -> tuple[_Merge, ...]:
@@ -390,8 +395,14 @@ def _read_merges(data: bytes, sheet_path: str | None) -> tuple[_Merge, ...]:
     except (KeyError, zipfile.BadZipFile, OSError):
         return ()
     merges = []
-    for left, top, right, bottom in _MERGE_RE.findall(xml):
-        merges.append(_Merge(int(top), _column_index(left), int(bottom), _column_index(right)))
+    for index, tag in enumerate(_MERGE_START_RE.finditer(xml)):
+        if index >= _MAX_MERGES:
+            break
+        end = xml.find(b">", tag.end(), tag.end() + _MAX_MERGE_TAG)
+        ref = _MERGE_REF_RE.search(xml, tag.end(), end) if end != -1 else None
+        if ref is not None:
+            left, top, right, bottom = ref.groups()
+            merges.append(_Merge(int(top), _column_index(left), int(bottom), _column_index(right)))
     return tuple(merges)
 
 

@@ -791,3 +791,36 @@ def test_xlsx_cells_far_to_the_right_do_not_make_every_row_thousands_of_cells_wi
     assert len(table.rows) == 50
     assert max(len(row.cells) for row in table.rows) <= roster.MAX_COLUMNS
     assert table.rows[0].cells[0] == "Lê An"
+
+
+def test_merged_cell_scan_stays_linear_on_a_crafted_sheet():
+    """Unclosed '<mergeCell' tags once made the merge scan quadratic: 220 kB took 70 s, 1 MB hours.
+
+    The bound below is generous (the scan takes well under a second); it only catches the blow-up.
+    """
+    import signal
+
+    from lms.org.roster import _read_merges
+
+    data = _with_sheet_xml(workbook_bytes([["Họ và tên"]]), b"<mergeCell " * 100_000)
+
+    def too_slow(_signum, _frame):
+        raise TimeoutError("the merge scan is not linear")
+
+    previous = signal.signal(signal.SIGALRM, too_slow)
+    signal.alarm(20)
+    try:
+        assert _read_merges(data, "xl/worksheets/sheet1.xml") == ()
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_merged_ranges_are_still_read_with_other_attributes_and_prefixes():
+    from lms.org.roster import _read_merges
+
+    sheet = (_SHEET_START + _SHEET_END[:-len(b"</worksheet>")]
+             + b'<mergeCells count="2"><mergeCell ref="C1:D1"/><x:mergeCell foo="1" ref="A2:A3"/>'
+             + b"</mergeCells></worksheet>")
+    merges = _read_merges(_with_sheet_xml(workbook_bytes([["a"]]), sheet), "xl/worksheets/sheet1.xml")
+    assert [(m.top, m.left, m.bottom, m.right) for m in merges] == [(1, 2, 1, 3), (2, 0, 3, 0)]
