@@ -190,3 +190,6 @@ T = {
 ('%(num)s course', '%(num)s courses'): ('%(num)s khóa học',),
 ('%(num)s agency is behind the plan:', '%(num)s agencies are behind the plan:'): ('%(num)s đơn vị chậm tiến độ kế hoạch:',),
 }
+T.update({
+'%(behind)s behind the plan.': '%(behind)s đơn vị chậm tiến độ.',
+})

@@ -30,6 +30,7 @@ FONT_FAMILY = '"LMS Sans", "Noto Sans", "DejaVu Sans", Arial, sans-serif'
 WIDTH = 480
 OK, WARN, BAD, NEUTRAL, TARGET = "#1d7a46", "#c27a00", "#b3261e", "#0f5fa8", "#8a94a6"
 LABEL_CHARS = 24
+STATUS_COLORS = {"on_track": OK, "at_risk": WARN, "behind": BAD}
 # Characters XML 1.0 cannot carry (a stray control character in an agency name would break the SVG).
 NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
@@ -150,8 +151,10 @@ def completion_by_agency(
     lang: str,
     title: str | None = None,
     target: float | None = None,
+    statuses: Sequence[str | None] | None = None,
 ) -> Chart:
-    """Horizontal bars: completion (0..1) per agency, coloured against ``target`` when given."""
+    """Horizontal bars: completion (0..1) per agency, coloured by ``statuses`` (on_track, at_risk,
+    behind: the same judgement as the page's table) or else against ``target`` when given."""
     title = title or _("Completion per agency")
     chart = pygal.HorizontalBar(
         **_config(
@@ -168,24 +171,31 @@ def completion_by_agency(
     )
     chart.title = NOT_XML.sub("", title)
     # pygal draws the first value at the bottom; reverse so the chart reads in table order.
-    ordered = list(reversed(items))
-    chart.x_labels = [shorten(name) for name, _value in ordered]
+    colors = [
+        STATUS_COLORS.get(status or "", NEUTRAL) if statuses is not None else status_color(value, target)
+        for (_name, value), status in zip(items, statuses or [None] * len(items), strict=True)
+    ]
+    ordered = list(reversed(list(zip(items, colors, strict=True))))
+    chart.x_labels = [shorten(name) for (name, _value), _color in ordered]
     chart.add(
         _("Completed"),
         [
-            {"value": round(value * 100, 1), "color": status_color(value, target)}
-            if value is not None
-            else None
-            for _name, value in ordered
+            {"value": round(value * 100, 1), "color": color} if value is not None else None
+            for (_name, value), color in ordered
         ],
     )
     rows = tuple((name, fmt_percent(value, lang)) for name, value in items)
-    behind = sum(1 for _n, v in items if target is not None and v is not None and v < target)
+    if statuses is not None:
+        behind = sum(1 for status in statuses if status == "behind")
+    else:
+        behind = sum(1 for _n, v in items if target is not None and v is not None and v < target)
     description = _(
         "Bar chart of completion for %(count)s agencies; the same numbers are in the table below.",
         count=len(items),
     )
-    if target is not None:
+    if statuses is not None:
+        description += " " + _("%(behind)s behind the plan.", behind=behind)
+    elif target is not None:
         description += " " + _("%(behind)s below the target of %(target)s.", behind=behind,
                                target=fmt_percent(target, lang))
     return Chart(title, _render(chart), description, (_("Agency"), _("Completed")), rows)

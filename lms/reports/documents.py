@@ -79,7 +79,10 @@ def agency_page(report: AgencyReport, filters_summary: list[tuple[Any, ...]], la
                 title: str | None = None) -> ReportPage:
     table = agency_table(report, lang)
     items = [(agency_label(r, lang), r.counts.completion_rate) for r in report.rows]
-    chart_list = [charts.completion_by_agency(items, lang=lang, target=target)] if items else []
+    statuses = [str(r.status) if r.status else None for r in report.rows]
+    has_status = any(statuses)
+    chart_list = [charts.completion_by_agency(items, lang=lang, target=None if has_status else target,
+                                              statuses=statuses if has_status else None)] if items else []
     if per_month is not None:
         chart_list.append(charts.completions_over_time(per_month, lang=lang))
     summary = [

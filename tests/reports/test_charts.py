@@ -122,3 +122,10 @@ def test_shorten_cuts_at_a_word():
     assert charts.shorten("Sở Tư pháp") == "Sở Tư pháp"
     assert charts.shorten("Phòng Văn hóa - Xã hội xã A Vương", 20) == "Phòng Văn hóa - Xã…"
     assert len(charts.shorten("x" * 100)) == charts.LABEL_CHARS
+
+
+def test_bars_take_the_tables_statuses_when_given():
+    chart = charts.completion_by_agency([("A", 0.9), ("B", 0.2)], lang="en", target=1.0,
+                                        statuses=["on_track", "behind"])
+    assert charts.OK in chart.svg and charts.BAD in chart.svg and charts.WARN not in chart.svg
+    assert "1 behind the plan." in chart.description
