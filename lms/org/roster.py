@@ -402,7 +402,9 @@ def _read_merges(data: bytes, sheet_path: str | None) -> tuple[_Merge, ...]:
         ref = _MERGE_REF_RE.search(xml, tag.end(), end) if end != -1 else None
         if ref is not None:
             left, top, right, bottom = ref.groups()
-            merges.append(_Merge(int(top), _column_index(left), int(bottom), _column_index(right)))
+            first, last = _column_index(left), min(_column_index(right), MAX_COLUMNS - 1)
+            if first <= last:  # only the columns that are read (see MAX_COLUMNS)
+                merges.append(_Merge(int(top), first, int(bottom), last))
     return tuple(merges)
 
 
@@ -534,7 +536,8 @@ def _is_sub_header(top_row: Row, sub_row: Row, covering: list[_Merge], line: int
 
 # --- header names ------------------------------------------------------------------------------
 
-_PAREN_RE = re.compile(r"\([^)]*\)|\[[^\]]*\]")
+# Innermost brackets only: "[^)]*" let a cell of unclosed "(" take quadratic time.
+_PAREN_RE = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
 _NON_ALNUM_RE = re.compile(r"[^0-9a-z]+")
 
 

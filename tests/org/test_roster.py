@@ -798,22 +798,11 @@ def test_merged_cell_scan_stays_linear_on_a_crafted_sheet():
 
     The bound below is generous (the scan takes well under a second); it only catches the blow-up.
     """
-    import signal
-
     from lms.org.roster import _read_merges
 
     data = _with_sheet_xml(workbook_bytes([["Họ và tên"]]), b"<mergeCell " * 100_000)
-
-    def too_slow(_signum, _frame):
-        raise TimeoutError("the merge scan is not linear")
-
-    previous = signal.signal(signal.SIGALRM, too_slow)
-    signal.alarm(20)
-    try:
+    with _Deadline(20):
         assert _read_merges(data, "xl/worksheets/sheet1.xml") == ()
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def test_merged_ranges_are_still_read_with_other_attributes_and_prefixes():
@@ -824,3 +813,51 @@ def test_merged_ranges_are_still_read_with_other_attributes_and_prefixes():
              + b"</mergeCells></worksheet>")
     merges = _read_merges(_with_sheet_xml(workbook_bytes([["a"]]), sheet), "xl/worksheets/sheet1.xml")
     assert [(m.top, m.left, m.bottom, m.right) for m in merges] == [(1, 2, 1, 3), (2, 0, 3, 0)]
+
+
+class _Deadline:
+    """Fail instead of hanging when a step that should be linear blows up (a generous bound)."""
+
+    def __init__(self, seconds: int) -> None:
+        self.seconds = seconds
+
+    def __enter__(self) -> None:
+        import signal
+
+        def too_slow(_signum, _frame):
+            raise TimeoutError("not linear")
+
+        self.previous = signal.signal(signal.SIGALRM, too_slow)
+        signal.alarm(self.seconds)
+
+    def __exit__(self, *exc) -> None:
+        import signal
+
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, self.previous)
+
+
+def test_bracketed_notes_in_headers_are_dropped_in_linear_time():
+    """A header cell of unclosed '(' made the note-stripping regex quadratic (200,000: over a minute)."""
+    from lms.org.roster import _header_keys
+
+    with _Deadline(20):
+        _header_keys("(" * 200_000)
+        _header_keys("[" * 200_000)
+    assert _header_keys("Ngôn ngữ (vi/en)") == ("ngonnguvien", "ngonngu")
+
+
+def test_merged_ranges_far_to_the_right_do_not_widen_the_header_beyond_the_columns_read():
+    """Thousands of header merges reaching column XFD once cost minutes of Python loops."""
+    from lms.org import roster
+
+    merges = b"".join(b'<mergeCell ref="A1:XFD%d"/>' % (i + 1) for i in range(5_000))
+    sheet = (_SHEET_START + b'<row r="1"><c r="A1" t="inlineStr"><is><t>H\xe1\xbb\x8d v\xc3\xa0 t\xc3\xaan</t>'
+             b'</is></c><c r="B1" t="inlineStr"><is><t>M\xc3\xa3 \xc4\x91\xc6\xa1n v\xe1\xbb\x8b</t></is></c></row>'
+             b'<row r="2"><c r="A2" t="inlineStr"><is><t>L\xc3\xaa An</t></is></c>'
+             b'<c r="B2" t="inlineStr"><is><t>STP</t></is></c></row></sheetData>'
+             b"<mergeCells>" + merges + b"</mergeCells></worksheet>")
+    data = _with_sheet_xml(workbook_bytes([["a"]]), sheet)
+    with _Deadline(20):
+        table = read_table("merged.xlsx", data)
+    assert len(table.header) <= roster.MAX_COLUMNS
