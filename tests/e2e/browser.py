@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +23,7 @@ PASSWORD = "hoc-tap-son-ha"  # the demo password (lms.demo.DEMO_PASSWORD)
 MAX_HTML_BYTES = 100 * 1024
 # How long a step may wait for the server or the page. Generous: the suite also runs on loaded CI boxes.
 TIMEOUT_MS = 15_000
+SHOTS_DIR = os.environ.get("LMS_E2E_SCREENSHOTS", "")
 
 
 @dataclass
@@ -50,6 +52,8 @@ def _is_csp(text: str) -> bool:
 
 class Ui:
     """A watched browser session: one context (cookies) and one page, with what went wrong so far."""
+
+    _shots = 0
 
     def __init__(self, browser: Any, live: LiveServer, viewport: dict[str, int] | None = None) -> None:
         self.live = live
@@ -171,6 +175,12 @@ class Ui:
         self.checked.add(url)
         if facts["contentType"] != "text/html":
             return
+        if SHOTS_DIR:
+            # LMS_E2E_SCREENSHOTS=/some/dir keeps a picture of every checked page, to look at them.
+            Ui._shots += 1
+            name = re.sub(r"[^a-zA-Z0-9]+", "-", urlsplit(url).path).strip("-") or "home"
+            width = facts["innerWidth"]
+            page.screenshot(path=f"{SHOTS_DIR}/{Ui._shots:03d}-{width}-{name[:60]}.png", full_page=True)
         if facts["scrollWidth"] > facts["innerWidth"]:
             wide = page.evaluate(
                 """() => {

@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,24 @@ def _load_data(app: Flask) -> None:
         db.session.remove()
 
 
+@contextmanager
+def _logging_kept() -> Iterator[None]:
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    loggers = {
+        name: logger.disabled
+        for name, logger in logging.root.manager.loggerDict.items()
+        if isinstance(logger, logging.Logger)
+    }
+    try:
+        yield
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+        for name, disabled in loggers.items():
+            logging.getLogger(name).disabled = disabled
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     folder = tmp_path_factory.mktemp("e2e")
@@ -68,12 +87,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         # More than the defaults: several tests sign in from the same address within minutes.
         "LOGIN_MAX_FAILURES_PER_ADDRESS": 1000,
     })
-    # Alembic's logging setup would silence loggers pytest relies on; keep the current configuration.
-    logging_state = logging.root.manager.loggerDict.copy()
-    _load_data(app)
-    for name, logger in logging_state.items():
-        if isinstance(logger, logging.Logger):
-            logger.disabled = False
+    with _logging_kept():  # the migrations' logging.config.fileConfig must not outlive them
+        _load_data(app)
 
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
     live = LiveServer(app=app, url=f"http://127.0.0.1:{server.server_port}")
