@@ -24,6 +24,7 @@ T = {
 'The agency %(code)s was merged into %(target)s; use the code %(target)s.': 'Đơn vị %(code)s đã được sáp nhập vào %(target)s; hãy dùng mã %(target)s.',
 'The agency %(code)s is no longer active.': 'Đơn vị %(code)s không còn hoạt động.',
 'You may not import officers into %(code)s: it is outside the agencies you manage.': 'Bạn không thể nhập cán bộ vào %(code)s: đơn vị này nằm ngoài phạm vi bạn quản lý.',
+'%(name)s (%(username)s) is an administrator; only an administrator may change this account.': '%(name)s (%(username)s) là quản trị viên; chỉ quản trị viên mới được thay đổi tài khoản này.',
 "The username '%(username)s' already belongs to another officer, %(name)s.": "Tên đăng nhập '%(username)s' đã thuộc về cán bộ khác: %(name)s.",
 "The username '%(username)s' already belongs to %(name)s, whose employee id is %(id)s, not %(other)s.": "Tên đăng nhập '%(username)s' đã thuộc về %(name)s, có mã cán bộ %(id)s chứ không phải %(other)s.",
 '%(count)s officers of %(code)s are named %(name)s; add their usernames or employee ids to tell them apart.': '%(code)s có %(count)s cán bộ cùng tên %(name)s; hãy thêm tên đăng nhập hoặc mã cán bộ để phân biệt.',

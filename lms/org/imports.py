@@ -385,6 +385,7 @@ def plan_officers(
     errors.extend(roster.errors)
     col = plan.columns.get
     in_scope = _scope_test(actor)
+    may_change_admins = actor is None or policy.is_admin(actor)
 
     rows: list[tuple[OfficerRow, _AgencyInfo]] = []
     for row in roster.officers:
@@ -487,6 +488,13 @@ def plan_officers(
         changed = [name for name in _UPDATE_FIELDS if getattr(user, name) != wanted[name]]
         if "duties" in has and set(row.duties) != user.duties:
             changed.append("duties")
+        if changed and user.admin and not may_change_admins:
+            # HR must not rename, re-address or re-enable an administrator (one disabled on purpose).
+            errors.append(RosterError(line, col("username"), _(
+                "%(name)s (%(username)s) is an administrator; only an administrator may change this "
+                "account.", name=user.full_name, username=user.username)))
+            continue
+        if "duties" in changed:
             duty_changes[user.id] = row.duties
         change = Change(line, wanted["username"], row.full_name, info.code, tuple(changed), user.id)
         if changed:
@@ -893,12 +901,20 @@ def issue_links(
     Earlier unused links of the same people stop working, so a lost list can simply be made again.
     """
     ids = sorted(set(user_ids))
+    limits = []
+    if actor is not None and not policy.is_admin(actor):
+        # HR hands out links only to plain officers still in its scope: an account given more rights
+        # or moved elsewhere since the import is for an administrator to activate.
+        limits = [
+            policy.agency_scope_clause(actor, Agency.path),
+            User.id.not_in(select(UserRole.user_id).where(UserRole.role != Role.officer.value)),
+        ]
     people = []
     for chunk in _chunks(ids):
         people += db.session.execute(
             select(User.id, User.full_name, User.username, User.email, Agency.code, Agency.name_vi)
             .join(Agency, Agency.id == User.agency_id)
-            .where(User.id.in_(chunk), User.password_hash.is_(None), User.active.is_(True))
+            .where(User.id.in_(chunk), User.password_hash.is_(None), User.active.is_(True), *limits)
         ).all()
     waiting = [row.id for row in people]
     for chunk in _chunks(waiting):

@@ -273,6 +273,32 @@ def test_hr_users_may_import_only_into_their_agencies(province):
     assert "CAT" in the_plan.errors[1].message  # cannot pull an officer out of another agency
 
 
+def test_hr_import_may_not_change_or_re_enable_an_administrator(province):
+    """An administrator disabled by another administrator stays disabled whatever HR imports."""
+    agencies, _admin = province
+    hr = factories.user("hr.stp", agency=agencies["STP"], roles={"officer", "hr"},
+                        hr_agencies=[agencies["STP"]])
+    boss = factories.user("boss", agency=agencies["STP"], roles={"officer", "admin"},
+                          full_name="Lê Văn Sếp")
+    boss.active = False
+    db.session.commit()
+    the_plan = plan(csv_bytes("Lê Văn Sếp,STP,,evil@x.vn,boss,,"), actor=hr)
+    assert [(e.line, e.column) for e in the_plan.errors] == [(2, "Tên đăng nhập")]
+    assert "boss" in the_plan.errors[0].message
+    # An administrator running the same file may.
+    assert plan(csv_bytes("Lê Văn Sếp,STP,,evil@x.vn,boss,,"), actor=_admin).ok
+
+
+def test_hr_import_may_list_an_administrator_unchanged(province):
+    agencies, _admin = province
+    hr = factories.user("hr.stp", agency=agencies["STP"], roles={"officer", "hr"},
+                        hr_agencies=[agencies["STP"]])
+    factories.user("boss", agency=agencies["STP"], roles={"officer", "admin"}, full_name="Lê Văn Sếp")
+    db.session.commit()
+    the_plan = plan(csv_bytes("Lê Văn Sếp,STP,,,boss,,"), actor=hr)
+    assert the_plan.ok and [c.key for c in the_plan.unchanged] == ["boss"]
+
+
 # --- activation, audit, statements -------------------------------------------------------------
 
 

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from lms.auth.models import ActivationToken
 from lms.db import utcnow
 from lms.extensions import db
 from lms.org import imports
@@ -265,3 +266,41 @@ def test_request_bodies_are_capped_before_the_upload_is_spooled(client, auth, se
     auth.login("hr.xa")
     response = upload(client, b"x" * (limit + 1))
     assert response.status_code == 413
+
+
+def test_hr_cannot_make_activation_links_for_officers_since_given_rights_or_moved_away(
+    setup, client, auth
+):
+    """Links from an old batch would let HR take over an account promoted or moved after the import."""
+    from lms.org.models import HrScope, UserRole
+
+    auth.login("hr.xa")
+    number = batch_id(upload(client, roster(
+        "Trần Thị Bình,X-AVUONG,,,binh,,", "Lê Văn Cường,X-AVUONG,,,cuong,,", "Phan Dũng,X-AVUONG,,,dung,,"
+    )))
+    preview = client.get(f"/org/import/{number}").get_data(as_text=True)
+    fingerprint = re.search(r'name="fingerprint"[^>]*value="([0-9a-f]+)"', preview).group(1)
+    client.post(f"/org/import/{number}/confirm", data={"fingerprint": fingerprint})
+    binh = db.session.scalar(select(User).where(User.username == "binh"))
+    cuong = db.session.scalar(select(User).where(User.username == "cuong"))
+    binh.role_rows.append(UserRole(role="admin"))  # an administrator promotes one of them...
+    cuong.role_rows.append(UserRole(role="hr"))  # ...and gives the other a wider HR scope
+    cuong.hr_scopes.append(HrScope(agency_id=setup["root"].id))
+    dung = db.session.scalar(select(User).where(User.username == "dung"))
+    dung.agency = setup["stp"]  # ...and moves the third out of this HR user's scope
+    db.session.commit()
+    response = client.post(f"/org/import/{number}/links", data={"fmt": "csv"})
+    assert response.status_code == 302  # nothing to hand out
+    assert db.session.scalar(
+        select(func.count()).select_from(ActivationToken).where(ActivationToken.used_at.is_(None))
+    ) == 0
+
+
+def test_hr_links_still_cover_plain_officers_of_the_batch(setup, client, auth):
+    auth.login("hr.xa")
+    number = batch_id(upload(client, roster("Trần Thị Bình,X-AVUONG,,,binh,,")))
+    preview = client.get(f"/org/import/{number}").get_data(as_text=True)
+    fingerprint = re.search(r'name="fingerprint"[^>]*value="([0-9a-f]+)"', preview).group(1)
+    client.post(f"/org/import/{number}/confirm", data={"fingerprint": fingerprint})
+    response = client.post(f"/org/import/{number}/links", data={"fmt": "csv"})
+    assert response.status_code == 200 and b"binh" in response.data
