@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, has_request_context, request, session
+from flask import Flask, g, has_request_context, request, session
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -88,7 +89,17 @@ def init_database(app: Flask, _cfg: Any) -> None:
 
         view = app.view_functions.get(request.endpoint or "")
         reads_only = request.method in {"GET", "HEAD", "OPTIONS"} and not getattr(view, "_lms_writes", False)
-        set_begin_mode("DEFERRED" if reads_only else "IMMEDIATE")
+        g._lms_begin_token = set_begin_mode("DEFERRED" if reads_only else "IMMEDIATE")
+
+    @app.teardown_request
+    def _restore_begin_mode(_exc: BaseException | None) -> None:
+        from lms.sqlite import reset_begin_mode
+
+        token = g.pop("_lms_begin_token", None)
+        if token is not None:
+            # A token made in another context (a streamed response) has nothing to undo here.
+            with contextlib.suppress(ValueError):
+                reset_begin_mode(token)
 
 
 def init_login(app: Flask, _cfg: Any) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from typing import Any, TypeVar
 
 from sqlalchemy import event
@@ -23,11 +23,24 @@ _begin_mode: ContextVar[str] = ContextVar("lms_sqlite_begin_mode", default="IMME
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def set_begin_mode(mode: str) -> None:
-    """Choose how the next SQLite transactions of this context begin: IMMEDIATE or DEFERRED."""
+def set_begin_mode(mode: str) -> Token[str]:
+    """Choose how the next SQLite transactions of this context begin: IMMEDIATE or DEFERRED.
+
+    Returns the token to give back to :func:`reset_begin_mode` when the request ends: a server
+    thread that handled a GET must not carry DEFERRED into whatever it runs next.
+    """
     if mode not in {"IMMEDIATE", "DEFERRED"}:
         raise ValueError(mode)
-    _begin_mode.set(mode)
+    return _begin_mode.set(mode)
+
+
+def reset_begin_mode(token: Token[str]) -> None:
+    """Restore the begin mode that was in force before :func:`set_begin_mode`."""
+    _begin_mode.reset(token)
+
+
+def current_begin_mode() -> str:
+    return _begin_mode.get()
 
 
 def writes(view: F) -> F:

@@ -123,3 +123,13 @@ def test_post_transactions_begin_immediate_and_get_requests_deferred(app, client
         event.remove(db.engine, "before_cursor_execute", spy)
     assert get_begins and all(s == "BEGIN DEFERRED" for s in get_begins)
     assert post_begins and all(s == "BEGIN IMMEDIATE" for s in post_begins)
+
+
+def test_a_get_request_does_not_leave_deferred_mode_behind(app, client):
+    """After a read-only request, work done outside requests (CLI, jobs, forked workers) still
+    takes the write lock up front; a leftover DEFERRED once made concurrent writers fail."""
+    from lms.sqlite import current_begin_mode
+
+    assert current_begin_mode() == "IMMEDIATE"
+    client.get("/auth/login")
+    assert current_begin_mode() == "IMMEDIATE"
