@@ -163,7 +163,7 @@ def init_templates(app: Flask, _cfg: Any) -> None:
             "can": lambda name, obj=None: policy.can(current_user, name, obj),
             "has_role": lambda role: policy.has_role(current_user, role),
             "locale": str(get_locale() or "vi"),
-            "languages": app.config["LANGUAGES"],
+            "ui_languages": app.config["LANGUAGES"],
             "site_name": app.config["SITE_NAME"],
             "nav_items": nav.items,
             "has_endpoint": lambda endpoint: endpoint in app.view_functions,

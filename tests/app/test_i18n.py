@@ -71,3 +71,12 @@ def test_dates_are_formatted_per_locale(app):
         with force_locale("en"):
             assert date_short(date(2024, 5, 31)) == "31 May 2024"
             assert number(12345.5, 1) == "12,345.5"
+
+
+def test_language_switch_offers_ui_languages_even_when_a_page_lists_course_languages(app, client):
+    """A view passing its own ``languages`` (course editions such as ktv) must not change the switcher."""
+    from flask import render_template_string
+
+    with app.test_request_context("/"):
+        html = render_template_string('{% extends "base.html" %}', languages=["ktv", "vi"])
+    assert 'value="vi"' in html and 'value="en"' in html and 'value="ktv"' not in html
