@@ -239,7 +239,8 @@ def create_user(data: UserData, *, actor: User | None = None) -> User:
     users_changed([user.id])
     if actor is not None:
         audit.record("org.user_created", actor=actor, target=user, username=user.username,
-                     roles=sorted(user.roles))
+                     roles=sorted(user.roles), hr_scopes=sorted(s.agency_id for s in user.hr_scopes),
+                     hr_all_agencies=user.hr_all_agencies)
     return user
 
 
@@ -248,17 +249,28 @@ def update_user(user: User, data: UserData, *, actor: User | None = None) -> Non
     _check_user_fields(data, user)
     before_roles = sorted(user.roles)
     before_scopes = sorted(s.agency_id for s in user.hr_scopes)
+    before_all = user.hr_all_agencies
+    before = _identity(user)
     _apply(user, data)
     db.session.flush()
     users_changed([user.id])
     if actor is not None:
+        after = _identity(user)
         audit.record(
             "org.user_updated",
             actor=actor,
             target=user,
             roles=[before_roles, sorted(user.roles)],
             hr_scopes=[before_scopes, sorted(s.agency_id for s in user.hr_scopes)],
+            hr_all_agencies=[before_all, user.hr_all_agencies],
+            **{k: [before[k], after[k]] for k in before if before[k] != after[k]},
         )
+
+
+def _identity(user: User) -> dict[str, str | None]:
+    """What says who an account is and where it works: recorded before and after an edit."""
+    return {"username": user.username, "agency": user.agency.code, "email": user.email,
+            "employee_id": user.employee_id, "full_name": user.full_name}
 
 
 def set_user_active(user: User, active: bool, *, actor: User | None = None) -> None:

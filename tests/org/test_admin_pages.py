@@ -216,3 +216,46 @@ def test_every_admin_page_renders_in_both_languages(client, auth, admin):
             response = client.get(url)
             assert response.status_code == 200, (lang, url)
             assert f'<html lang="{lang}">' in response.get_data(as_text=True)
+
+
+def test_widening_an_hr_scope_to_every_agency_is_audited(client, auth, admin):
+    """'HR sees every agency' is the widest scope there is: the audit log must say who granted it."""
+    root = db.session.scalar(select(Agency).where(Agency.code == "ROOT"))
+    hr = factories.user("nhansu", agency=root, roles={"officer", "hr"}, hr_agencies=[root])
+    db.session.commit()
+    auth.login("quantri")
+    response = client.post(f"/org/users/{hr.id}", data={
+        "username": "nhansu", "full_name": hr.full_name, "agency_id": root.id, "locale": "vi",
+        "roles": ["officer", "hr"], "hr_agencies": [root.id], "hr_all_agencies": "y", "email": "",
+    })
+    assert response.status_code == 302
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "org.user_updated"))
+    assert entry.actor_id == admin.id
+    assert entry.details["hr_all_agencies"] == [False, True]
+
+
+def test_moving_or_renaming_an_account_is_audited_with_before_and_after(client, auth, admin):
+    root = db.session.scalar(select(Agency).where(Agency.code == "ROOT"))
+    other = factories.agency("KHAC", parent=root)
+    u = factories.user("canbo1", agency=root)
+    db.session.commit()
+    auth.login("quantri")
+    client.post(f"/org/users/{u.id}", data={
+        "username": "canbo2", "full_name": u.full_name, "agency_id": other.id, "locale": "vi",
+        "roles": ["officer"], "email": "",
+    })
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "org.user_updated"))
+    assert entry.details["username"] == ["canbo1", "canbo2"]
+    assert entry.details["agency"] == ["ROOT", "KHAC"]
+
+
+def test_creating_an_hr_account_records_its_scope_in_the_audit_log(client, auth, admin):
+    root = db.session.scalar(select(Agency).where(Agency.code == "ROOT"))
+    auth.login("quantri")
+    client.post("/org/users/new", data={
+        "username": "nhansu2", "full_name": "Nhân Sự", "agency_id": root.id, "locale": "vi",
+        "roles": ["officer", "hr"], "hr_agencies": [root.id], "hr_all_agencies": "y", "email": "",
+    })
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "org.user_created"))
+    assert entry.details["hr_all_agencies"] is True
+    assert entry.details["hr_scopes"] == [root.id]
