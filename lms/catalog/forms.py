@@ -52,7 +52,8 @@ class CourseEditForm(CourseForm):
 
 
 class ModuleForm(FlaskForm):
-    title = StringField(lazy("Module title"), validators=[DataRequired(), Length(max=300)])
+    # Shown on the course editor next to the course form, whose title field already has the id "title".
+    title = StringField(lazy("Module title"), id="module-title", validators=[DataRequired(), Length(max=300)])
 
 
 class LessonForm(FlaskForm):

@@ -47,8 +47,9 @@ class VerifyForm(FlaskForm):
 
 
 class RevokeForm(FlaskForm):
+    # Both forms sit on the certificate page: distinct ids so each label points at its own box.
     reason = TextAreaField(
-        lazy("Reason for revoking"),
+        lazy("Reason for revoking"), id="revoke-reason",
         validators=[DataRequired(message=lazy("Give a reason: it is kept in the audit log.")),
                     Length(max=1000)],
         description=lazy("Kept in the audit log; not shown on the public verification page."),
@@ -63,7 +64,7 @@ class ReissueForm(FlaskForm):
     agency_name = StringField(lazy("Agency as it should be printed"),
                               validators=[DataRequired(), Length(max=255)])
     reason = TextAreaField(
-        lazy("What is corrected, and why"),
+        lazy("What is corrected, and why"), id="reissue-reason",
         validators=[DataRequired(message=lazy("Give a reason: it is kept in the audit log.")),
                     Length(max=1000)],
         description=lazy("The certificate gets a new code; the old code will say it was replaced."),

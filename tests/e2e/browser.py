@@ -170,6 +170,10 @@ class Ui:
                 images: document.images.length,
                 htmlBytes: new TextEncoder().encode(document.documentElement.outerHTML).length,
                 contentType: document.contentType,
+                // Hidden inputs are left out: every form's CSRF field is id="csrf_token", and nothing
+                // labels or focuses them.
+                duplicateIds: [...document.querySelectorAll('[id]:not(input[type=hidden])')].map((e) => e.id)
+                  .filter((id, i, all) => id && all.indexOf(id) !== i),
             })"""
         )
         self.checked.add(url)
@@ -207,6 +211,9 @@ class Ui:
                 f"{url}: the page scrolls sideways at {facts['innerWidth']} px "
                 f"(scrollWidth {facts['scrollWidth']}); too wide: {', '.join(wide)}"
             )
+        if facts["duplicateIds"]:
+            # A label points at the first element with its id: the second field has no label.
+            self.problems.append(f"{url}: ids used twice: {sorted(set(facts['duplicateIds']))}")
         if facts["images"] == 0 and facts["htmlBytes"] > MAX_HTML_BYTES:
             self.problems.append(f"{url}: {facts['htmlBytes']} bytes of HTML (limit {MAX_HTML_BYTES})")
 

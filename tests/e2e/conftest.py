@@ -7,7 +7,8 @@ that an officer can finish in a minute to get a certificate.
 
 Every test gets a ``ui`` (see :class:`Ui`): a Playwright page at 360x740 whose whole session is watched.
 After every navigation the test calls ``ui.check()``, which asserts what every page must satisfy on a
-phone: no horizontal scroll of the page itself and, for a page without images, HTML under 100 KB. At the
+phone: no horizontal scroll of the page itself, no id used twice (labels would point at the wrong
+field) and, for a page without images, HTML under 100 KB. At the
 end of the test the fixture asserts that nothing went wrong anywhere: no console error, no uncaught
 script error, no Content-Security-Policy violation, no request to another host, no exception in the
 server, and that every page the browser reached was checked.

@@ -200,6 +200,23 @@ def test_officer_completes_a_course_downloads_the_certificate_and_an_inspector_v
     assert full_name in inspector.main_text()
     assert not inspector.page.locator("nav.main-nav").count()
 
+    # Typing the code with one character wrong is caught by its check character, with a clear message.
+    typo = code[:-1] + ("2" if code[-1] != "2" else "3")
+    inspector.page.get_by_label("Số hiệu", exact=False).first.fill(typo)
+    with inspector.expecting_console_error("400"):
+        inspector.submit(inspector.page.get_by_role("button", name="Tra cứu", exact=True))
+    assert inspector.page.locator(".field .errors, .errors").first.is_visible()
+    assert not inspector.page.locator(".verify-result").count()
+
+    # An administrator revokes it; the same scan now says revoked.
+    admin = new_ui()
+    admin.login("admin")
+    admin.goto(f"/certificates/{code}")
+    admin.page.get_by_label("Lý do thu hồi").fill("Cấp nhầm trong đợt kiểm thử.")
+    admin.submit(admin.page.get_by_role("button", name="Thu hồi giấy chứng nhận này"))
+    inspector.goto(verify_url)
+    assert inspector.page.locator(".verify-result.verify-revoked").is_visible()
+
 
 def _qr_url(pdf: Path, folder: Path) -> str:
     """The text of the QR code on the PDF's first page, read as a phone camera would."""
