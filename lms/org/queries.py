@@ -87,12 +87,14 @@ def users_query(
         .order_by(User.sort_name, User.id)
     )
     if text.strip():
-        like = f"%{text.strip().lower()}%"
+        # What the user typed is matched literally: "%" and "_" are not wildcards.
+        needle = text.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        like = f"%{needle}%"
         stmt = stmt.where(
             or_(
-                func.lower(User.username).like(like),
-                func.lower(User.full_name).like(like),
-                func.lower(User.email).like(like),
+                func.lower(User.username).like(like, escape="\\"),
+                func.lower(User.full_name).like(like, escape="\\"),
+                func.lower(User.email).like(like, escape="\\"),
                 User.employee_id == text.strip(),
             )
         )

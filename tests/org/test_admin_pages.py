@@ -259,3 +259,20 @@ def test_creating_an_hr_account_records_its_scope_in_the_audit_log(client, auth,
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "org.user_created"))
     assert entry.details["hr_all_agencies"] is True
     assert entry.details["hr_scopes"] == [root.id]
+
+
+def test_user_search_treats_percent_and_underscore_as_plain_characters(admin):
+    """Search text goes into LIKE: '%' and '_' typed by a user must not act as wildcards."""
+    from lms.org.queries import users_query
+
+    factories.user("an_ha")
+    factories.user("anxha")
+    db.session.commit()
+
+    def found(text: str) -> set[str]:
+        return {u.username for u in db.session.scalars(users_query(admin, text=text))}
+
+    assert found("an_h") == {"an_ha"}
+    assert found("%") == set()
+    assert found("_") == {"an_ha"}
+    assert found("\\") == set()
