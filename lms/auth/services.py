@@ -111,7 +111,11 @@ def _token_hash(token: str) -> str:
 
 
 def issue_activation(user: User, days: int, *, actor: User | None = None) -> str:
-    """Create a one-time activation link token for ``user``; earlier unused links stop working."""
+    """Create a one-time activation link token for ``user``; earlier unused links stop working.
+
+    Issued by an administrator (``actor``) for an account that has a password, it also ends the
+    account's sessions.
+    """
     now = utcnow()
     db.session.execute(
         update(ActivationToken)
@@ -125,6 +129,9 @@ def issue_activation(user: User, days: int, *, actor: User | None = None) -> str
         )
     )
     if actor is not None:
+        if user.password_hash:
+            # An administrator's reset: whoever holds the account's cookies (it may be why) is signed out.
+            end_all_sessions(user)
         audit.record("auth.activation_issued", actor=actor, target=user)
     return token
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
 from lms.extensions import db
 from lms.org import services
+from lms.org.models import User
 from tests import factories
 
 
@@ -147,3 +149,17 @@ def test_activation_page_sends_no_referrer_so_the_token_does_not_leak(client):
     refused = client.post(f"/auth/activate/{token}", data={"password": "short", "confirm": "short"})
     assert refused.headers["Referrer-Policy"] == "no-referrer"
     assert client.get("/auth/activate/not-a-token").headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_an_administrator_reset_ends_the_accounts_sessions(app, client, auth):
+    """A reset is often made because an account is compromised: whoever holds its cookie is out."""
+    factories.user("ee")
+    factories.user("root2", roles={"officer", "admin"})
+    db.session.commit()
+    auth.login("ee")
+    assert _signed_in(client)
+    admin = app.test_client()
+    admin.post("/auth/login", data={"username": "root2", "password": factories.PASSWORD})
+    target = db.session.scalar(select(User).where(User.username == "ee"))
+    assert admin.post(f"/org/users/{target.id}/activation").status_code == 200
+    assert not _signed_in(client)
