@@ -110,7 +110,14 @@ class LessonProgress(db.Model):
 
 
 class QuizResult(db.Model):
-    """An officer's best result on one quiz of a course (written by the quiz domain)."""
+    """An officer's standing on one quiz of a course, recomputed from their attempts.
+
+    The quiz domain rebuilds the row from the officer's finished attempts whenever one is submitted,
+    graded by a trainer or regraded, so it always equals what the attempts say: a regrade can lower
+    ``best_score`` as well as raise it. ``attempts_count`` counts finished attempts (graded or not);
+    ``awaiting_grading`` those whose essays wait for a trainer; ``best_score`` and ``passed`` come
+    from graded attempts only.
+    """
 
     __tablename__ = "quiz_result"
 
@@ -123,8 +130,18 @@ class QuizResult(db.Model):
     passed: Mapped[bool] = mapped_column(Boolean, default=False)
     passed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     attempts_count: Mapped[int] = mapped_column(Integer, default=0)
+    awaiting_grading: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     __table_args__ = (CheckConstraint("best_score BETWEEN 0 AND 100", name="score"),)
+
+    @property
+    def graded_count(self) -> int:
+        return self.attempts_count - self.awaiting_grading
+
+    @property
+    def pending(self) -> bool:
+        """Not passed yet, with an attempt the officer is waiting on a trainer for."""
+        return not self.passed and self.awaiting_grading > 0
 
 
 class CourseCompletion(db.Model):

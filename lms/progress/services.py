@@ -7,7 +7,8 @@ its certificate share one transaction.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import and_, delete, func, insert, or_, select, union_all
@@ -111,28 +112,54 @@ def complete_lesson(user: Any, lesson: Lesson, course: Course, lang: str) -> Cou
     return evaluate_completion(user, course, lang=lang)
 
 
+@dataclass(frozen=True)
+class QuizStanding:
+    """What an officer's finished attempts at one quiz add up to (computed by the quiz domain)."""
+
+    attempts: int  # finished attempts, graded or waiting for a trainer
+    awaiting_grading: int  # finished attempts whose essays are not graded yet
+    best_score: int  # best score of a graded attempt, 0..100 (0 when none is graded)
+    passed: bool  # whether any graded attempt passed
+    passed_at: datetime | None  # when the first passing attempt was submitted
+
+
 def record_quiz_result(
-    user: Any, course: Course, quiz_key: str, score: int, passed: bool, *, lang: str | None = None
+    user: Any,
+    course: Course,
+    quiz_key: str,
+    standing: Callable[[], QuizStanding],
+    *,
+    lang: str | None = None,
 ) -> CourseCompletion | None:
-    """Keep the officer's best result on a quiz (called by the quiz domain) and evaluate the course."""
-    if not 0 <= score <= 100:
-        raise ValueError("score must be 0..100")
+    """Replace the officer's result on a quiz with ``standing()`` and evaluate the course.
+
+    The result row is locked before ``standing`` runs, so two attempts graded at once (a trainer's
+    grade and a new submit) are summed one after the other and the later one sees the earlier: the
+    row always equals what the attempts say, whatever the order. A lower standing (a regrade that
+    found a key was too generous) lowers the result; a completion already recorded stays (see
+    :func:`evaluate_completion`). Returns a new completion, if any.
+    """
     _insert_ignore(Enrollment, {"user_id": user.id, "course_id": course.id, "source": "self",
                                 "enrolled_at": utcnow()})
     _insert_ignore(QuizResult, {"user_id": user.id, "course_id": course.id, "quiz_key": quiz_key,
-                                "best_score": 0, "passed": False, "attempts_count": 0})
+                                "best_score": 0, "passed": False, "attempts_count": 0,
+                                "awaiting_grading": 0})
     result = db.session.scalar(
         select(QuizResult)
         .where(QuizResult.user_id == user.id, QuizResult.course_id == course.id,
                QuizResult.quiz_key == quiz_key)
         .with_for_update()
+        .execution_options(populate_existing=True)
     )  # fmt: skip
     assert result is not None
-    result.attempts_count += 1
-    result.best_score = max(result.best_score, score)
-    if passed and not result.passed:
-        result.passed = True
-        result.passed_at = utcnow()
+    latest = standing()
+    if not 0 <= latest.best_score <= 100:
+        raise ValueError("best_score must be 0..100")
+    result.attempts_count = latest.attempts
+    result.awaiting_grading = latest.awaiting_grading
+    result.best_score = latest.best_score
+    result.passed = latest.passed
+    result.passed_at = latest.passed_at if latest.passed else None
     db.session.flush()
     return evaluate_completion(user, course, lang=lang)
 
@@ -147,7 +174,12 @@ def required_lesson_ids(course: Course) -> list[int]:
 
 
 def evaluate_completion(user: Any, course: Course, *, lang: str | None = None) -> CourseCompletion | None:
-    """Record the completion when the course's rule is met; returns it only when it is new."""
+    """Record the completion when the course's rule is met; returns it only when it is new.
+
+    A completion, once recorded, is never withdrawn here: a regrade that lowers a quiz result or a
+    lesson added later leaves it (and the certificate issued for it) in place. Certificates are
+    withdrawn only by a person, through revocation, never silently by a recomputation.
+    """
     if db.session.scalar(
         select(CourseCompletion.id).where(
             CourseCompletion.user_id == user.id, CourseCompletion.course_id == course.id

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from sqlalchemy import Select, String, and_, case, cast, func, select
@@ -12,6 +13,7 @@ from lms import policy
 from lms.catalog.models import Course
 from lms.extensions import db
 from lms.org.models import User
+from lms.progress.services import QuizStanding
 from lms.quizzes.models import Attempt, AttemptAnswer, Question, Quiz
 
 
@@ -28,6 +30,33 @@ def attempts_of(user_id: int, quiz_id: int) -> list[Attempt]:
         select(Attempt).where(Attempt.user_id == user_id, Attempt.quiz_id == quiz_id)
         .order_by(Attempt.number.desc())
     ))
+
+
+def quiz_standing(user_id: int, quiz_id: int) -> QuizStanding:
+    """What an officer's finished attempts at a quiz add up to, in one aggregate query.
+
+    The best score and the pass come from graded attempts only; attempts whose essays wait for a
+    trainer are counted apart. ``passed_at`` is when the first passing attempt was submitted.
+    """
+    graded = Attempt.status == "graded"
+    passed = and_(graded, Attempt.passed.is_(True))
+    attempts, waiting, best, any_passed, first_pass = db.session.execute(
+        select(
+            func.count(Attempt.id),
+            func.sum(case((Attempt.status == "needs_grading", 1), else_=0)),
+            func.max(case((graded, Attempt.score))),
+            func.max(case((passed, 1), else_=0)),
+            func.min(case((passed, Attempt.submitted_at))),
+        ).where(Attempt.user_id == user_id, Attempt.quiz_id == quiz_id,
+                Attempt.status != "in_progress")
+    ).one()
+    return QuizStanding(
+        attempts=attempts or 0,
+        awaiting_grading=int(waiting or 0),
+        best_score=min(100, max(0, int(math.floor(best)))) if best is not None else 0,
+        passed=bool(any_passed),
+        passed_at=first_pass,
+    )
 
 
 def attempt_with_answers(attempt_id: int) -> Attempt | None:

@@ -592,10 +592,15 @@ def _finish(attempt: Attempt, *, now: datetime, overdue: bool) -> None:
     attempt.submitted_at = now
     attempt.closed_overdue = overdue
     _grade(attempt, now=now)
+    report_result(attempt.user, attempt.quiz, lang=attempt.lang)
 
 
 def _grade(attempt: Attempt, *, now: datetime) -> engine.AttemptResult:
-    """(Re)compute every answer's grade and the attempt's score and status; report the result."""
+    """(Re)compute every answer's grade and the attempt's score and status.
+
+    The caller then tells progress (``report_result``): once per attempt on submit and grading,
+    once per officer after a regrade.
+    """
     answers = {answer.slot: answer for answer in attempt.answers}
     result = engine.grade_slots(
         attempt.slots,
@@ -607,8 +612,6 @@ def _grade(attempt: Attempt, *, now: datetime) -> engine.AttemptResult:
         answer = answers[slot_result.slot]
         answer.fraction = slot_result.grade.fraction
         answer.needs_manual = slot_result.needs_manual
-    was_graded = attempt.status == "graded"
-    old_score, old_passed = attempt.score, attempt.passed
     attempt.points_max = result.points_max
     attempt.points_awarded = result.points_awarded
     attempt.score = result.score
@@ -617,21 +620,22 @@ def _grade(attempt: Attempt, *, now: datetime) -> engine.AttemptResult:
     if attempt.status == "graded":
         attempt.graded_at = now
     db.session.flush()
-    newly_graded = attempt.status == "graded" and not was_graded
-    improved = was_graded and attempt.score is not None and (
-        old_score is None or attempt.score > old_score or (attempt.passed and not old_passed))
-    if newly_graded or improved:
-        _report_result(attempt)
     return result
 
 
-def _report_result(attempt: Attempt) -> None:
-    """Tell progress the result (it keeps the best one and evaluates course completion)."""
-    from lms.progress.services import record_quiz_result
+def report_result(user: User, quiz: Quiz, *, lang: str | None = None) -> Any:
+    """Rebuild the officer's result on ``quiz`` from all their finished attempts (one aggregate
+    query, run under progress's lock on the result row) and let progress evaluate the course.
 
-    quiz = attempt.quiz
-    record_quiz_result(attempt.user, quiz.course, quiz.key, int(math.floor(attempt.score or 0)),
-                       bool(attempt.passed), lang=attempt.lang)
+    Returns the course completion this caused, if any. Recomputing instead of folding in one
+    attempt's score keeps the result right whatever happened: a regrade that lowers a score, an
+    essay graded after a later attempt, the same attempt reported twice.
+    """
+    from lms.progress.services import record_quiz_result
+    from lms.quizzes.queries import quiz_standing
+
+    return record_quiz_result(user, quiz.course, quiz.key,
+                              lambda: quiz_standing(user.id, quiz.id), lang=lang)
 
 
 def close_overdue_attempts(*, now: datetime | None = None) -> int:
@@ -671,6 +675,7 @@ def grade_answer(
     answer.grader_id = grader.id
     answer.graded_at = now
     _grade(attempt, now=now)
+    report_result(attempt.user, attempt.quiz, lang=attempt.lang)
     audit.record("quizzes.answer_graded", actor=grader, target=attempt, slot=answer.slot,
                  fraction=answer.manual_fraction)
     return attempt
@@ -703,7 +708,8 @@ def regrade_quiz(quiz: Quiz, *, actor: Any, now: datetime | None = None) -> Regr
 
     A slot takes the question's current version only if the saved response still fits it (same
     type and number of answers); others keep their snapshot and are listed. Attempts in progress
-    keep theirs: they are regraded by a later run once submitted.
+    keep theirs: they are regraded by a later run once submitted. Every officer's quiz result is then
+    recomputed, lower as well as higher; a course completion already recorded stays.
     """
     now = now or utcnow()
     report = RegradeReport()
@@ -712,6 +718,7 @@ def regrade_quiz(quiz: Quiz, *, actor: Any, now: datetime | None = None) -> Regr
     attempt_ids = list(db.session.scalars(
         select(Attempt.id).where(Attempt.quiz_id == quiz.id).order_by(Attempt.id)))
     incompatible: set[str] = set()
+    regraded: dict[int, Attempt] = {}  # per officer, their latest regraded attempt
     for attempt_id in attempt_ids:
         attempt = lock_attempt(attempt_id)
         if attempt.status == "in_progress":
@@ -731,8 +738,15 @@ def regrade_quiz(quiz: Quiz, *, actor: Any, now: datetime | None = None) -> Regr
         attempt.slots = slots
         before = attempt.score
         _grade(attempt, now=now)
+        regraded[attempt.user_id] = attempt
         if before != attempt.score:
             report.changed_scores += 1
+    # Each officer's result is rebuilt from all their attempts once they are all regraded (up or
+    # down), and the course re-evaluated in this transaction. Attempt locks are all taken before
+    # any result lock, as every other writer does, so a submit meanwhile waits instead of deadlocking.
+    for user_id in sorted(regraded):
+        attempt = regraded[user_id]
+        report_result(attempt.user, quiz, lang=attempt.lang)
     report.incompatible = sorted(incompatible)
     audit.record("quizzes.regraded", actor=actor, target=quiz, attempts=report.attempts,
                  changed=report.changed_scores)

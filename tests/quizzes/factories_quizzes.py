@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from lms.extensions import db
-from lms.quizzes import services
+from lms.quizzes import presentation, services
 from lms.quizzes.engine import Pick
-from lms.quizzes.models import Question, Quiz
+from lms.quizzes.models import Attempt, Question, Quiz
 from lms.quizzes.questions import Answer, MatchPair, NumericalAnswer
 from lms.quizzes.questions import Question as Q
 from tests.catalog.factories_catalog import course  # noqa: F401 - re-exported for quiz tests
@@ -68,3 +68,28 @@ def setup_quiz(**settings: Any) -> tuple[Any, Quiz]:
                          "final": False, "pass_mark": 70}])
     bank(c, every_type())
     return c, quiz(c, **settings)
+
+
+def right_values(attempt: Attempt) -> dict[int, list[str]]:
+    """Form values (display positions) answering every slot right."""
+    out = {}
+    for slot in attempt.slots:
+        q, order = slot["question"], slot["order"]
+        kind = q["type"]
+        if kind in ("single", "multi"):
+            right = [i for i, a in enumerate(q["answers"]) if a["weight"] > 0]
+            out[slot["slot"]] = [str(order.index(i)) for i in right]
+        elif kind == "truefalse":
+            out[slot["slot"]] = ["true" if q["answers"][0]["weight"] > 0 else "false"]
+        elif kind == "short":
+            out[slot["slot"]] = ["Pham gia von co"]
+        elif kind == "numerical":
+            out[slot["slot"]] = ["7"]
+        elif kind == "matching":
+            options = presentation.public_view(q, order)["options"]
+            by_text = {o["text"]: o["value"] for o in options}
+            out[slot["slot"]] = [f"{i}:{by_text[p['right']]}" for i, p in enumerate(q["pairs"])
+                                 if p["left"]]
+        elif kind == "essay":
+            out[slot["slot"]] = ["Người phát ngôn cung cấp thông tin kịp thời, chính xác."]
+    return out

@@ -12,35 +12,10 @@ from sqlalchemy import select
 from lms.db import utcnow
 from lms.extensions import db
 from lms.progress.models import QuizResult
-from lms.quizzes import presentation
 from lms.quizzes.models import Attempt
 from tests import factories
 from tests.quizzes import factories_quizzes as fq
-
-
-def right_values(attempt: Attempt) -> dict[int, list[str]]:
-    """Form values (display positions) answering every slot right."""
-    out = {}
-    for slot in attempt.slots:
-        q, order = slot["question"], slot["order"]
-        kind = q["type"]
-        if kind in ("single", "multi"):
-            right = [i for i, a in enumerate(q["answers"]) if a["weight"] > 0]
-            out[slot["slot"]] = [str(order.index(i)) for i in right]
-        elif kind == "truefalse":
-            out[slot["slot"]] = ["true" if q["answers"][0]["weight"] > 0 else "false"]
-        elif kind == "short":
-            out[slot["slot"]] = ["Pham gia von co"]
-        elif kind == "numerical":
-            out[slot["slot"]] = ["7"]
-        elif kind == "matching":
-            options = presentation.public_view(q, order)["options"]
-            by_text = {o["text"]: o["value"] for o in options}
-            out[slot["slot"]] = [f"{i}:{by_text[p['right']]}" for i, p in enumerate(q["pairs"])
-                                 if p["left"]]
-        elif kind == "essay":
-            out[slot["slot"]] = ["Người phát ngôn cung cấp thông tin kịp thời, chính xác."]
-    return out
+from tests.quizzes.factories_quizzes import right_values
 
 
 @pytest.fixture
