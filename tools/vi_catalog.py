@@ -274,4 +274,7 @@ T = {
 ('Limited to %(num)s course.', 'Limited to %(num)s courses.'): ('Chỉ được soạn %(num)s khóa học.',),
 'May edit every course.': 'Được soạn mọi khóa học.',
 'No active trainer yet. Give an account the trainer role on the Officers page.': 'Chưa có giảng viên nào. Hãy gán vai trò giảng viên cho một tài khoản ở trang Cán bộ.',
+# course page: a final test waiting for a trainer
+'Awaiting grading': 'Đang chờ chấm',
+"A trainer still has to grade your written answers. The course is completed once they are graded and the result meets the course's rule.": 'Giảng viên chưa chấm phần trả lời tự luận của bạn. Khóa học được ghi nhận hoàn thành khi bài đã được chấm và kết quả đạt yêu cầu của khóa học.',
 }

@@ -69,7 +69,7 @@ TYPE_LABELS = {
 STATUS_LABELS = {
     "in_progress": N_("In progress"),
     "submitted": N_("Submitted"),
-    "needs_grading": N_("Waiting for grading"),
+    "needs_grading": N_("Awaiting grading"),
     "graded": N_("Graded"),
 }
 FLAG_LABELS = {

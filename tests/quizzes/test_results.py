@@ -166,6 +166,47 @@ def test_an_essay_graded_too_low_leaves_the_course_open(app):
     assert completions(officer, course) == 0  # passed, but below the course's minimum of 95
 
 
+def test_officer_sees_awaiting_grading_not_failed_until_the_trainer_grades_and_the_course_completes(
+    client, auth
+):
+    course, quiz = final_test_course(essay=True)
+    officer = officer_with_lessons_done(course)
+    factories.user("giangvien", roles={"trainer"}, locale="en")
+    auth.login("canbo")
+    started = client.post(f"/quizzes/c/{course.key}/quiz-1/start")
+    attempt_id = int(started.headers["Location"].rstrip("/").split("/")[-1])
+    db.session.expire_all()
+    values = right_values(db.session.get(Attempt, attempt_id))
+    form = {"slots": ",".join(str(k) for k in values)}
+    form.update({f"q{slot}": v for slot, v in values.items()})
+    assert client.post(f"/quizzes/attempts/{attempt_id}/submit", data=form).status_code == 302
+
+    course_page = client.get(f"/catalog/c/{course.key}").get_data(as_text=True)
+    quiz_page = client.get(f"/quizzes/c/{course.key}/quiz-1").get_data(as_text=True)
+    for page in (course_page, quiz_page):
+        assert "Awaiting grading" in page
+        assert "Not passed" not in page and "best score: 0%" not in page.lower()
+    assert "A trainer still has to grade your written answers" in course_page
+    assert "Attempt 1 is awaiting grading" in quiz_page
+    assert "You completed this course" not in course_page
+    assert completions(officer, course) == 0
+
+    auth.logout()
+    auth.login("giangvien")
+    essay_answer = db.session.scalar(select(AttemptAnswer).where(
+        AttemptAnswer.attempt_id == attempt_id, AttemptAnswer.needs_manual.is_(True)))
+    graded = client.post(f"/quizzes/answers/{essay_answer.id}/grade", data={"points": "1", "comment": "Tốt."})
+    assert graded.status_code == 302
+    assert completions(officer, course) == 1  # committed with the grade, in the same request
+
+    auth.logout()
+    auth.login("canbo")
+    course_page = client.get(f"/catalog/c/{course.key}").get_data(as_text=True)
+    quiz_page = client.get(f"/quizzes/c/{course.key}/quiz-1").get_data(as_text=True)
+    assert "You completed this course" in course_page and "Awaiting grading" not in course_page
+    assert "Awaiting grading" not in quiz_page and "passed" in quiz_page
+
+
 def test_migration_0009_rebuilds_results_that_old_regrades_inflated(empty_database_url, tmp_path):  # noqa: F811
     app = create_app(base_config(tmp_path, empty_database_url))
     with app.app_context():
