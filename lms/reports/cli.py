@@ -96,7 +96,15 @@ def jobs_cli() -> None:
 @click.option("--dry-run", is_flag=True, help="Only count what would be sent.")
 @with_appcontext
 def run_jobs(days: int | None, dry_run: bool) -> None:
-    """Send due reminders (due soon, overdue, certificates expiring), each only once. Safe to run often."""
+    """Expire certificates (with their re-certification assignments), then send due reminders
+    (due soon, overdue, certificates expiring), each only once. Safe to run often."""
+    from lms.certificates.services import expire_certificates
+    from lms.db import utcnow
+
+    expiry = expire_certificates(utcnow(), dry_run=dry_run)
+    if not dry_run:
+        db.session.commit()
+    click.echo(f"certificates: {expiry}{' (dry run)' if dry_run else ''}.")
     days_ahead = days if days is not None else int(current_app.config.get("REMINDER_DAYS_AHEAD", 7))
     todo = reminders.due_reminders(reminders.today(), days_ahead)
     if dry_run:

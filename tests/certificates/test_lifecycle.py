@@ -202,3 +202,16 @@ def test_completing_again_after_expiry_issues_a_new_certificate(app, certificate
     current = db.session.scalars(select(Certificate).where(
         Certificate.user_id == certificate.user_id, Certificate.id != certificate.id)).all()
     assert len(current) == 1 and current[0].state(utcnow()).value == "valid"
+
+
+def test_the_cron_job_expires_certificates_once(app, runner, certificate):
+    """``flask jobs run`` (the daily cron entry) runs the expiry job before the reminders."""
+    certificate.expires_at = utcnow() - timedelta(hours=1)
+    db.session.commit()
+    result = runner.invoke(args=["jobs", "run"])
+    assert result.exit_code == 0, result.output
+    assert "1 certificates expired, 1 re-certification assignments" in result.output
+    assert db.session.scalar(select(func.count()).select_from(Assignment)) == 1
+    again = runner.invoke(args=["jobs", "run"])
+    assert "0 certificates expired" in again.output
+    assert db.session.scalar(select(func.count()).select_from(Assignment)) == 1
