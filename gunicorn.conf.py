@@ -3,6 +3,22 @@
 import multiprocessing
 import os
 
+from gunicorn.glogging import Logger
+
+from lms.security import redact_secrets
+
+
+class RedactingLogger(Logger):
+    """Access log lines without the one-time activation tokens that travel in URLs."""
+
+    def atoms(self, resp, req, environ, request_time):
+        atoms = super().atoms(resp, req, environ, request_time)
+        for key in ("r", "U", "f"):
+            if isinstance(atoms.get(key), str):
+                atoms[key] = redact_secrets(atoms[key])
+        return atoms
+
+
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
 threads = int(os.environ.get("GUNICORN_THREADS", "2"))
@@ -13,6 +29,7 @@ keepalive = 5
 max_requests = 2000
 max_requests_jitter = 200
 accesslog = "-"
+logger_class = RedactingLogger
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 # The app is built in each worker after fork: database connections are never shared across processes.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Flask, Response, request
 from flask.sessions import SecureCookieSessionInterface
 
@@ -48,3 +50,11 @@ def add_security_headers(response: Response) -> Response:
         # Personal pages must not linger in shared caches or the back-button cache of a shared PC.
         headers.setdefault("Cache-Control", "no-store")
     return response
+
+
+_SECRET_PATHS = re.compile(r"(/auth/activate/)[^\s?#\"]+")
+
+
+def redact_secrets(text: str) -> str:
+    """Hide one-time tokens carried in URLs before a request line reaches an access log."""
+    return _SECRET_PATHS.sub(r"\1[redacted]", text)

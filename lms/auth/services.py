@@ -172,6 +172,18 @@ def activate(token: str, password: str, hash_profile: str) -> User:
     """Set the first (or a reset) password through a one-time link."""
     row = user_for_token(token)
     set_password(row.user, password, hash_profile)
-    row.used_at = utcnow()
+    # Claim the token with a conditional UPDATE: of two requests racing with the same link, only
+    # the one that changes the row goes on (the other waits for the row lock, then sees it used).
+    claimed = db.session.execute(
+        update(ActivationToken)
+        .where(ActivationToken.id == row.id, ActivationToken.used_at.is_(None))
+        .values(used_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        raise InvalidToken(
+            _("This link is invalid, already used or expired. Ask your administrator for a new one.")
+        )
+    db.session.refresh(row)
     audit.record("auth.activated", actor=row.user, target=row.user)
     return row.user

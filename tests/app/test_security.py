@@ -66,3 +66,30 @@ def test_language_switch_without_csrf_token_is_rejected(client):
 
 def test_csrf_token_has_no_time_limit(app):
     assert app.config["WTF_CSRF_TIME_LIMIT"] is None
+
+
+def test_access_log_lines_hide_activation_tokens():
+    from lms.security import redact_secrets
+
+    line = 'GET /auth/activate/AbC-123_xyz?next=/ HTTP/1.1'
+    assert redact_secrets(line) == "GET /auth/activate/[redacted]?next=/ HTTP/1.1"
+    assert redact_secrets("GET /catalog/ HTTP/1.1") == "GET /catalog/ HTTP/1.1"
+
+
+def test_gunicorn_config_uses_the_redacting_logger():
+    import runpy
+    from types import SimpleNamespace
+
+    config = runpy.run_path("gunicorn.conf.py")
+    logger_class = config["logger_class"]
+    logger = logger_class.__new__(logger_class)
+    logger.cfg = SimpleNamespace(access_log_format='%(r)s', env={})
+    from gunicorn.glogging import Logger
+
+    base_atoms = Logger.atoms
+    try:
+        Logger.atoms = lambda self, *a: {"r": "GET /auth/activate/SECRET HTTP/1.1", "U": "/auth/activate/SECRET", "f": "-"}
+        atoms = logger.atoms(None, None, {}, None)
+    finally:
+        Logger.atoms = base_atoms
+    assert "SECRET" not in atoms["r"] and "SECRET" not in atoms["U"]

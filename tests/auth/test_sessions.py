@@ -163,3 +163,33 @@ def test_an_administrator_reset_ends_the_accounts_sessions(app, client, auth):
     target = db.session.scalar(select(User).where(User.username == "ee"))
     assert admin.post(f"/org/users/{target.id}/activation").status_code == 200
     assert not _signed_in(client)
+
+
+def test_a_token_claimed_meanwhile_by_another_request_is_refused(app):
+    """The link is claimed by a conditional UPDATE: if another request used it between our read and
+    our write, this one fails instead of setting a second password."""
+    from sqlalchemy import update
+
+    from lms.auth import services
+    from lms.auth.models import ActivationToken
+    from lms.db import utcnow
+
+    u = factories.user("race", password=None)
+    token = services.issue_activation(u, 14)
+    db.session.commit()
+    real = services.user_for_token
+
+    def read_then_lose_the_race(tok):
+        row = real(tok)
+        db.session.execute(update(ActivationToken).where(ActivationToken.id == row.id).values(used_at=utcnow()))
+        return row
+
+    services.user_for_token = read_then_lose_the_race
+    try:
+        import pytest
+
+        with pytest.raises(services.InvalidToken):
+            services.activate(token, "một-mật-khẩu-tốt", "fast")
+    finally:
+        services.user_for_token = real
+    db.session.rollback()
