@@ -8,7 +8,7 @@ import math
 import unicodedata
 
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from lms.quizzes import grading
@@ -68,6 +68,7 @@ def test_unknown_type_is_an_invalid_response():
 # --- single choice ---------------------------------------------------------------------------------
 
 
+@settings(deadline=None)
 @given(answer_lists, st.data())
 def test_single_choice_scores_the_chosen_weight_floored_at_zero(answers, data):
     index = data.draw(st.integers(0, len(answers) - 1))
@@ -77,6 +78,7 @@ def test_single_choice_scores_the_chosen_weight_floored_at_zero(answers, data):
     assert result.detail == {"answer": index}
 
 
+@settings(deadline=None)
 @given(answer_lists, st.data())
 def test_single_choice_order_of_choices_is_irrelevant(answers, data):
     order = data.draw(st.permutations(range(len(answers))))
@@ -100,6 +102,7 @@ def test_single_choice_accepts_form_strings_and_rejects_bad_indexes():
 # --- multiple response -----------------------------------------------------------------------------
 
 
+@settings(deadline=None)
 @given(answer_lists, st.data())
 def test_multi_scores_the_sum_of_chosen_weights_floored_and_capped(answers, data):
     chosen = data.draw(st.lists(st.integers(0, len(answers) - 1), max_size=8))
@@ -109,6 +112,7 @@ def test_multi_scores_the_sum_of_chosen_weights_floored_and_capped(answers, data
     assert 0 <= result.fraction <= 1
 
 
+@settings(deadline=None)
 @given(answer_lists, st.data())
 def test_multi_order_of_choices_and_of_the_response_is_irrelevant(answers, data):
     chosen = data.draw(st.lists(st.integers(0, len(answers) - 1), unique=True))
@@ -120,6 +124,7 @@ def test_multi_order_of_choices_and_of_the_response_is_irrelevant(answers, data)
     assert grade(snap("multi", answers=shuffled), moved).fraction == pytest.approx(base)
 
 
+@settings(deadline=None)
 @given(st.lists(st.integers(-100, -1).map(lambda p: p / 100), min_size=1, max_size=5))
 def test_multi_negative_weights_are_floored_at_zero(negative):
     answers = [Answer("right", 1.0)] + [Answer(f"wrong {i}", w) for i, w in enumerate(negative)]
@@ -221,6 +226,7 @@ def test_short_answer_best_weighted_match_wins():
     assert grade(s, "") == Grade(0.0, detail={"answer": None})
 
 
+@settings(deadline=None)
 @given(st.text(alphabet="aăâđeêioôơuưyAĂÂĐEÊIOÔƠUƯY áàảãạ", min_size=1, max_size=12))
 def test_short_answer_without_marks_matches_when_diacritics_are_ignored(text):
     assume(text.strip())
@@ -368,6 +374,7 @@ def any_response(snapshot: dict, data) -> object:
     )
 
 
+@settings(deadline=None)
 @given(gradable_snapshots(), st.data())
 def test_every_grade_is_within_zero_and_one(snapshot, data):
     response = any_response(snapshot, data)
@@ -376,6 +383,7 @@ def test_every_grade_is_within_zero_and_one(snapshot, data):
     assert not result.needs_manual
 
 
+@settings(deadline=None)
 @given(gradable_snapshots(), st.data())
 def test_grading_a_json_round_tripped_snapshot_and_response_gives_the_same_grade(snapshot, data):
     response = any_response(snapshot, data)
@@ -384,7 +392,35 @@ def test_grading_a_json_round_tripped_snapshot_and_response_gives_the_same_grade
     assert grade(stored, stored_response).fraction == grade(snapshot, response).fraction
 
 
+@settings(deadline=None)
 @given(gradable_snapshots(), st.data())
 def test_normalising_a_response_is_idempotent(snapshot, data):
     once = normalise_response(snapshot, any_response(snapshot, data))
     assert normalise_response(snapshot, once) == once
+
+
+def test_short_answer_wildcards_take_linear_time_on_long_responses():
+    """Rule: a typed answer cannot make wildcard matching backtrack (a regex took O(n^3) here)."""
+    import time
+
+    s = short(Answer("*a*a*b", 1.0), Answer("quyền*con*người", 1.0))
+    started = time.perf_counter()
+    assert grade(s, "a" * 3_000).fraction == 0.0
+    assert time.perf_counter() - started < 0.5  # the regular expression took about 8 s
+    assert grade(s, "a" * 20_000).fraction == 0.0  # the longest answer a form accepts
+    assert grade(s, "quyền " + "con " * 4_000).fraction == 0.0
+    assert time.perf_counter() - started < 1.0
+    assert grade(s, "xaya" + "a" * 5_000 + "b").fraction == 1.0
+    assert grade(s, "quyền của con người").fraction == 1.0
+
+
+@settings(deadline=None)
+@given(st.text(alphabet="ab*\\ ", max_size=8), st.text(alphabet="ab* \\", max_size=10))
+def test_short_answer_wildcards_match_as_the_moodle_pattern_does(answer, typed):
+    """Rule: ``*`` is any text and ``\\*`` a star, exactly as the regular expression read them."""
+    import re
+
+    pieces = [p.replace("\\*", "*") for p in re.split(r"(?<!\\)\*", " ".join(answer.split()))]
+    pattern = ".*".join(re.escape(p) for p in pieces)
+    expected = re.fullmatch(pattern, " ".join(typed.split()), re.DOTALL) is not None
+    assert grading.short_answer_matches(answer, typed) == expected
