@@ -178,6 +178,12 @@ def lesson(key: str, lesson_key: str) -> str:
 def asset(key: str, name: str) -> Response:
     course = _course_or_404(key)
     policy.authorize("catalog.view_course", course)
+    # A lesson's files are as private as the lesson: the outline alone is public to officers.
+    has_access = course.open or (
+        progress_services.enrollment_for(current_user, course) is not None
+        or progress_services.is_assigned(current_user, course)
+    )
+    policy.authorize("catalog.read_lessons", (course, has_access))
     row = queries.asset_with_data(course, name)
     if row is None:
         abort(404)

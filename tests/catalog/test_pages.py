@@ -141,3 +141,23 @@ def test_pages_run_a_bounded_number_of_queries(app, client, auth, count_queries)
     large = counts(setup(10, 25, 40))
     assert small == large, (small, large)
     assert max(large) <= 16, large
+
+
+def test_files_of_a_course_not_open_to_all_are_read_only_by_those_who_may_read_its_lessons(app, client, auth):
+    """Rule catalog.read_lessons: a lesson's files are as private as the lesson (not just the outline)."""
+    course = cf.course(open_=False)
+    data = b"%PDF-1.4\n" + b"x" * 100
+    db.session.add(Asset(course_id=course.id, path="guide.pdf", content_type="application/pdf",
+                         size=len(data), sha256="b" * 64, data=data))
+    outsider = factories.user("outsider")
+    enrolled = factories.user("enrolled")
+    progress.enrol(enrolled, course, source="assignment")
+    url = f"/catalog/c/{course.key}/files/guide.pdf"
+    assert client.get(url).status_code == 302  # anonymous: to the sign-in page
+    auth.login("outsider")
+    assert client.get(f"/catalog/c/{course.key}/lesson-1").status_code == 403
+    assert client.get(url).status_code == 403
+    auth.logout()
+    auth.login("enrolled")
+    assert client.get(url).data == data
+    assert outsider.id != enrolled.id
