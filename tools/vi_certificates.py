@@ -5,7 +5,7 @@ T = {
 'Type the code printed on the certificate.': 'Hãy nhập số hiệu in trên giấy chứng nhận.',
 'A certificate code has 17 characters.': 'Số hiệu giấy chứng nhận gồm 17 ký tự.',
 '17 characters, as printed under the QR code, e.g. 7KQ4-M2XD-9TRA-WP3C-H. Dashes and capitals are optional.':
-    'Gồm 17 ký tự, in cạnh mã QR, ví dụ 7KQ4-M2XD-9TRA-WP3C-H. Không bắt buộc nhập dấu gạch ngang và chữ in hoa.',
+    'Gồm 17 ký tự, in dưới mã QR, ví dụ 7KQ4-M2XD-9TRA-WP3C-H. Không bắt buộc nhập dấu gạch ngang và chữ in hoa.',
 'A certificate code has only digits and the letters A to Z without I, L, O and U. These characters cannot be part of one: %(chars)s':
     'Số hiệu giấy chứng nhận chỉ gồm chữ số và các chữ cái từ A đến Z, trừ I, L, O và U. Các ký tự sau không thể có trong số hiệu: %(chars)s',
 'A certificate code has 17 characters; you typed %(num)s.':
@@ -23,8 +23,8 @@ T = {
 'The certificate gets a new code; the old code will say it was replaced.':
     'Giấy chứng nhận sẽ có số hiệu mới; tra cứu số hiệu cũ sẽ báo đã được thay thế.',
 'Agency': 'Cơ quan, đơn vị',
-'Course': 'Khóa bồi dưỡng',
-'Status': 'Tình trạng',
+'Course': 'Khóa học',
+'Status': 'Trạng thái',
 'Name or code': 'Họ tên hoặc số hiệu',
 'The reason is too long (at most %(num)s characters).': 'Lý do quá dài (tối đa %(num)s ký tự).',
 'This certificate is already revoked.': 'Giấy chứng nhận này đã bị thu hồi.',
@@ -42,14 +42,14 @@ T = {
     'Không có giấy chứng nhận nào mang số hiệu này. Hãy đối chiếu lại với giấy chứng nhận; nếu đã nhập đúng thì giấy chứng nhận này không được cấp qua hệ thống.',
 'This certificate was revoked; it can no longer be downloaded.':
     'Giấy chứng nhận này đã bị thu hồi nên không thể tải về nữa.',
-'All agencies in my scope': 'Tất cả đơn vị tôi phụ trách',
-'All courses': 'Tất cả khóa bồi dưỡng',
+'All agencies in my scope': 'Tất cả đơn vị trong phạm vi quản lý',
+'All courses': 'Tất cả khóa học',
 'Training plan': 'Kế hoạch bồi dưỡng',
 'All plans': 'Tất cả kế hoạch',
-'All but replaced ones': 'Tất cả hiện hành',
+'All but replaced ones': 'Tất cả (trừ bản đã thay thế)',
 'Valid': 'Còn hiệu lực',
 'Expiring soon': 'Sắp hết hạn',
-'Expired': 'Hết hạn',
+'Expired': 'Đã hết hạn',
 'Revoked': 'Đã thu hồi',
 'Replaced': 'Đã được thay thế',
 'The filters are not valid: %(errors)s': 'Điều kiện lọc không hợp lệ: %(errors)s',
@@ -60,7 +60,7 @@ T = {
 'A corrected certificate was issued with code %(code)s; the old code now says it was replaced.':
     'Đã cấp giấy chứng nhận đính chính với số hiệu %(code)s; tra cứu số hiệu cũ sẽ báo đã được thay thế.',
 '%(course)s: certificate valid until %(date)s. Take the course again before then.':
-    '%(course)s: giấy chứng nhận có giá trị đến %(date)s. Hãy học lại khóa này trước thời hạn đó.',
+    '%(course)s: giấy chứng nhận có giá trị đến %(date)s. Hãy học lại khóa học trước thời hạn đó.',
 'PDF': 'PDF',
 'All my certificates': 'Tất cả giấy chứng nhận của tôi',
 'Certificate (PDF)': 'Giấy chứng nhận (PDF)',
@@ -95,7 +95,7 @@ T = {
     'Không thể hoàn tác việc thu hồi. Bất kỳ ai tra cứu số hiệu sẽ được báo giấy chứng nhận đã bị thu hồi.',
 'Revoke this certificate': 'Thu hồi giấy chứng nhận này',
 'Audit log': 'Nhật ký hệ thống',
-'When': 'Thời điểm',
+'When': 'Thời gian',
 'Who': 'Người thực hiện',
 'Action': 'Thao tác',
 'Details': 'Chi tiết',
@@ -106,9 +106,9 @@ T = {
 'Show them': 'Xem danh sách',
 'Filter': 'Lọc',
 ('%(num)s certificate', '%(num)s certificates'): ('%(num)s giấy chứng nhận',),
-'Download these as one ZIP': 'Tải tất cả thành một tệp ZIP',
+'Download these as one ZIP': 'Tải tất cả (ZIP)',
 'Holder': 'Người được cấp',
-'Code': 'Số hiệu',
+'Code': 'Mã',
 'Actions': 'Thao tác',
 'No certificate matches these filters.': 'Không có giấy chứng nhận nào khớp điều kiện lọc.',
 'Download my transcript (PDF)': 'Tải bảng kết quả bồi dưỡng (PDF)',
@@ -116,7 +116,7 @@ T = {
  '%(num)s certificates expire within 60 days: take the courses again before they do.'):
     ('%(num)s giấy chứng nhận sẽ hết hạn trong 60 ngày tới: hãy học lại trước khi hết hạn.',),
 'You have no certificates yet. Complete a course that awards one and it appears here.':
-    'Bạn chưa có giấy chứng nhận nào. Khi hoàn thành khóa bồi dưỡng có cấp giấy chứng nhận, giấy chứng nhận sẽ hiện ở đây.',
+    'Bạn chưa có giấy chứng nhận nào. Khi bạn hoàn thành khóa học có cấp giấy chứng nhận, giấy chứng nhận sẽ hiện ở đây.',
 'The PDF is not ready': 'Bản PDF chưa sẵn sàng',
 'Your certificate %(code)s is issued and valid, but its PDF could not be produced just now. The problem has been logged for the administrators. Try again later; meanwhile the verification page already confirms the certificate.':
     'Giấy chứng nhận %(code)s của bạn đã được cấp và có hiệu lực, nhưng hiện chưa tạo được bản PDF. Sự cố đã được ghi lại để quản trị viên xử lý. Vui lòng thử lại sau; trong lúc chờ, trang tra cứu vẫn xác nhận giấy chứng nhận này.',
@@ -127,7 +127,7 @@ T = {
 'Replaced certificate': 'Giấy chứng nhận đã được thay thế',
 'This certificate is genuine and in force.': 'Giấy chứng nhận này là thật và đang có hiệu lực.',
 'This certificate was genuine, but its validity ended on %(date)s. The holder needs to take the course again.':
-    'Giấy chứng nhận này là thật nhưng đã hết giá trị từ sau ngày %(date)s. Người được cấp cần học lại khóa bồi dưỡng.',
+    'Giấy chứng nhận này là thật nhưng đã hết hiệu lực ngày %(date)s. Người được cấp cần học lại khóa học.',
 'This certificate was revoked on %(date)s and is no longer valid.':
     'Giấy chứng nhận này đã bị thu hồi ngày %(date)s và không còn giá trị.',
 'This code belongs to a certificate that was corrected and replaced by a new one on %(date)s. It is no longer valid; ask the holder for the corrected certificate, which has a different code.':
