@@ -1,7 +1,7 @@
 # Vietnamese translations for the API domain (lms/api/translations), applied by tools/fill_po.py.
 T = {
 'Token name': 'Tên mã truy cập',
-'What will use it, for example “Provincial dashboard”.': 'Hệ thống sẽ dùng mã này, ví dụ “Bảng điều hành của tỉnh”.',
+'What will use it, for example “Provincial dashboard”.': 'Tên hệ thống sẽ dùng mã, ví dụ “Bảng điều hành của tỉnh”.',
 'Give the token a name, for example the system that will use it.': 'Hãy đặt tên cho mã truy cập, ví dụ tên hệ thống sẽ sử dụng mã.',
 'The name is too long (at most 80 characters).': 'Tên quá dài (tối đa 80 ký tự).',
 'You already have %(num)s active tokens; revoke one you no longer use first.': 'Bạn đang có %(num)s mã truy cập còn hiệu lực; hãy thu hồi một mã không còn dùng trước khi tạo mã mới.',
