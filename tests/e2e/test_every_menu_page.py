@@ -22,6 +22,10 @@ def test_each_role_opens_every_page_of_its_menu_in_both_languages(new_ui, userna
         assert response.ok, f"{username}: {path} answered {response.status}"
         assert ui.page.locator("main h1").count() == 1, f"{path} has no single page heading"
     if viewport == DESKTOP:
+        # On an office PC the way out is in plain sight, however many menu entries the role has.
+        sign_out = ui.page.locator("header form[action$='/auth/logout'] button")
+        box = sign_out.bounding_box()
+        assert box and box["x"] + box["width"] <= DESKTOP["width"], f"{username}: sign-out is off screen"
         return  # the language pass runs once, on the phone: the layout is what differs by width
     # The same pages in English: every one still answers.
     ui.submit(ui.page.locator("header .lang-switch button[value=en]"))

@@ -133,6 +133,7 @@ def test_officer_whose_connection_drops_mid_quiz_finds_every_answer_after_reload
         for i in range(half, count):
             _answer(questions.nth(i))
         page.wait_for_selector("#save-state.save-offline")
+        assert "mất kết nối" in status.inner_text(), "the officer is told, in Vietnamese, that saving waits"
         before = _answers(page)
     assert len(before) == count
 
