@@ -33,6 +33,7 @@ def bank(counts: dict[str, int]) -> list[BankEntry]:
 # --- drawing -------------------------------------------------------------------------------------
 
 
+@settings(deadline=None)
 @given(
     sizes=st.dictionaries(st.sampled_from(["m1", "m2", "m3", "essay"]), st.integers(1, 12),
                           min_size=1),
@@ -60,6 +61,7 @@ def test_draw_takes_fixed_questions_and_n_distinct_random_ones_per_category(size
     assert [s["slot"] for s in slots] == list(range(len(slots)))
 
 
+@settings(deadline=None)
 @given(seed=st.integers(0, 2**32))
 def test_same_seed_draws_the_same_attempt_and_orders_are_permutations(seed):
     entries = bank({"m1": 8, "m2": 5})
@@ -111,6 +113,7 @@ def multi_questions(draw):
                                                                       for i, w in enumerate(ws)]))
 
 
+@settings(deadline=None)
 @given(question=multi_questions(), data=st.data())
 def test_multi_response_scores_the_chosen_weights_floored_at_zero_and_capped_at_one(question, data):
     n = len(question["answers"])
@@ -121,6 +124,7 @@ def test_multi_response_scores_the_chosen_weights_floored_at_zero_and_capped_at_
     assert fraction == pytest.approx(min(1, max(0, expected)))
 
 
+@settings(deadline=None)
 @given(question=multi_questions(), data=st.data(), seed=st.integers(0, 10_000))
 def test_order_of_choices_is_irrelevant_to_the_score(question, data, seed):
     """Shuffling the display and answering through the form gives the same grade as in bank order."""
@@ -135,6 +139,7 @@ def test_order_of_choices_is_irrelevant_to_the_score(question, data, seed):
     assert presentation.response_to_form(question, order, response) == sorted(map(int, positions))
 
 
+@settings(deadline=None)
 @given(
     points=st.lists(st.floats(0.5, 5).map(lambda p: round(p, 1)), min_size=1, max_size=8),
     data=st.data(),
@@ -240,6 +245,7 @@ def test_short_answer_ignores_diacritics_when_the_question_says_so():
 T0 = datetime(2024, 5, 31, 8, 0, tzinfo=UTC)
 
 
+@settings(deadline=None)
 @given(limit=st.one_of(st.none(), st.integers(1, 600)),
        close=st.one_of(st.none(), st.integers(-60, 1200)))
 def test_deadline_is_the_earlier_of_time_limit_and_close_date(limit, close):
@@ -286,7 +292,7 @@ def obs(name, fraction, labels=(), answers=()):
 
 @given(st.lists(st.lists(st.tuples(st.sampled_from("abcd"), st.floats(0, 1)), min_size=1,
                          max_size=4, unique_by=lambda t: t[0]), min_size=1, max_size=40))
-@settings(max_examples=60)
+@settings(deadline=None, max_examples=60)
 def test_item_statistics_stay_within_their_ranges(raw):
     attempts = [[obs(name, f) for name, f in attempt] for attempt in raw]
     for item in engine.item_analysis(attempts):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lms.quizzes.gift import parse_gift
@@ -51,6 +51,7 @@ questions = st.builds(
 )
 
 
+@settings(deadline=None)
 @given(questions)
 def test_question_survives_json_snapshot_round_trip(question):
     data = json.loads(json.dumps(question_to_dict(question)))
