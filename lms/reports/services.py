@@ -65,8 +65,10 @@ def _check(data: PlanData) -> None:
 
 
 def create_plan(data: PlanData, *, actor: User) -> Plan:
-    """A new draft plan."""
+    """A new draft plan (its due date, when given, is today or later: activation would refuse it)."""
     _check(data)
+    if data.due_date is not None and data.due_date < _local_today():
+        raise ReportError(_("The due date is in the past."), "due_date")
     plan = Plan(name=_clean(data.name), year=data.year, description=(data.description or "").strip(),
                 due_date=data.due_date, created_by_id=actor.id, status=PlanStatus.draft.value)
     db.session.add(plan)
@@ -80,11 +82,11 @@ def update_plan(plan: Plan, data: PlanData, *, actor: User) -> None:
     if plan.status == PlanStatus.closed:
         raise ReportError(_("A closed plan can no longer be changed."))
     due_changed = data.due_date != plan.due_date
+    if due_changed and data.due_date is not None and data.due_date < _local_today():
+        raise ReportError(_("The due date is in the past."), "due_date")
     plan.name, plan.year = _clean(data.name), data.year
     plan.description, plan.due_date = (data.description or "").strip(), data.due_date
     if due_changed and plan.status == PlanStatus.active:
-        if data.due_date is not None and data.due_date < utcnow().date():
-            raise ReportError(_("The due date is in the past."), "due_date")
         for assignment in _plan_assignments(plan):
             assignment.due_date = data.due_date
         progress.refresh_assigned_courses(course_ids=[pc.course_id for pc in plan.courses])
@@ -274,3 +276,10 @@ def close_plan(plan: Plan, *, actor: User) -> None:
 
 def course_by_key(key: str) -> Course | None:
     return db.session.scalar(select(Course).where(Course.key == key.strip()))
+
+
+def _local_today():
+    """Today in the province's time zone (a plan due "today" is still open until midnight there)."""
+    from lms.reports.queries import local_today
+
+    return local_today()
