@@ -282,6 +282,19 @@ def test_unnamed_questions_with_the_same_text_get_distinct_names():
     assert [q.name for q in result.questions] == ["Same text", "Same text (2)"]
 
 
+def test_unnamed_questions_are_numbered_in_linear_time():
+    """Rule: a large import cannot hang a worker; numbering restarted at 2 for every question."""
+    import time
+
+    text = "::Same (3)::Explicit {T}\n\n" + "Same {T}\n\n" * 6_000
+    started = time.perf_counter()
+    result = parse_gift(text)
+    assert time.perf_counter() - started < 1.5  # about 8 s when numbering was quadratic
+    names = [q.name for q in result.questions]
+    assert names[:4] == ["Same (3)", "Same", "Same (2)", "Same (4)"] and names[-1] == "Same (6001)"
+    assert len(set(names)) == 6_001 and not result.errors
+
+
 def test_weight_with_decimals():
     q = parse_one("::w:: Pick. {~%33.33333%a ~%33.33333%b ~%33.33334%c ~d}")
     assert q.type == "multi"
