@@ -7,6 +7,7 @@ opportunistically.
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import datetime, timedelta
 
 from sqlalchemy import String, delete, func, select
@@ -25,6 +26,23 @@ class RateEvent(db.Model):
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     __table_args__ = (db.Index("ix_rate_event_bucket_key_at", "bucket", "key", "at"),)
+
+
+def address_key(address: str) -> str:
+    """The key a client address is counted under: an IPv6 address by its /64 network.
+
+    A household, an office or a rented server gets a whole /64 and may use any address in it, so
+    counting single IPv6 addresses would give a guesser billions of fresh keys.
+    """
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
 
 
 def hit(bucket: str, key: str) -> None:

@@ -84,9 +84,13 @@ def _verify_limits() -> tuple[int, int]:
     return int(cfg.get("VERIFY_WINDOW_SECONDS", 15 * 60)), int(cfg.get("VERIFY_MAX_MISSES", 20))
 
 
+def _client_key() -> str:
+    return ratelimit.address_key(request.remote_addr or "")
+
+
 def _throttled() -> bool:
     window, limit = _verify_limits()
-    return ratelimit.recent(VERIFY_BUCKET, request.remote_addr or "", window) >= limit
+    return ratelimit.recent(VERIFY_BUCKET, _client_key(), window) >= limit
 
 
 def _throttle_message() -> str:
@@ -123,7 +127,7 @@ def _look_up(raw: str) -> tuple[int, Certificate | None, VerifyForm]:
         return 429, None, form
     certificate = queries.by_code(normalise_code(raw))
     if certificate is None:
-        ratelimit.hit(VERIFY_BUCKET, request.remote_addr or "")
+        ratelimit.hit(VERIFY_BUCKET, _client_key())
         db.session.commit()
         form.code.errors.append(
             _("No certificate has this code. Compare it with the certificate once more; if it is "

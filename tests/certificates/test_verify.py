@@ -163,6 +163,18 @@ def test_guessing_is_rate_limited_per_address(client, certificate):
     assert other.status_code == 200
 
 
+def test_guessing_from_one_ipv6_network_is_limited_as_one_address(client, certificate):
+    """Rule: one household or server gets a whole /64; counting each IPv6 address on its own let a
+    guesser take a fresh address for every few codes."""
+    for n in range(5):
+        miss = client.get(f"/verify/{codes.new_code()}", environ_base={"REMOTE_ADDR": f"2001:db8:1:2::{n + 1:x}"})
+        assert miss.status_code == 404
+    fresh = client.get(f"/verify/{codes.new_code()}", environ_base={"REMOTE_ADDR": "2001:db8:1:2:ffff::9"})
+    assert fresh.status_code == 429
+    other = client.get(f"/verify/{certificate.code}", environ_base={"REMOTE_ADDR": "2001:db8:1:3::1"})
+    assert other.status_code == 200
+
+
 def test_known_codes_and_typos_do_not_count_towards_the_limit(client, certificate):
     for _ in range(8):
         assert client.get(f"/verify/{certificate.code}").status_code == 200
