@@ -116,8 +116,7 @@ def scoped_certificates_query(
     else:
         stmt = stmt.where(Certificate.superseded_by_id.is_(None))
     if search:
-        pattern = f"%{search.strip().lower()}%"
-        stmt = stmt.where(or_(func.lower(Certificate.holder_name).like(pattern),
+        stmt = stmt.where(or_(func.lower(Certificate.holder_name).contains(search.strip().lower(), autoescape=True),
                               Certificate.code == search.strip().upper()))
     return stmt
 

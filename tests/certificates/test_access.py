@@ -121,3 +121,13 @@ def test_a_plan_zip_holds_the_plan_courses_of_the_officers_it_reaches(client, au
     assert world["theirs"].code not in page and outside_plan.code not in page
     response = client.get("/certificates/manage/export.zip", query_string={"plan": plan_id})
     assert len(zipfile.ZipFile(io.BytesIO(response.data)).namelist()) == 1
+
+
+def test_the_name_search_takes_percent_and_underscore_literally(client, auth, world):
+    """Rule: a search is text, not a LIKE pattern ('%' listed every certificate in scope)."""
+    auth.login("root")
+    for typed in ("%", "_", "Alăng%Mai"):
+        page = client.get("/certificates/manage", query_string={"q": typed}).get_data(as_text=True)
+        assert world["mine"].code not in page and world["theirs"].code not in page, typed
+    page = client.get("/certificates/manage", query_string={"q": "alăng thị"}).get_data(as_text=True)
+    assert world["mine"].code in page and world["theirs"].code not in page
