@@ -53,6 +53,7 @@ def catalogue_languages() -> list[str]:
     seen: list[str] = []
     for codes in db.session.scalars(
         select(Course.lang_codes).where(Course.published.is_(True), Course.archived_at.is_(None))
+        .order_by(Course.key)  # the same filter order on every engine and every request
     ):
         for code in codes.strip(",").split(","):
             if code and code not in seen:
@@ -154,7 +155,9 @@ def lesson_text(lesson: Lesson, lang: str, original: str) -> LessonText | None:
 
 def lesson_languages(lesson: Lesson) -> list[str]:
     return list(
-        db.session.scalars(select(LessonText.lang).where(LessonText.lesson_id == lesson.id))
+        db.session.scalars(
+            select(LessonText.lang).where(LessonText.lesson_id == lesson.id).order_by(LessonText.id)
+        )
     )
 
 
