@@ -152,6 +152,14 @@ def init_templates(app: Flask, _cfg: Any) -> None:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
+    def ngettext_with_formatted_num(singular: str, plural: str, num: int, **variables: Any) -> str:
+        # Plural chosen by the number, shown in the locale's style: "1.234 tài khoản", "1,234 accounts".
+        from flask_babel import get_translations
+
+        variables.setdefault("num", formatting.number(num))
+        return get_translations().ungettext(singular, plural, num) % variables
+
+    app.jinja_env.globals["ngettext"] = ngettext_with_formatted_num
     app.jinja_env.filters["date"] = formatting.date_short
     app.jinja_env.filters["datetime"] = formatting.datetime_short
     app.jinja_env.filters["number"] = formatting.number

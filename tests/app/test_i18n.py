@@ -80,3 +80,16 @@ def test_language_switch_offers_ui_languages_even_when_a_page_lists_course_langu
     with app.test_request_context("/"):
         html = render_template_string('{% extends "base.html" %}', languages=["ktv", "vi"])
     assert 'value="vi"' in html and 'value="en"' in html and 'value="ktv"' not in html
+
+
+def test_counts_in_sentences_use_the_locale_thousands_separator(app):
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    with app.test_request_context("/"):
+        with force_locale("vi"):
+            html = render_template_string('{{ ngettext("%(num)s account", "%(num)s accounts", 20000) }}')
+            assert html == "20.000 tài khoản"
+        with force_locale("en"):
+            assert render_template_string('{{ ngettext("%(num)s account", "%(num)s accounts", 1) }}') == "1 account"
+            assert render_template_string('{{ ngettext("%(num)s account", "%(num)s accounts", 1234) }}') == "1,234 accounts"
