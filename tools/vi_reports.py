@@ -193,3 +193,6 @@ T = {
 T.update({
 '%(behind)s behind the plan.': '%(behind)s đơn vị chậm tiến độ.',
 })
+T.update({
+'This part of the target group is outside your agencies.': 'Phần đối tượng này nằm ngoài các cơ quan, đơn vị bạn quản lý.',
+})

@@ -546,6 +546,8 @@ def zip_member_name(certificate: Certificate) -> str:
     import unicodedata
 
     agency = certificate.user.agency.code if certificate.user else "agency"
+    # Agency codes may hold dots: a code such as ".." must not climb out of the archive's folder.
+    agency = re.sub(r"[^A-Za-z0-9_-]+", "_", agency).strip("_") or "agency"
     name = unicodedata.normalize("NFC", certificate.holder_name)
     name = re.sub(r"[^\w\- ]+", "", name).strip().replace(" ", "_") or "certificate"
     return f"{agency}/{name}_{certificate.code}.pdf"

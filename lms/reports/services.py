@@ -198,6 +198,8 @@ def remove_member(plan: Plan, member_id: int, *, actor: User) -> None:
     member = next((m for m in plan.members if m.id == member_id), None)
     if member is None:
         return
+    if not _member_in_scope(actor, member):
+        raise ReportError(_("This part of the target group is outside your agencies."))
     for assignment in _plan_assignments(plan, member=member):
         progress.deactivate_assignment(assignment, actor=actor)
     plan.members.remove(member)
@@ -283,3 +285,17 @@ def _local_today():
     from lms.reports.queries import local_today
 
     return local_today()
+
+
+def _member_in_scope(actor: User, member: PlanMember) -> bool:
+    """Whether ``actor`` covers everyone a target-group entry reaches (so may remove it)."""
+    from lms import policy
+
+    if policy.sees_all_agencies(actor):
+        return True
+    if member.kind == "user":
+        target = db.session.get(User, member.user_id) if member.user_id else None
+        return target is not None and policy.agency_in_scope(actor, target.agency)
+    if member.agency is not None:
+        return policy.agency_in_scope(actor, member.agency)
+    return False  # a duty across the whole province

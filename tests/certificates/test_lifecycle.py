@@ -215,3 +215,12 @@ def test_the_cron_job_expires_certificates_once(app, runner, certificate):
     again = runner.invoke(args=["jobs", "run"])
     assert "0 certificates expired" in again.output
     assert db.session.scalar(select(func.count()).select_from(Assignment)) == 1
+
+
+def test_zip_member_names_never_leave_the_archive_folder(app):
+    from types import SimpleNamespace
+
+    fake = SimpleNamespace(user=SimpleNamespace(agency=SimpleNamespace(code="..")), holder_name="Lê Văn ../A",
+                           code="AAAA-BBBB-CCCC-DDDD-E")
+    name = services.zip_member_name(fake)
+    assert not name.startswith("..") and "/../" not in name and name.count("/") == 1
