@@ -152,12 +152,13 @@ def init_templates(app: Flask, _cfg: Any) -> None:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
-    def ngettext_with_formatted_num(singular: str, plural: str, num: int, **variables: Any) -> str:
+    def ngettext_with_formatted_num(singular: str, plural: str, count: int, /, **variables: Any) -> str:
         # Plural chosen by the number, shown in the locale's style: "1.234 tài khoản", "1,234 accounts".
+        # Positional-only, so a template may still pass its own ``num=`` (an already formatted value).
         from flask_babel import get_translations
 
-        variables.setdefault("num", formatting.number(num))
-        return get_translations().ungettext(singular, plural, num) % variables
+        variables.setdefault("num", formatting.number(count))
+        return get_translations().ungettext(singular, plural, count) % variables
 
     app.jinja_env.globals["ngettext"] = ngettext_with_formatted_num
     app.jinja_env.filters["date"] = formatting.date_short

@@ -93,3 +93,11 @@ def test_counts_in_sentences_use_the_locale_thousands_separator(app):
         with force_locale("en"):
             assert render_template_string('{{ ngettext("%(num)s account", "%(num)s accounts", 1) }}') == "1 account"
             assert render_template_string('{{ ngettext("%(num)s account", "%(num)s accounts", 1234) }}') == "1,234 accounts"
+
+
+def test_templates_may_pass_their_own_num_to_ngettext(app):
+    from flask import render_template_string
+
+    with app.test_request_context("/"):
+        html = render_template_string('{{ ngettext("%(num)s account", "%(num)s accounts", 3, num="ba") }}')
+    assert html == "ba tài khoản"
