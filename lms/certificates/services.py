@@ -401,13 +401,23 @@ RECERTIFICATION_DUE_DAYS = 60
 def expire_certificates(now: datetime, *, dry_run: bool = False) -> ExpirySummary:
     """Handle every certificate that expired by ``now`` and is not handled yet (runs once per code).
 
-    Each one gets a re-certification assignment of its course to the holder, due in
-    ``RECERTIFICATION_DUE_DAYS`` days, and an audit entry. Called daily by ``flask jobs run``.
+    The holder's completion enters "renewal required" since the moment the certificate expired
+    (one UPDATE for the batch), so completing the course again with fresh evidence renews it and
+    issues a new certificate; then each one gets a re-certification assignment of its course to the
+    holder, due in ``RECERTIFICATION_DUE_DAYS`` days, and an audit entry. Called daily by
+    ``flask jobs run``.
     """
+    from lms.progress import services as progress
+
     summary = ExpirySummary()
     days = current_app.config.get("RECERTIFICATION_DUE_DAYS", RECERTIFICATION_DUE_DAYS)
     due = local_date(now) + timedelta(days=days)
     batch = db.session.scalars(queries.newly_expired_query(now)).all()
+    if not dry_run and batch:
+        # Before the assignments: they refresh the officers' due dates from the new cycle.
+        progress.require_renewal(
+            (c.user_id, c.course_id, min(c.expires_at, now)) for c in batch if c.expires_at is not None
+        )
     for certificate in batch:
         summary.expired += 1
         summary.codes.append(certificate.code)

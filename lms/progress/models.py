@@ -129,6 +129,9 @@ class QuizResult(db.Model):
     best_score: Mapped[int] = mapped_column(Integer, default=0)
     passed: Mapped[bool] = mapped_column(Boolean, default=False)
     passed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When the latest passing attempt was submitted: a renewal needs a pass after the old
+    # certificate expired (see ``CourseCompletion.renewal_required_since``).
+    last_passed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     attempts_count: Mapped[int] = mapped_column(Integer, default=0)
     awaiting_grading: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
@@ -145,6 +148,16 @@ class QuizResult(db.Model):
 
 
 class CourseCompletion(db.Model):
+    """The officer's completion of a course: one row per officer and course, which reports count.
+
+    When the certificate of a course with a validity period expires, the expiry job sets
+    ``renewal_required_since`` (the moment it expired): the officer must complete the course again
+    with fresh evidence (see ``progress.services.evaluate_completion``). Completing it again updates
+    this row (the previous facts go to the audit log) and clears the flag. ``cycle_started_at``
+    keeps the start of the latest renewal cycle: assignments made before it were met by an earlier
+    completion and no longer set the officer's due date.
+    """
+
     __tablename__ = "course_completion"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -156,8 +169,14 @@ class CourseCompletion(db.Model):
     # The officer's agency when they completed: reports keep attributing it there after a merge.
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
     lang: Mapped[str] = mapped_column(String(20), default="vi")
+    renewal_required_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cycle_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     course = relationship("Course")
     user = relationship("User")
+
+    @property
+    def renewal_required(self) -> bool:
+        return self.renewal_required_since is not None
 
     __table_args__ = (UniqueConstraint("user_id", "course_id"),)

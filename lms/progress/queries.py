@@ -34,10 +34,18 @@ class CourseState:
     completion: CourseCompletion | None = None
     done_lesson_ids: set[int] = field(default_factory=set)
     quiz_results: dict[str, QuizResult] = field(default_factory=dict)
+    # While a renewal is required: the required quizzes not passed again since the certificate expired.
+    # A course without a required quiz asks for its lessons again: done_lesson_ids then holds only the
+    # lessons marked done since.
+    renewal_quiz_keys: list[str] = field(default_factory=list)
 
     @property
     def has_access(self) -> bool:
         return self.enrollment is not None or self.assigned is not None
+
+    @property
+    def renewal_required(self) -> bool:
+        return self.completion is not None and self.completion.renewal_required_since is not None
 
 
 def course_state(user: Any, course: Course) -> CourseState:
@@ -53,19 +61,29 @@ def course_state(user: Any, course: Course) -> CourseState:
         )
     )
     if state.enrollment is not None or state.completion is not None:
-        state.done_lesson_ids = set(
-            db.session.scalars(
-                select(LessonProgress.lesson_id).where(
-                    LessonProgress.user_id == user.id, LessonProgress.course_id == course.id
-                )
+        lessons = db.session.execute(
+            select(LessonProgress.lesson_id, LessonProgress.completed_at).where(
+                LessonProgress.user_id == user.id, LessonProgress.course_id == course.id
             )
-        )
+        ).all()
+        state.done_lesson_ids = {lesson_id for lesson_id, _at in lessons}
         state.quiz_results = {
             r.quiz_key: r
             for r in db.session.scalars(
                 select(QuizResult).where(QuizResult.user_id == user.id, QuizResult.course_id == course.id)
             )
         }
+        if state.renewal_required:
+            since = state.completion.renewal_required_since  # type: ignore[union-attr]
+            required = [k for k in (course.completion or {}).get("quizzes") or [] if course.quiz(k)]
+            if required:
+                state.renewal_quiz_keys = [
+                    key for key in required
+                    if not ((r := state.quiz_results.get(key)) and r.passed and r.last_passed_at
+                            and r.last_passed_at > since)
+                ]
+            else:
+                state.done_lesson_ids = {lesson_id for lesson_id, at in lessons if at > since}
     return state
 
 
@@ -84,7 +102,8 @@ def catalogue_progress(user: Any, course_ids: list[int]) -> dict[int, dict[str, 
         .subquery()
     )
     rows = db.session.execute(
-        select(Course.id, Enrollment.id, AssignedCourse.user_id, CourseCompletion.id, done.c.n)
+        select(Course.id, Enrollment.id, AssignedCourse.user_id, CourseCompletion.id, done.c.n,
+               CourseCompletion.renewal_required_since)
         .outerjoin(Enrollment, and_(Enrollment.course_id == Course.id, Enrollment.user_id == user.id))
         .outerjoin(AssignedCourse, and_(AssignedCourse.course_id == Course.id, AssignedCourse.user_id == user.id))
         .outerjoin(CourseCompletion, and_(CourseCompletion.course_id == Course.id,
@@ -92,11 +111,12 @@ def catalogue_progress(user: Any, course_ids: list[int]) -> dict[int, dict[str, 
         .outerjoin(done, done.c.course_id == Course.id)
         .where(Course.id.in_(course_ids))
     ).all()  # fmt: skip
-    for course_id, enrollment_id, assigned, completion_id, n in rows:
+    for course_id, enrollment_id, assigned, completion_id, n, renewal_since in rows:
         out[course_id] = {
             "enrolled": enrollment_id is not None,
             "assigned": assigned is not None,
-            "completed": completion_id is not None,
+            # A completion waiting for renewal (its certificate expired) is not shown as completed.
+            "completed": completion_id is not None and renewal_since is None,
             "done": n or 0,
         }
     return out
@@ -125,16 +145,18 @@ class TrainingRow:
     completed_at: datetime | None
     score: int | None
     last_lesson_id: int | None
-    status: str = ""  # overdue | in_progress | not_started | completed
+    status: str = ""  # overdue | renewal | in_progress | not_started | completed
+    # Set when the certificate expired and the course must be completed again (by ``due_date``).
+    renewal_since: datetime | None = None
 
     @property
     def fraction(self) -> float:
-        if self.completed_at is not None:
+        if self.completed_at is not None and self.renewal_since is None:
             return 1.0
         return self.done / self.total if self.total else 0.0
 
 
-STATUS_ORDER = {"overdue": 0, "in_progress": 1, "not_started": 2, "completed": 3}
+STATUS_ORDER = {"overdue": 0, "renewal": 1, "in_progress": 1, "not_started": 2, "completed": 3}
 
 
 def my_training(user: Any, today: date | None = None) -> list[TrainingRow]:
@@ -159,6 +181,7 @@ def my_training(user: Any, today: date | None = None) -> list[TrainingRow]:
         select(
             Course, assigned.due_date, assigned.user_id, Enrollment.id, Enrollment.last_lesson_id,
             CourseCompletion.completed_at, CourseCompletion.score, totals.c.n, done.c.n,
+            CourseCompletion.renewal_required_since,
         )
         .outerjoin(assigned, and_(assigned.course_id == Course.id, assigned.user_id == user.id))
         .outerjoin(Enrollment, and_(Enrollment.course_id == Course.id, Enrollment.user_id == user.id))
@@ -172,16 +195,19 @@ def my_training(user: Any, today: date | None = None) -> list[TrainingRow]:
         )
     )  # fmt: skip
     rows: list[TrainingRow] = []
-    for course, due, assigned_user, enrollment_id, last_id, completed_at, score, total, n in db.session.execute(stmt):
+    for (course, due, assigned_user, enrollment_id, last_id, completed_at, score, total, n,
+         renewal_since) in db.session.execute(stmt):
         row = TrainingRow(
             course=course, due_date=due, assigned=assigned_user is not None,
             enrolled=enrollment_id is not None, total=total or 0, done=n or 0,
-            completed_at=completed_at, score=score, last_lesson_id=last_id,
+            completed_at=completed_at, score=score, last_lesson_id=last_id, renewal_since=renewal_since,
         )  # fmt: skip
-        if completed_at is not None:
+        if completed_at is not None and renewal_since is None:
             row.status = "completed"
         elif due is not None and due < today:
             row.status = "overdue"
+        elif renewal_since is not None:
+            row.status = "renewal"
         elif row.done or row.enrolled:
             row.status = "in_progress"
         else:
@@ -249,7 +275,8 @@ def assignment_reach(assignment_ids: list[int]) -> dict[int, dict[str, int]]:
             func.count(func.distinct(CourseCompletion.user_id)),
         )
         .outerjoin(CourseCompletion, and_(CourseCompletion.user_id == targets.c.user_id,
-                                          CourseCompletion.course_id == targets.c.course_id))
+                                          CourseCompletion.course_id == targets.c.course_id,
+                                          CourseCompletion.renewal_required_since.is_(None)))
         .where(targets.c.assignment_id.in_(assignment_ids))
         .group_by(targets.c.assignment_id)
     ).all()  # fmt: skip

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select, union_all
+from sqlalchemy import and_, case, delete, func, insert, or_, select, tuple_, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from lms import audit
@@ -99,17 +99,29 @@ def complete_lesson(user: Any, lesson: Lesson, course: Course, lang: str) -> Cou
     enrollment = enrollment_for(user, course)
     if enrollment is None:
         raise ProgressError(_("Enrol in the course first."))
-    _insert_ignore(
-        LessonProgress,
-        {
-            "user_id": user.id, "lesson_id": lesson.id, "course_id": course.id,
-            "completed_at": utcnow(), "lang": lang,
-        },
-    )  # fmt: skip
+    _mark_lesson_done(user, lesson, course, lang)
     enrollment.last_lesson_id = lesson.id
     enrollment.last_seen_at = utcnow()
     db.session.flush()
     return evaluate_completion(user, course, lang=lang)
+
+
+def _mark_lesson_done(user: Any, lesson: Lesson, course: Course, lang: str) -> None:
+    """Insert the lesson's progress, or move its time to now when it is marked done again (a renewal
+    of a course without a quiz asks for that); a double click is neither an error nor a second row."""
+    values = {"user_id": user.id, "lesson_id": lesson.id, "course_id": course.id,
+              "completed_at": utcnow(), "lang": lang}
+    dialect = db.session.get_bind().dialect.name
+    if dialect not in ("postgresql", "sqlite"):  # pragma: no cover - other engines are not supported
+        _insert_ignore(LessonProgress, values)
+        return
+    module = postgresql if dialect == "postgresql" else sqlite
+    stmt = module.insert(LessonProgress).values(**values)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[LessonProgress.user_id, LessonProgress.lesson_id],
+        set_={"completed_at": stmt.excluded.completed_at},
+    )
+    db.session.execute(stmt)
 
 
 @dataclass(frozen=True)
@@ -121,6 +133,7 @@ class QuizStanding:
     best_score: int  # best score of a graded attempt, 0..100 (0 when none is graded)
     passed: bool  # whether any graded attempt passed
     passed_at: datetime | None  # when the first passing attempt was submitted
+    last_passed_at: datetime | None = None  # when the latest passing attempt was submitted
 
 
 def record_quiz_result(
@@ -160,6 +173,7 @@ def record_quiz_result(
     result.best_score = latest.best_score
     result.passed = latest.passed
     result.passed_at = latest.passed_at if latest.passed else None
+    result.last_passed_at = (latest.last_passed_at or latest.passed_at) if latest.passed else None
     db.session.flush()
     return evaluate_completion(user, course, lang=lang)
 
@@ -174,55 +188,136 @@ def required_lesson_ids(course: Course) -> list[int]:
 
 
 def evaluate_completion(user: Any, course: Course, *, lang: str | None = None) -> CourseCompletion | None:
-    """Record the completion when the course's rule is met; returns it only when it is new.
+    """Record the completion when the course's rule is met; returns it only when it is new or renewed.
 
     A completion, once recorded, is never withdrawn here: a regrade that lowers a quiz result or a
     lesson added later leaves it (and the certificate issued for it) in place. Certificates are
     withdrawn only by a person, through revocation, never silently by a recomputation.
+
+    A completion whose certificate expired (``renewal_required_since`` set by the expiry job) is
+    renewed when the rule is met again with fresh evidence: every required quiz passed by an attempt
+    submitted after that moment (lessons stay done); a course without a required quiz has no other
+    evidence than reading, so each required lesson must be marked done again after it. The row is
+    updated (one row per officer and course, which reports count), the previous facts go to the audit
+    log, and the listeners run again so a new certificate is issued.
     """
-    if db.session.scalar(
-        select(CourseCompletion.id).where(
+    found = db.session.execute(
+        select(CourseCompletion.id, CourseCompletion.renewal_required_since).where(
             CourseCompletion.user_id == user.id, CourseCompletion.course_id == course.id
         )
-    ):
+    ).first()
+    if found is not None and found.renewal_required_since is None:
         return None
+    renewing: CourseCompletion | None = None
+    if found is not None:
+        # Locked and read again: two events renewing at once must renew (and certify) once.
+        renewing = db.session.scalar(
+            select(CourseCompletion).where(CourseCompletion.id == found.id)
+            .with_for_update().execution_options(populate_existing=True)
+        )  # fmt: skip
+        if renewing is None or renewing.renewal_required_since is None:
+            return None
+    since = renewing.renewal_required_since if renewing is not None else None
     rule = course.completion or {}
     lesson_ids = required_lesson_ids(course)
-    if lesson_ids:
-        done = db.session.scalar(
-            select(func.count()).select_from(LessonProgress).where(
-                LessonProgress.user_id == user.id, LessonProgress.lesson_id.in_(lesson_ids)
-            )
-        )
-        if done != len(lesson_ids):
-            return None
     quiz_keys = [q for q in rule.get("quizzes") or [] if course.quiz(q) is not None]
+    if not lesson_ids and not quiz_keys:
+        return None  # an empty course is never "completed"
+    if lesson_ids:
+        done = select(func.count()).select_from(LessonProgress).where(
+            LessonProgress.user_id == user.id, LessonProgress.lesson_id.in_(lesson_ids)
+        )
+        if since is not None and not quiz_keys:
+            done = done.where(LessonProgress.completed_at > since)
+        if db.session.scalar(done) != len(lesson_ids):
+            return None
     results = {
         r.quiz_key: r
         for r in db.session.scalars(
             select(QuizResult).where(QuizResult.user_id == user.id, QuizResult.course_id == course.id)
         )
     }
-    if any(not (results.get(key) and results[key].passed) for key in quiz_keys):
+
+    def fresh_pass(result: QuizResult | None) -> bool:
+        if result is None or not result.passed:
+            return False
+        return since is None or (result.last_passed_at is not None and result.last_passed_at > since)
+
+    if not all(fresh_pass(results.get(key)) for key in quiz_keys):
         return None
     final_key = course.final_quiz_key
     score = results[final_key].best_score if final_key and final_key in results else None
     minimum = rule.get("min_final_score")
     if minimum is not None and final_key and (score is None or score < minimum):
         return None
-    if not lesson_ids and not quiz_keys:
-        return None  # an empty course is never "completed"
-    completion = CourseCompletion(
-        user_id=user.id, course_id=course.id, completed_at=utcnow(), score=score,
-        course_version=course.version, agency_id=user.agency_id,
-        lang=lang or course.language_for(getattr(user, "locale", None)),
-    )  # fmt: skip
-    db.session.add(completion)
-    db.session.flush()
-    audit.record("progress.course_completed", actor=user, target=course, score=score)
+    lang = lang or course.language_for(getattr(user, "locale", None))
+    if renewing is None:
+        completion = CourseCompletion(
+            user_id=user.id, course_id=course.id, completed_at=utcnow(), score=score,
+            course_version=course.version, agency_id=user.agency_id, lang=lang,
+        )  # fmt: skip
+        db.session.add(completion)
+        db.session.flush()
+        audit.record("progress.course_completed", actor=user, target=course, score=score)
+    else:
+        completion = renew_completion(renewing, user, course, score=score, lang=lang)
     for listener in COMPLETION_LISTENERS:
         listener(completion, user, course)
     return completion
+
+
+def renew_completion(
+    completion: CourseCompletion, user: Any, course: Course, *, score: int | None, lang: str
+) -> CourseCompletion:
+    """Update a completion that needed renewal to this one; the previous facts go to the audit log."""
+    previous = {
+        "completed_at": completion.completed_at.isoformat(),
+        "score": completion.score,
+        "course_version": completion.course_version,
+        "agency_id": completion.agency_id,
+        "lang": completion.lang,
+        "renewal_required_since": completion.renewal_required_since.isoformat()
+        if completion.renewal_required_since else None,
+    }
+    completion.completed_at = utcnow()
+    completion.score = score
+    completion.course_version = course.version
+    completion.agency_id = user.agency_id
+    completion.lang = lang
+    completion.renewal_required_since = None
+    db.session.flush()
+    audit.record("progress.course_renewed", actor=user, target=course, score=score, previous=previous)
+    return completion
+
+
+def require_renewal(pairs: Iterable[tuple[int, int, datetime]]) -> int:
+    """Put the completions of these (user id, course id, expired at) pairs into "renewal required"
+    since the given moment (one UPDATE per moment, not per officer); returns how many changed.
+
+    A completion already waiting for renewal keeps its moment. The cycle start moves there too, so
+    assignments made for earlier cycles stop setting the officer's due date.
+    """
+    by_moment: dict[datetime, list[tuple[int, int]]] = {}
+    for user_id, course_id, moment in pairs:
+        by_moment.setdefault(moment, []).append((user_id, course_id))
+    changed = 0
+    batches = [(moment, keys[i : i + 500]) for moment, keys in sorted(by_moment.items())
+               for i in range(0, len(keys), 500)]
+    for moment, keys in batches:
+        result = db.session.execute(
+            update(CourseCompletion)
+            .where(
+                tuple_(CourseCompletion.user_id, CourseCompletion.course_id).in_(keys),
+                CourseCompletion.renewal_required_since.is_(None),
+            )
+            .values(renewal_required_since=moment, cycle_started_at=moment)
+            .execution_options(synchronize_session=False)
+        )
+        changed += result.rowcount or 0
+    for obj in list(db.session.identity_map.values()):
+        if isinstance(obj, CourseCompletion):
+            db.session.expire(obj)
+    return changed
 
 
 # Assignments --------------------------------------------------------------------------------
@@ -340,13 +435,29 @@ def refresh_assigned_courses(
         purge = purge.where(AssignedCourse.course_id.in_(courses))
     db.session.execute(purge.execution_options(synchronize_session=False))
     targets = assignment_targets(courses, users)
-    grouped = select(
-        targets.c.user_id,
-        targets.c.course_id,
-        func.min(targets.c.due_date),
-        func.count(func.distinct(targets.c.assignment_id)),
-        func.min(targets.c.created_at),
-    ).group_by(targets.c.user_id, targets.c.course_id)
+    # After a certificate expired, the officer's cycle starts again (CourseCompletion.cycle_started_at):
+    # assignments made before were met by the earlier completion, so only those made since set the due
+    # date, and an old plan's past date cannot make a re-certification look overdue at once. Without
+    # any assignment made since (the course could not be assigned again), every assignment counts.
+    cc = CourseCompletion.__table__.alias("cc")
+    current = or_(cc.c.cycle_started_at.is_(None), targets.c.created_at >= cc.c.cycle_started_at)
+    current_count = func.count(case((current, 1)))
+    due = case(
+        (current_count > 0, func.min(case((current, targets.c.due_date)))),
+        else_=func.min(targets.c.due_date),
+    )
+    grouped = (
+        select(
+            targets.c.user_id,
+            targets.c.course_id,
+            due,
+            func.count(func.distinct(targets.c.assignment_id)),
+            func.min(targets.c.created_at),
+        )
+        .select_from(targets)
+        .outerjoin(cc, and_(cc.c.user_id == targets.c.user_id, cc.c.course_id == targets.c.course_id))
+        .group_by(targets.c.user_id, targets.c.course_id)
+    )
     db.session.execute(
         insert(AssignedCourse).from_select(
             ["user_id", "course_id", "due_date", "assignment_count", "first_assigned_at"], grouped

@@ -36,17 +36,19 @@ def quiz_standing(user_id: int, quiz_id: int) -> QuizStanding:
     """What an officer's finished attempts at a quiz add up to, in one aggregate query.
 
     The best score and the pass come from graded attempts only; attempts whose essays wait for a
-    trainer are counted apart. ``passed_at`` is when the first passing attempt was submitted.
+    trainer are counted apart. ``passed_at`` is when the first passing attempt was submitted,
+    ``last_passed_at`` the latest (a renewal after a certificate expired needs a fresh pass).
     """
     graded = Attempt.status == "graded"
     passed = and_(graded, Attempt.passed.is_(True))
-    attempts, waiting, best, any_passed, first_pass = db.session.execute(
+    attempts, waiting, best, any_passed, first_pass, last_pass = db.session.execute(
         select(
             func.count(Attempt.id),
             func.sum(case((Attempt.status == "needs_grading", 1), else_=0)),
             func.max(case((graded, Attempt.score))),
             func.max(case((passed, 1), else_=0)),
             func.min(case((passed, Attempt.submitted_at))),
+            func.max(case((passed, Attempt.submitted_at))),
         ).where(Attempt.user_id == user_id, Attempt.quiz_id == quiz_id,
                 Attempt.status != "in_progress")
     ).one()
@@ -56,6 +58,7 @@ def quiz_standing(user_id: int, quiz_id: int) -> QuizStanding:
         best_score=min(100, max(0, int(math.floor(best)))) if best is not None else 0,
         passed=bool(any_passed),
         passed_at=first_pass,
+        last_passed_at=last_pass,
     )
 
 

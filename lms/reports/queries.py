@@ -18,11 +18,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     Date,
+    Interval,
     Select,
     and_,
     case,
     cast,
     func,
+    literal,
     or_,
     select,
     union,
@@ -70,7 +72,8 @@ def _local_day(column: Any) -> ColumnElement[Any]:
     """The local (UTC+7) calendar day of a stored UTC datetime, as a date-comparable SQL value."""
     if _dialect() == "sqlite":
         return func.date(column, "+7 hours")
-    return cast(column + timedelta(hours=7), Date)
+    # The interval is typed: bound as the column's UTCDateTime, a timedelta fails on PostgreSQL.
+    return cast(column + literal(timedelta(hours=7), Interval()), Date)
 
 
 def _utc_bound(day: date) -> datetime:
@@ -90,12 +93,13 @@ def plan_user_ids(plan_id: int) -> Select[Any]:
     by_user = select(User.id.label("user_id")).join(PlanMember, PlanMember.user_id == User.id).where(
         PlanMember.plan_id == plan_id, PlanMember.kind == "user", active
     )
+    # plan_member is joined before the agency whose ON clause reads it (PostgreSQL insists).
     by_agency = (
         select(User.id.label("user_id"))
         .join(home, home.c.id == User.agency_id)
-        .join(member_agency, in_agency)
-        .join(PlanMember, PlanMember.agency_id == member_agency.c.id)
-        .where(PlanMember.plan_id == plan_id, PlanMember.kind == "agency", active)
+        .join(PlanMember, and_(PlanMember.plan_id == plan_id, PlanMember.kind == "agency"))
+        .join(member_agency, and_(member_agency.c.id == PlanMember.agency_id, in_agency))
+        .where(active)
     )
     by_duty = (
         select(User.id.label("user_id"))
@@ -123,8 +127,10 @@ def pair_facts(viewer: Any, filters: Filters) -> Any:
         select(LessonProgress.user_id, LessonProgress.course_id),
         select(QuizResult.user_id, QuizResult.course_id).where(QuizResult.attempts_count > 0),
     ).subquery("started")
-    done = cc.c.id.is_not(None)
-    attributed = func.coalesce(cc.c.agency_id, User.agency_id)
+    # A completion whose certificate expired waits for renewal: until the officer completes the course
+    # again it counts as not completed (and belongs to the officer's current agency), like any open pair.
+    done = and_(cc.c.id.is_not(None), cc.c.renewal_required_since.is_(None))
+    attributed = func.coalesce(case((done, cc.c.agency_id)), User.agency_id)
     on_time = and_(done, or_(AssignedCourse.due_date.is_(None),
                              _local_day(cc.c.completed_at) <= AssignedCourse.due_date))
     stmt = (
@@ -138,8 +144,8 @@ def pair_facts(viewer: Any, filters: Filters) -> Any:
             case((and_(~done, started.c.user_id.is_not(None)), 1), else_=0).label("in_progress"),
             case((and_(~done, started.c.user_id.is_(None)), 1), else_=0).label("not_started"),
             case((and_(~done, AssignedCourse.due_date < filters.today), 1), else_=0).label("overdue"),
-            cc.c.score.label("score"),
-            cc.c.completed_at.label("completed_at"),
+            case((done, cc.c.score)).label("score"),
+            case((done, cc.c.completed_at)).label("completed_at"),
         )
         .select_from(AssignedCourse)
         .join(User, User.id == AssignedCourse.user_id)
@@ -379,6 +385,7 @@ class TranscriptRow:
     status: str
     certificate_code: str | None = None
     agency: Agency | None = None
+    renewal_required: bool = False  # completed once; the certificate expired and awaits renewal
 
 
 def transcript(user: User, today: date | None = None) -> list[TranscriptRow]:
@@ -403,7 +410,8 @@ def transcript(user: User, today: date | None = None) -> list[TranscriptRow]:
     for course_id in course_ids:
         a, c = assigned.get(course_id), completions.get(course_id)
         due = a.due_date if a else None
-        if c is not None:
+        renewal = c is not None and c.renewal_required_since is not None
+        if c is not None and not renewal:
             status = "completed"
         elif due is not None and due < today:
             status = "overdue"
@@ -413,7 +421,7 @@ def transcript(user: User, today: date | None = None) -> list[TranscriptRow]:
             status = "not_started"
         rows.append(TranscriptRow(courses[course_id], due, a is not None, c.completed_at if c else None,
                                   c.score if c else None, status, codes.get(course_id),
-                                  agencies.get(c.agency_id) if c else None))
+                                  agencies.get(c.agency_id) if c else None, renewal))
     order = {"overdue": 0, "in_progress": 1, "not_started": 2, "completed": 3}
     rows.sort(key=lambda r: (order[r.status], r.due_date or date.max, r.course.key))
     return rows
@@ -427,7 +435,7 @@ def _certificate_codes(user_id: int) -> dict[int, str]:
     stmt = select(Certificate.course_id, Certificate.code).where(
         Certificate.user_id == user_id, Certificate.status == "valid",
         Certificate.superseded_by_id.is_(None),
-    )
+    ).order_by(Certificate.issued_at, Certificate.id)  # after a renewal, the newest code wins
     return dict(db.session.execute(stmt).all())
 
 
@@ -502,7 +510,8 @@ def plan_targets(viewer: Any, plan: Plan, filters: Filters) -> list[TargetResult
         users = plan_user_ids(plan.id).subquery("plan_users")
         done = (
             select(CourseCompletion.user_id, func.count().label("n"))
-            .where(CourseCompletion.course_id.in_(select(PlanCourse.course_id).where(PlanCourse.plan_id == plan.id)))
+            .where(CourseCompletion.course_id.in_(select(PlanCourse.course_id).where(PlanCourse.plan_id == plan.id)),
+                   CourseCompletion.renewal_required_since.is_(None))
             .group_by(CourseCompletion.user_id)
             .subquery("done")
         )

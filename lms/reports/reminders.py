@@ -18,7 +18,7 @@ from email.utils import formataddr, make_msgid
 from typing import Any
 
 from flask_babel import force_locale
-from sqlalchemy import and_, select
+from sqlalchemy import and_, or_, select
 
 from lms import policy
 from lms.catalog.models import Course
@@ -59,6 +59,11 @@ class MailSettings:
                    (config.get("PUBLIC_BASE_URL") or "").rstrip("/"))
 
 
+def _not_completed(cc: Any) -> Any:
+    """No completion, or one whose certificate expired and waits for renewal (reminded like any other)."""
+    return or_(cc.id.is_(None), cc.renewal_required_since.is_not(None))
+
+
 def _overdue_pairs(today: date, *, agency: Agency | None = None, viewer: Any = None,
                    filters: Filters | None = None) -> list[tuple[User, Course, date]]:
     cc = CourseCompletion
@@ -68,7 +73,7 @@ def _overdue_pairs(today: date, *, agency: Agency | None = None, viewer: Any = N
         .join(Course, Course.id == AssignedCourse.course_id)
         .join(Agency, Agency.id == User.agency_id)
         .outerjoin(cc, and_(cc.user_id == User.id, cc.course_id == AssignedCourse.course_id))
-        .where(User.active.is_(True), cc.id.is_(None), AssignedCourse.due_date < today)
+        .where(User.active.is_(True), _not_completed(cc), AssignedCourse.due_date < today)
         .order_by(User.id, Course.id)
     )
     if agency is not None:
@@ -88,7 +93,7 @@ def due_reminders(today: date, days_ahead: int) -> list[Reminder]:
         .join(AssignedCourse, AssignedCourse.user_id == User.id)
         .join(Course, Course.id == AssignedCourse.course_id)
         .outerjoin(cc, and_(cc.user_id == User.id, cc.course_id == AssignedCourse.course_id))
-        .where(User.active.is_(True), cc.id.is_(None), AssignedCourse.due_date >= today,
+        .where(User.active.is_(True), _not_completed(cc), AssignedCourse.due_date >= today,
                AssignedCourse.due_date <= today + timedelta(days=days_ahead))
     ).all()
     out = [Reminder(u, "due_soon", f"course:{c.id}", due.isoformat(), c, due) for u, c, due in soon]

@@ -186,10 +186,6 @@ def test_expire_command_accepts_a_moment_and_rejects_nonsense(runner, certificat
     assert result.exit_code == 2 and "not an ISO date" in result.output
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "progress.evaluate_completion returns None once any completion exists for the officer and the "
-    "course (unique user_id, course_id), so passing the course again after expiry records nothing and "
-    "issues no new certificate; needs a re-completion rule in the progress domain"))
 def test_completing_again_after_expiry_issues_a_new_certificate(app, certificate):
     from lms.catalog.models import Lesson
     from lms.progress import services as progress
