@@ -13,7 +13,7 @@ import time
 import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
@@ -827,11 +827,14 @@ def demo_command(officers: int, if_empty: bool, no_activity: bool) -> None:
     )
     summary = None
     if not no_activity:
-        with click.progressbar(length=1, label="demo: replaying the year's training", show_pos=True) as bar:
+        with ExitStack() as stack:
+            bars: list[Any] = []
 
             def step(done: int, total: int) -> None:
-                bar.length = total
-                bar.update(done - bar.pos)
+                if not bars:  # shown only once there is something to replay
+                    bars.append(stack.enter_context(click.progressbar(
+                        length=total, label="demo: replaying the year's training", show_pos=True)))
+                bars[0].update(done - bars[0].pos)
 
             summary = load_activity(progress_step=step)
     db.session.commit()
