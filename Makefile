@@ -14,7 +14,9 @@ DEB_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subse
 DOMAINS := $(patsubst lms/%/translations,%,$(wildcard lms/*/translations))
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help install debs translations messages db content demo run serve test test-pg lint bench clean
+# constraints.txt pins every package `make install` takes (the versions the tests last passed with).
+# `make lock` refreshes it from the current .venv after a deliberate upgrade.
+.PHONY: lock help install debs translations messages db content demo run serve test test-pg lint bench clean
 
 help:
 	@echo "make run      set up everything and serve the demo on http://$(HOST):$(PORT)"
@@ -30,10 +32,10 @@ debs:
 	  $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]'
 	@touch $(STAMP)
 
 translations: $(STAMP)
@@ -84,6 +86,9 @@ test-pg: $(STAMP) translations
 
 bench: install
 	$(BIN)/python -m bench.run
+
+lock: $(STAMP)
+	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^-e' > constraints.txt
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
