@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import has_request_context, request
 from flask_babel import Babel
@@ -30,3 +30,10 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
+
+# The base every model derives from. At run time it is Flask-SQLAlchemy's ``db.Model`` (our ``Base`` with
+# its session and naming helpers); type checkers see ``Base`` itself, so mapped columns stay typed.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model

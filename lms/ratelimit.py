@@ -14,10 +14,10 @@ from sqlalchemy import String, delete, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lms.db import UTCDateTime, utcnow
-from lms.extensions import db
+from lms.extensions import Model, db
 
 
-class RateEvent(db.Model):
+class RateEvent(Model):
     __tablename__ = "rate_event"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -8,10 +8,10 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.db import UTCDateTime, utcnow
-from lms.extensions import db
+from lms.extensions import Model
 
 
-class ActivationToken(db.Model):
+class ActivationToken(Model):
     __tablename__ = "activation_token"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -26,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from lms.db import UTCDateTime, utcnow
-from lms.extensions import db
+from lms.extensions import Model
 
 SOURCES = ("files", "web")
 
@@ -37,7 +37,7 @@ def pick_text(values: dict[str, str] | None, lang: str, fallback: str) -> str:
     return values.get(lang) or values.get(fallback) or next(iter(values.values()), "")
 
 
-class Course(db.Model):
+class Course(Model):
     __tablename__ = "course"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -103,7 +103,7 @@ class Course(db.Model):
         return f"<Course {self.key}>"
 
 
-class Module(db.Model):
+class Module(Model):
     __tablename__ = "course_module"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -125,7 +125,7 @@ class Module(db.Model):
         return pick_text(self.title, lang, fallback)
 
 
-class Lesson(db.Model):
+class Lesson(Model):
     __tablename__ = "lesson"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -151,7 +151,7 @@ class Lesson(db.Model):
         return next((t for t in self.texts if t.lang == lang), None)
 
 
-class LessonText(db.Model):
+class LessonText(Model):
     """One language edition; ``body_html`` is rendered and sanitised when it is saved."""
 
     __tablename__ = "lesson_text"
@@ -170,7 +170,7 @@ class LessonText(db.Model):
     __table_args__ = (UniqueConstraint("lesson_id", "lang"),)
 
 
-class LessonRevision(db.Model):
+class LessonRevision(Model):
     """Every saved state of a lesson edition, from a sync or from the web editor."""
 
     __tablename__ = "lesson_revision"
@@ -190,7 +190,7 @@ class LessonRevision(db.Model):
     created_by = relationship("User", lazy="joined")
 
 
-class Asset(db.Model):
+class Asset(Model):
     """A course file kept in the database, so that every app server can serve it."""
 
     __tablename__ = "course_asset"
@@ -208,7 +208,7 @@ class Asset(db.Model):
     __table_args__ = (UniqueConstraint("course_id", "path"),)
 
 
-class TrainerCourse(db.Model):
+class TrainerCourse(Model):
     """Limits a trainer to some courses; a trainer without rows may edit every course."""
 
     __tablename__ = "trainer_course"

@@ -26,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.db import UTCDateTime, utcnow
-from lms.extensions import db
+from lms.extensions import Model
 
 
 class CertificateStatus(enum.StrEnum):
@@ -45,7 +45,7 @@ class CertificateState(enum.StrEnum):
     superseded = "superseded"
 
 
-class Certificate(db.Model):
+class Certificate(Model):
     __tablename__ = "certificate"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -143,7 +143,7 @@ class Certificate(db.Model):
         return f"<Certificate {self.code}>"
 
 
-class CertificatePdf(db.Model):
+class CertificatePdf(Model):
     """The rendered PDF, stored in the database so that every app server can send it."""
 
     __tablename__ = "certificate_pdf"

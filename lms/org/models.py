@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.db import UTCDateTime, utcnow
-from lms.extensions import db
+from lms.extensions import Model, db
 from lms.text import person_sort_text
 
 
@@ -43,7 +43,7 @@ class Role(enum.StrEnum):
     admin = "admin"
 
 
-class Agency(db.Model):
+class Agency(Model):
     __tablename__ = "agency"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -81,7 +81,7 @@ class Agency(db.Model):
         return f"<Agency {self.code}>"
 
 
-class Duty(db.Model):
+class Duty(Model):
     """A designated duty that training plans can target (spokesperson, human-rights work ...)."""
 
     __tablename__ = "duty"
@@ -104,7 +104,7 @@ user_duty = Table(
 )
 
 
-class UserRole(db.Model):
+class UserRole(Model):
     __tablename__ = "user_role"
 
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
@@ -116,7 +116,7 @@ class UserRole(db.Model):
     )
 
 
-class HrScope(db.Model):
+class HrScope(Model):
     """An agency subtree an HR user may see and manage."""
 
     __tablename__ = "hr_scope"
@@ -129,7 +129,7 @@ class HrScope(db.Model):
     agency: Mapped[Agency] = relationship()
 
 
-class User(db.Model):
+class User(Model):
     __tablename__ = "user"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -195,7 +195,7 @@ def _keep_sort_name(target: User, value: str, _old: object, _initiator: object) 
 # Roster imports ------------------------------------------------------------------------------
 
 
-class ImportBatch(db.Model):
+class ImportBatch(Model):
     """An uploaded roster file kept in the database between its preview and its confirmation.
 
     Any server process can confirm it (nothing is kept on one server's disk). The bytes are cleared

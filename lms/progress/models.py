@@ -17,13 +17,13 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.db import UTCDateTime, utcnow
-from lms.extensions import db
+from lms.extensions import Model
 
 ENROLMENT_SOURCES = ("self", "assignment")
 ASSIGNMENT_KINDS = ("user", "agency", "duty")
 
 
-class Enrollment(db.Model):
+class Enrollment(Model):
     __tablename__ = "enrollment"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -41,7 +41,7 @@ class Enrollment(db.Model):
     )
 
 
-class Assignment(db.Model):
+class Assignment(Model):
     """A standing rule: this course is due for these officers (one, an agency subtree, a duty)."""
 
     __tablename__ = "assignment"
@@ -78,7 +78,7 @@ class Assignment(db.Model):
     )
 
 
-class AssignedCourse(db.Model):
+class AssignedCourse(Model):
     """What the active assignments add up to for one officer and one course (rebuilt, never edited)."""
 
     __tablename__ = "assigned_course"
@@ -95,7 +95,7 @@ class AssignedCourse(db.Model):
     course = relationship("Course")
 
 
-class LessonProgress(db.Model):
+class LessonProgress(Model):
     __tablename__ = "lesson_progress"
 
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
@@ -109,7 +109,7 @@ class LessonProgress(db.Model):
     __table_args__ = (Index("ix_lesson_progress_user_course", "user_id", "course_id"),)
 
 
-class QuizResult(db.Model):
+class QuizResult(Model):
     """An officer's standing on one quiz of a course, recomputed from their attempts.
 
     The quiz domain rebuilds the row from the officer's finished attempts whenever one is submitted,
@@ -147,7 +147,7 @@ class QuizResult(db.Model):
         return not self.passed and self.awaiting_grading > 0
 
 
-class CourseCompletion(db.Model):
+class CourseCompletion(Model):
     """The officer's completion of a course: one row per officer and course, which reports count.
 
     When the certificate of a course with a validity period expires, the expiry job sets

@@ -27,13 +27,13 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.db import UTCDateTime, utcnow
-from lms.extensions import db
+from lms.extensions import Model
 
 ATTEMPT_STATUSES = ("in_progress", "submitted", "needs_grading", "graded")
 QUESTION_SOURCES = ("files", "web")
 
 
-class Question(db.Model):
+class Question(Model):
     __tablename__ = "quiz_question"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -69,7 +69,7 @@ class Question(db.Model):
         return f"<Question {self.name} v{self.version}>"
 
 
-class Quiz(db.Model):
+class Quiz(Model):
     __tablename__ = "quiz"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -111,7 +111,7 @@ class Quiz(db.Model):
         return f"<Quiz {self.key}>"
 
 
-class Attempt(db.Model):
+class Attempt(Model):
     __tablename__ = "quiz_attempt"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -157,7 +157,7 @@ class Attempt(db.Model):
         return f"<Attempt {self.id} {self.status}>"
 
 
-class AttemptAnswer(db.Model):
+class AttemptAnswer(Model):
     """The saved response to one slot; created (empty) for every slot when the attempt starts."""
 
     __tablename__ = "quiz_attempt_answer"

@@ -20,7 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.db import UTCDateTime, utcnow
-from lms.extensions import db
+from lms.extensions import Model
 
 
 class PlanStatus(enum.StrEnum):
@@ -44,7 +44,7 @@ class MemberKind(enum.StrEnum):
     user = "user"
 
 
-class Plan(db.Model):
+class Plan(Model):
     __tablename__ = "plan"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -72,7 +72,7 @@ class Plan(db.Model):
     __table_args__ = (CheckConstraint("status IN ('draft','active','closed')", name="status"),)
 
 
-class PlanCourse(db.Model):
+class PlanCourse(Model):
     __tablename__ = "plan_course"
 
     plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id", ondelete="CASCADE"), primary_key=True)
@@ -85,7 +85,7 @@ class PlanCourse(db.Model):
     course = relationship("Course", lazy="joined", innerjoin=True)
 
 
-class PlanTarget(db.Model):
+class PlanTarget(Model):
     """A numeric target: the actual value (a 0..1 share) should lie within [min_value, max_value]."""
 
     __tablename__ = "plan_target"
@@ -109,7 +109,7 @@ class PlanTarget(db.Model):
     )
 
 
-class PlanMember(db.Model):
+class PlanMember(Model):
     """One part of a plan's target group: an agency (with or without its sub-agencies), a duty
     (optionally within an agency subtree) or a named officer."""
 
@@ -138,7 +138,7 @@ class PlanMember(db.Model):
     )
 
 
-class Notice(db.Model):
+class Notice(Model):
     """An in-app notice for one officer (reminders), listed on the home page until read."""
 
     __tablename__ = "notice"
@@ -159,7 +159,7 @@ class Notice(db.Model):
     __table_args__ = (Index("ix_notice_user_unread", "user_id", "read_at"),)
 
 
-class ReminderLog(db.Model):
+class ReminderLog(Model):
     """One reminder sent: the unique key (user, reason, object, period) makes every send happen once."""
 
     __tablename__ = "reminder_log"
