@@ -383,9 +383,7 @@ def observation(slot: Mapping[str, Any], response: Any, fraction: float | None) 
     snapshot = slot["question"]
     if fraction is None or not grading.question_type(snapshot).scored:
         return None
-    answers: tuple[tuple[str, float], ...] = ()
-    if snapshot.get("answers") and snapshot["type"] in ("single", "multi", "truefalse", "short"):
-        answers = tuple((a["text"], float(a["weight"])) for a in snapshot["answers"])
+    answers = grading.question_type(snapshot).analysis_answers(snapshot)
     return Observation(
         name=slot["name"],
         fraction=float(fraction),

@@ -26,7 +26,7 @@ from lms.db import utcnow
 from lms.extensions import db
 from lms.i18n import N_, _
 from lms.progress import services as progress_services
-from lms.quizzes import engine, presentation, queries, services
+from lms.quizzes import engine, presentation, qtypes, queries, services
 from lms.quizzes.aiken import parse_aiken
 from lms.quizzes.forms import (
     MAX_IMPORT_BYTES,
@@ -44,7 +44,6 @@ from lms.quizzes.forms import (
 from lms.quizzes.gift import export_gift, parse_gift
 from lms.quizzes.models import Attempt, AttemptAnswer, Question, Quiz
 from lms.quizzes.questions import (
-    QUESTION_TYPE_NAMES,
     ParseResult,
     question_from_dict,
     question_to_dict,
@@ -56,16 +55,6 @@ bp = Blueprint("quizzes", __name__, url_prefix="/quizzes")
 nav.add("quizzes.index", N_("Quizzes"), lambda u: policy.can(u, "quizzes.manage"), 61)
 nav.add("quizzes.grading", N_("Grading"), lambda u: policy.can(u, "quizzes.manage"), 62)
 
-TYPE_LABELS = {
-    "single": N_("Single choice"),
-    "multi": N_("Multiple response"),
-    "truefalse": N_("True/false"),
-    "short": N_("Short answer"),
-    "numerical": N_("Numerical"),
-    "matching": N_("Matching"),
-    "essay": N_("Essay"),
-    "description": N_("Description (text only)"),
-}
 STATUS_LABELS = {
     "in_progress": N_("In progress"),
     "submitted": N_("Submitted"),
@@ -77,19 +66,6 @@ FLAG_LABELS = {
     "too_hard": N_("Too hard"),
     "negative_discrimination": N_("Discriminates negatively"),
 }
-
-# A new question starts from a GIFT example of its type.
-TEMPLATES = {
-    "single": "::new-question::Câu hỏi?{\n=Đáp án đúng#Phản hồi\n~Phương án sai#Phản hồi\n~Phương án sai\n}",
-    "multi": "::new-question::Chọn tất cả đáp án đúng{\n~%50%Đúng 1\n~%50%Đúng 2\n~%-100%Sai\n}",
-    "truefalse": "::new-question::Nhận định này đúng hay sai?{T#Phản hồi khi chọn sai#Phản hồi khi chọn đúng}",
-    "short": "// [lms:ignore-diacritics]\n::new-question::Điền từ còn thiếu{=quyền con người =nhân quyền}",
-    "numerical": "::new-question::Bao nhiêu?{#3.14:0.01}",
-    "matching": "::new-question::Ghép mỗi mục với nội dung tương ứng{\n=Mục 1 -> Nội dung 1\n=Mục 2 -> Nội dung 2\n=Mục 3 -> Nội dung 3\n}",
-    "essay": "::new-question::Trình bày ngắn gọn ...{}",
-    "description": "::new-question::Đọc tình huống sau trước khi trả lời các câu hỏi.",
-}
-
 
 def _ui_lang() -> str:
     return str(get_locale() or "vi")
@@ -113,7 +89,8 @@ bp.record_once(_register_hooks)
 
 @bp.app_template_global()
 def question_type_label(name: str) -> str:
-    return _(TYPE_LABELS.get(name, name))
+    row = qtypes.TYPES.get(name)
+    return _(row.label) if row is not None else name
 
 
 @bp.app_template_global()
@@ -411,7 +388,7 @@ def bank(course_id: int) -> str:
     args = request.args
     category = args.get("category", "*")
     category = None if category == "*" else category
-    qtype = args.get("type") if args.get("type") in QUESTION_TYPE_NAMES else None
+    qtype = args.get("type") if args.get("type") in qtypes.TYPES else None
     stmt = queries.bank_query(course.id, lang, category=category, tag=args.get("tag") or None,
                               text=args.get("q", "")[:200], archived=args.get("archived") == "1",
                               qtype=qtype)
@@ -419,7 +396,7 @@ def bank(course_id: int) -> str:
     return render_template(
         "quizzes/bank.html", course=course, lang=lang, page=page, args=args,
         categories=queries.bank_categories(course.id, lang), tags=queries.bank_tags(course.id, lang),
-        types=QUESTION_TYPE_NAMES, editable=course.source == "web",
+        types=qtypes.NAMES, editable=course.source == "web",
     )
 
 
@@ -449,8 +426,8 @@ def _question_editor(course: Course, lang: str, row: Question | None) -> str | R
             form.tags.data = ", ".join(row.tags or [])
             form.points.data = row.points
         else:
-            qtype = request.args.get("type") if request.args.get("type") in TEMPLATES else "single"
-            form.source.data = TEMPLATES[qtype]
+            qtype = request.args.get("type") if request.args.get("type") in qtypes.TYPES else "single"
+            form.source.data = qtypes.get(qtype).example
             form.category.data = request.args.get("category", "")
     preview = None
     errors: list[str] = []
@@ -477,7 +454,7 @@ def _question_editor(course: Course, lang: str, row: Question | None) -> str | R
                     return redirect(url_for("quizzes.bank", course_id=course.id, lang=lang))
     return render_template(
         "quizzes/question_form.html", course=course, lang=lang, row=row, form=form,
-        preview=preview, gift_errors=errors, templates=TEMPLATES,
+        preview=preview, gift_errors=errors, templates=qtypes.NAMES,
         editable=course.source == "web",
     )
 
