@@ -64,6 +64,14 @@ class Defaults:
     MAIL_PASSWORD: str | None = None
     MAIL_FROM = "lms@localhost"
 
+    # Scale-out (see the README's deployment section). With REDIS_URL set, background work goes to a
+    # Dramatiq queue on that Redis; without it, tasks run in the process that asks for them.
+    REDIS_URL: str | None = None
+    QUEUE_NAMESPACE = "lms"  # Redis key prefix of the queue (two installations may share a Redis)
+    QUEUE_HEARTBEAT_TIMEOUT_MS = 60_000  # a worker silent this long is dead: its messages are redelivered
+    QUEUE_MAINTENANCE_CHANCE = 10_000  # per million broker commands: how often dead workers are looked for
+    DAILY_JOBS_AT = "01:30"  # local time at which the scheduler runs the daily jobs
+
 
 def _coerce(raw: str) -> Any:
     """Read an environment value: JSON when it parses (numbers, true/false, lists), else text."""
@@ -116,10 +124,40 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
         instance.mkdir(parents=True, exist_ok=True)
         uri = f"sqlite:///{instance / 'lms.sqlite3'}"
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(uri)
+    shared = shared_installation_reasons(app.config)
     if not app.config.get("SECRET_KEY"):
+        if shared:
+            raise ConfigurationError(
+                "LMS_SECRET_KEY is not set. " + " and ".join(shared) + ", so several servers may "
+                "serve this installation, and a key generated into one server's instance/ folder "
+                "would make the others reject its sessions and forms. Set the same LMS_SECRET_KEY on "
+                "every server (for example the output of: python3 -c 'import secrets; "
+                "print(secrets.token_urlsafe(48))')."
+            )
         app.config["SECRET_KEY"] = _instance_secret_key(instance)
+    if app.config.get("REDIS_URL") and not app.config.get("PUBLIC_BASE_URL"):
+        raise ConfigurationError(
+            "LMS_PUBLIC_BASE_URL is not set. LMS_REDIS_URL is set, so certificates are rendered by "
+            "queue workers outside any web request, and their QR codes need the public address "
+            "(for example LMS_PUBLIC_BASE_URL=https://lms.example.gov.vn)."
+        )
     if not app.config.get("CONTENT_DIR"):
         app.config["CONTENT_DIR"] = str(Path(app.root_path).parent / "content")
+
+
+class ConfigurationError(RuntimeError):
+    """A setting that a multi-server installation needs is missing; the message says which and why."""
+
+
+def shared_installation_reasons(config: Any) -> list[str]:
+    """Why this installation may run on several servers (empty for the embedded default)."""
+    reasons = []
+    uri = config.get("SQLALCHEMY_DATABASE_URI") or ""
+    if not uri.startswith("sqlite"):
+        reasons.append("The database is a server (" + uri.split("://", 1)[0] + ")")
+    if config.get("REDIS_URL"):
+        reasons.append("LMS_REDIS_URL is set")
+    return reasons
 
 
 def _instance_secret_key(instance: Path) -> str:

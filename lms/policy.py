@@ -317,6 +317,14 @@ def _take_quiz(user: Any, access: Any) -> bool:
     return RULES["catalog.read_lessons"](user, (quiz.course, has_access))
 
 
+@rule("tasks.view_run")
+def _view_task_run(user: Any, run: Any) -> bool:
+    """A background task's page (progress, its file) is for the person who started it, and admins."""
+    if run is None or not _signed_in(user):
+        return False
+    return is_admin(user) or (run.created_by_id is not None and run.created_by_id == user.id)
+
+
 @rule("quizzes.answer")
 def _answer_attempt(user: Any, attempt: Any) -> bool:
     """Only the officer who started an attempt saves or submits its answers."""

@@ -28,6 +28,13 @@ MODEL_MODULES = [
     "lms.api.models",
     "lms.quizzes.models",
     "lms.reports.models",
+    "lms.tasks.models",
+]
+
+# Modules that register background tasks (``lms.tasks.queue.task``): imported before the queue starts.
+TASK_MODULES = [
+    "lms.certificates.tasks",
+    "lms.tasks.daily",
 ]
 
 # (module, blueprint attribute) for every feature.
@@ -42,6 +49,7 @@ BLUEPRINTS = [
     ("lms.api.views", "tokens_bp"),
     ("lms.quizzes.views", "bp"),
     ("lms.reports.views", "bp"),
+    ("lms.tasks.views", "bp"),
 ]
 
 # Click groups registered on the ``flask`` command.
@@ -56,6 +64,7 @@ CLI_GROUPS = [
     ("lms.quizzes.cli", "quizzes_cli"),
     ("lms.reports.cli", "reports_cli"),
     ("lms.reports.cli", "jobs_cli"),
+    ("lms.tasks.cli", "tasks_cli"),
 ]
 
 
@@ -100,6 +109,15 @@ def init_database(app: Flask, _cfg: Any) -> None:
             # A token made in another context (a streamed response) has nothing to undo here.
             with contextlib.suppress(ValueError):
                 reset_begin_mode(token)
+
+
+def init_tasks(app: Flask, _cfg: Any) -> None:
+    """Register every task; with REDIS_URL, connect the queue (a clear error if Redis is not there)."""
+    from lms.tasks import queue
+
+    for module in TASK_MODULES:
+        importlib.import_module(module)
+    queue.init_app(app)
 
 
 def init_login(app: Flask, _cfg: Any) -> None:
@@ -202,6 +220,7 @@ def register_hooks(app: Flask, _cfg: Any) -> None:
 STEPS = [
     configure,
     init_database,
+    init_tasks,
     init_login,
     init_csrf,
     init_babel,

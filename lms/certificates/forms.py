@@ -82,3 +82,7 @@ class CertificateFilterForm(FlaskForm):
     plan = SelectField(lazy("Training plan"), coerce=int, validators=[Optional()])
     state = SelectField(lazy("Status"), validators=[Optional()])
     q = StringField(lazy("Name or code"), validators=[Optional(), Length(max=100)])
+
+
+class RenderPdfsForm(FlaskForm):
+    """Render the missing PDFs of the listed certificates (a button: only the CSRF token)."""

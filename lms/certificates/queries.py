@@ -272,3 +272,9 @@ def completions_without_certificate_query(course_key: str | None = None) -> Sele
         .options(joinedload(CourseCompletion.course), joinedload(CourseCompletion.user))
         .order_by(CourseCompletion.id)
     )
+
+
+def without_pdf(stmt: Select[tuple[Certificate]]) -> Select[tuple[int]]:
+    """Ids of the certificates of ``stmt`` that have no stored PDF yet."""
+    return ids_of(stmt).where(~select(CertificatePdf.certificate_id).where(
+        CertificatePdf.certificate_id == Certificate.id).exists()).order_by(Certificate.id)

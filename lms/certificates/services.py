@@ -38,6 +38,7 @@ from lms.certificates.pdf import (
 from lms.db import utcnow
 from lms.extensions import db
 from lms.i18n import _
+from lms.tasks import queue
 
 log = logging.getLogger(__name__)
 
@@ -182,6 +183,9 @@ def issue_certificate(completion: Any, user: Any = None, course: Any = None) -> 
     )
     db.session.add(certificate)
     db.session.flush()
+    # With a queue, a worker renders the PDF once this transaction commits: the officer's first
+    # download (and the deadline-day crowd's) finds it ready instead of rendering on a web server.
+    queue.on_commit("certificates.render", certificate.id)
     audit.record(
         "certificate.issue", target=certificate, code=certificate.code, user_id=user.id,
         course=course.key,

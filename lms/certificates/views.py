@@ -25,10 +25,16 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from lms import nav, policy, ratelimit
-from lms.certificates import queries, services
+from lms.certificates import queries, services, tasks
 from lms.certificates.codes import DATA_LENGTH, normalise_code
-from lms.certificates.forms import CertificateFilterForm, ReissueForm, RevokeForm, VerifyForm
-from lms.certificates.models import Certificate, CertificateState
+from lms.certificates.forms import (
+    CertificateFilterForm,
+    ReissueForm,
+    RenderPdfsForm,
+    RevokeForm,
+    VerifyForm,
+)
+from lms.certificates.models import Certificate, CertificatePdf, CertificateState
 from lms.certificates.pdf import CertificateRenderError
 from lms.db import utcnow
 from lms.extensions import db
@@ -37,6 +43,7 @@ from lms.i18n import N_, _
 from lms.org.models import Agency, User
 from lms.progress.views import COMPLETED_ROW_EXTRAS
 from lms.sqlite import writes
+from lms.tasks import queue
 
 bp = Blueprint("certificates", __name__)
 
@@ -222,6 +229,8 @@ def download(code: str) -> Response:
     if certificate.status == "revoked" and not policy.is_admin(current_user):
         flash(_("This certificate was revoked; it can no longer be downloaded."), "error")
         return redirect(url_for("certificates.mine"))
+    if queue.queued():
+        return _download_from_queue(certificate)
     try:
         pdf = services.ensure_pdf(certificate)
     except CertificateRenderError:
@@ -232,6 +241,22 @@ def download(code: str) -> Response:
         )
     db.session.commit()
     return _pdf_response(pdf, services.pdf_filename(certificate))
+
+
+def _download_from_queue(certificate: Certificate) -> Response:
+    """With a queue, web servers never render: the stored PDF, or a page that waits for a worker."""
+    stored = db.session.get(CertificatePdf, certificate.id)
+    if stored is not None:
+        return _pdf_response(stored.data, services.pdf_filename(certificate))
+    # Asking again heals a failure that was passing (the worker skips a PDF already made).
+    queue.enqueue("certificates.render", certificate.id, once_per_seconds=30)
+    if certificate.render_error:
+        return Response(
+            render_template("certificates/render_failed.html", certificate=certificate), 503,
+            headers={"Retry-After": "60"},
+        )
+    return Response(render_template("certificates/preparing.html", certificate=certificate), 202,
+                    headers={"Retry-After": "2"})
 
 
 @bp.get("/certificates/transcript.pdf")
@@ -328,6 +353,7 @@ def manage() -> Any:
     body = render_template(
         "certificates/manage.html", form=form, page=page, now=now, args=request.args,
         expiring=expiring, valid_until=services.valid_until, state_labels=STATE_LABELS,
+        render_form=RenderPdfsForm(),
     )
     return Response(body, 200 if page is not None else 400)
 
@@ -353,6 +379,26 @@ def export_zip() -> Response:
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+@bp.post("/certificates/manage/render")
+@policy.require("certificates.manage")
+def render_missing() -> Response:
+    """Render, in the background, the missing PDFs of the certificates the filters select."""
+    if not RenderPdfsForm().validate_on_submit():
+        abort(400)
+    form, filters = _filters()
+    if filters is None:
+        return redirect(url_for("certificates.manage"))
+    stmt = queries.scoped_certificates_query(current_user, now=utcnow(), **filters)
+    ids = list(db.session.scalars(queries.without_pdf(stmt)))
+    db.session.commit()
+    if not ids:
+        flash(_("Every certificate in this list already has its PDF."), "success")
+        return redirect(url_for("certificates.manage", **request.args.to_dict()))
+    run = tasks.start_bulk_render(ids, user=current_user,
+                                  summary={"back": url_for("certificates.manage", **request.args.to_dict())})
+    return redirect(url_for("tasks.show", run_id=run.id))
 
 
 @bp.get("/certificates/<code>")

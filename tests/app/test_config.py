@@ -31,6 +31,7 @@ def test_each_layer_overrides_the_previous_one(tmp_path, monkeypatch):
 
 def test_database_url_env_selects_postgres_with_psycopg(tmp_path, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "postgres://u:p@db/lms")
+    monkeypatch.setenv("LMS_SECRET_KEY", "k" * 48)
     app = _app(tmp_path)
     load_config(app, None)
     assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u:p@db/lms"
@@ -73,3 +74,49 @@ def test_environment_values_are_typed():
 def test_plain_postgresql_url_uses_psycopg3():
     assert normalise_database_url("postgresql://x/y") == "postgresql+psycopg://x/y"
     assert normalise_database_url("sqlite:///a") == "sqlite:///a"
+
+
+def test_a_database_server_without_lms_secret_key_stops_start_up_with_the_reason(tmp_path, monkeypatch):
+    from lms.config import ConfigurationError
+
+    monkeypatch.delenv("LMS_SECRET_KEY", raising=False)
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u@db/lms")
+    app = _app(tmp_path)
+    try:
+        load_config(app, None)
+    except ConfigurationError as error:
+        assert "LMS_SECRET_KEY" in str(error) and "postgresql" in str(error)
+    else:
+        raise AssertionError("start-up went on with a key only this server knows")
+    assert not (tmp_path / "instance" / "secret_key").exists()
+
+
+def test_redis_without_secret_key_or_public_address_is_refused(tmp_path, monkeypatch):
+    from lms.config import ConfigurationError
+
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("LMS_DATABASE_URL", raising=False)
+    monkeypatch.delenv("LMS_SECRET_KEY", raising=False)
+    monkeypatch.delenv("LMS_PUBLIC_BASE_URL", raising=False)
+    monkeypatch.setenv("LMS_REDIS_URL", "redis://127.0.0.1:6379/6")
+    import pytest
+
+    with pytest.raises(ConfigurationError, match="LMS_SECRET_KEY"):
+        load_config(_app(tmp_path), None)
+    monkeypatch.setenv("LMS_SECRET_KEY", "k" * 48)
+    with pytest.raises(ConfigurationError, match="LMS_PUBLIC_BASE_URL"):
+        load_config(_app(tmp_path), None)
+    monkeypatch.setenv("LMS_PUBLIC_BASE_URL", "https://lms.example.gov.vn")
+    app = _app(tmp_path)
+    load_config(app, None)
+    assert app.config["REDIS_URL"] == "redis://127.0.0.1:6379/6"
+
+
+def test_the_same_lms_secret_key_on_two_servers_signs_the_same_sessions(tmp_path, monkeypatch):
+    monkeypatch.setenv("LMS_SECRET_KEY", "shared-" + "k" * 40)
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u@db/lms")
+    a, b = Flask("a", instance_path=str(tmp_path / "a")), Flask("b", instance_path=str(tmp_path / "b"))
+    load_config(a, None)
+    load_config(b, None)
+    assert a.config["SECRET_KEY"] == b.config["SECRET_KEY"]
+    assert not (tmp_path / "a" / "secret_key").exists()
