@@ -10,7 +10,7 @@ from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, LargeBinary, 
 from sqlalchemy.orm import Mapped, deferred, mapped_column
 
 from lms.db import UTCDateTime, utcnow
-from lms.extensions import db
+from lms.extensions import Model
 
 
 class TaskState(enum.StrEnum):
@@ -20,7 +20,7 @@ class TaskState(enum.StrEnum):
     failed = "failed"
 
 
-class TaskRun(db.Model):
+class TaskRun(Model):
     """One tracked run of a task (a bulk render, an import, the daily jobs of one day).
 
     ``key`` makes starting idempotent: a second start with the same key (the daily jobs of the same day,
