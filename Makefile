@@ -48,7 +48,7 @@ DOMAIN ?= all
 messages: $(STAMP)
 	@if [ "$(DOMAIN)" = all ] || [ "$(DOMAIN)" = core ]; then \
 	  $(BIN)/pybabel --quiet extract --no-location -F babel.cfg -k lazy -k N_ -k ngettext:1,2 -o lms/translations/messages.pot \
-	    lms/*.py lms/home lms/auth lms/org templates/base.html templates/_macros templates/errors \
+	    lms/*.py lms/home lms/auth lms/org templates/base.html templates/_macros templates/_partials templates/errors \
 	    templates/home templates/auth templates/org && \
 	  $(BIN)/pybabel --quiet update -N -i lms/translations/messages.pot -d lms/translations || exit 1; fi
 	@for d in $(filter-out home auth org,$(DOMAINS)); do \

@@ -303,3 +303,67 @@ def target_vs_actual(
         count=len(items),
     )
     return Chart(title, _render(chart), description, (_("Target"), _("Goal"), _("Actual")), rows)
+
+
+def week_label(day: date, lang: str) -> str:
+    """The Monday a week starts on: 03/11 in Vietnamese, 11-03 in English (the year is in the table)."""
+    return f"{day.day:02d}/{day.month:02d}" if lang == "vi" else f"{day.month:02d}-{day.day:02d}"
+
+
+def weekly_trend(
+    points: Sequence[tuple[date, int]],
+    assigned: int,
+    pace: Sequence[float | None],
+    *,
+    lang: str,
+    title: str | None = None,
+) -> Chart:
+    """Two lines over the last weeks: the share of assigned courses completed by the end of each
+    week, and where the plan's target says it should be by then (``pace``, 0..1 per week)."""
+    title = title or _("Completion over the last weeks")
+    chart = pygal.Line(
+        **_config(
+            height=300,
+            range=(0, 100),
+            include_x_axis=True,
+            legend_at_bottom=True,
+            legend_at_bottom_columns=2,
+            x_label_rotation=-45 if len(points) > 8 else 0,
+            print_values=False,
+            value_formatter=lambda v: fmt_percent(v / 100, lang) if v is not None else "",
+            no_data_text=_("No data"),
+            y_labels=_percent_axis(lang),
+            dots_size=3,
+            stroke_style={"width": 3},
+        ),
+        style=_style([NEUTRAL, TARGET]),
+    )
+    chart.title = NOT_XML.sub("", title)
+    chart.x_labels = [week_label(day, lang) for day, _n in points]
+    shares = [share_of(done, assigned) for _day, done in points]
+    chart.add(_("Completed"), [round(s * 100, 1) if s is not None else None for s in shares])
+    chart.add(_("Target pace"), [round(p * 100, 1) if p is not None else None for p in pace],
+              stroke_style={"width": 2, "dasharray": "6, 4"}, show_dots=False)
+    rows = tuple(
+        (_("Week of %(date)s", date=full_day(day, lang)), fmt_int(done, lang), fmt_percent(s, lang),
+         fmt_percent(p, lang))
+        for (day, done), s, p in zip(points, shares, pace, strict=True)
+    )
+    last = shares[-1] if shares else None
+    description = _(
+        "Line chart of the share of assigned courses completed at the end of each of the last "
+        "%(weeks)s weeks, now %(now)s, beside the pace the target asks for; the same numbers are in "
+        "the table below.",
+        weeks=len(points),
+        now=fmt_percent(last, lang),
+    )
+    return Chart(title, _render(chart), description,
+                 (_("Week"), _("Completed"), _("Completion"), _("Target pace")), rows)
+
+
+def full_day(day: date, lang: str) -> str:
+    return f"{day.day:02d}/{day.month:02d}/{day.year}" if lang == "vi" else day.isoformat()
+
+
+def share_of(part: int, whole: int) -> float | None:
+    return part / whole if whole else None

@@ -342,9 +342,11 @@ class OfficerRow:
     counts: Counts
 
 
-def officer_rows_query(viewer: Any, filters: Filters, agency: Agency) -> tuple[Select[Any], Any]:
+def officer_rows_query(viewer: Any, filters: Filters, agency: Agency,
+                       overdue_only: bool = False) -> tuple[Select[Any], Any]:
     """SELECT (User, stats...) for the officers of ``agency`` itself: those working there now and
-    those whose completions are attributed there; sorted by name."""
+    those whose completions are attributed there; sorted by name. ``overdue_only``: only those with
+    an overdue course (the plan dashboard's "overdue officers" link)."""
     facts = pair_facts(viewer, filters)
     stats = (
         select(facts.c.user_id, *_sums(facts))
@@ -362,6 +364,8 @@ def officer_rows_query(viewer: Any, filters: Filters, agency: Agency) -> tuple[S
         stmt = stmt.where(User.id.in_(select(user_duty.c.user_id).where(user_duty.c.duty_id == filters.duty_id)))
     if filters.plan_id:
         stmt = stmt.where(User.id.in_(plan_user_ids(filters.plan_id)))
+    if overdue_only:
+        stmt = stmt.where(stats.c.overdue > 0)
     return stmt, stats
 
 
@@ -574,3 +578,59 @@ def plan_target_rows(plan_ids: list[int]) -> dict[int, list[PlanTarget]]:
             rows[target.plan_id].append(target)
     return rows
 
+
+
+# The plan at a glance (HR home and reports home) ------------------------------------------------
+
+
+@dataclass
+class BehindRow:
+    agency: Agency
+    counts: Counts
+    overdue_officers: int
+
+
+def behind_agencies(viewer: Any, filters: Filters, *, target: float, start: date | None,
+                    due: date | None, limit: int = 8) -> tuple[list[BehindRow], int]:
+    """The agencies whose own officers are behind the plan (most overdue first, at most ``limit``)
+    and how many are behind in all; four statements whatever the size of the tree."""
+    agencies, own = agency_counts(viewer, filters)
+    behind = []
+    for agency_id, counts in own.items():
+        agency = agencies.get(agency_id)
+        if agency is None or not counts.assigned:
+            continue
+        status = target_status(counts.completion_rate, target, None, start=start, due=due, today=filters.today)
+        if status == Status.behind:
+            behind.append((agency, counts))
+    behind.sort(key=lambda pair: (-pair[1].overdue, pair[1].completion_rate or 0, pair[0].name_vi))
+    shown = behind[:limit]
+    overdue_officers: dict[int, int] = {}
+    if shown:
+        facts = pair_facts(viewer, filters)
+        overdue_officers = dict(db.session.execute(
+            select(facts.c.agency_id, func.count(func.distinct(facts.c.user_id)))
+            .where(facts.c.overdue == 1, facts.c.agency_id.in_([a.id for a, _c in shown]))
+            .group_by(facts.c.agency_id)
+        ).all())
+    rows = [BehindRow(a, c, int(overdue_officers.get(a.id, 0))) for a, c in shown]
+    return rows, len(behind)
+
+
+def weekly_completion(viewer: Any, filters: Filters, weeks: int = 10) -> tuple[list[tuple[date, int]], int]:
+    """Completed assigned courses by the end of each of the last ``weeks`` weeks (Monday starts,
+    cumulative) and the number of assigned courses: one statement, grouped by local day."""
+    facts = pair_facts(viewer, filters)
+    day = _local_day(facts.c.completed_at)
+    rows = db.session.execute(
+        select(day.label("day"), func.sum(facts.c.completed)).where(facts.c.completed == 1).group_by(day)
+    ).all()
+    assigned = db.session.execute(select(func.count()).select_from(facts)).scalar_one()
+    per_day = [(d if isinstance(d, date) else date.fromisoformat(str(d)[:10]), int(n)) for d, n in rows if d]
+    this_monday = filters.today - timedelta(days=filters.today.weekday())
+    starts = [this_monday - timedelta(weeks=weeks - 1 - i) for i in range(weeks)]
+    points = []
+    for start in starts:
+        end = min(start + timedelta(days=6), filters.today)
+        points.append((start, sum(n for d, n in per_day if d <= end)))
+    return points, int(assigned)

@@ -3,6 +3,7 @@ their transcript), by course, officer search, and exports of exactly what the pa
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -19,7 +20,7 @@ from lms.extensions import db
 from lms.i18n import N_, _, ngettext
 from lms.org import queries as org_queries
 from lms.org.models import Agency, AgencyKind, Duty, User
-from lms.reports import charts, documents, exports, queries, reminders, services
+from lms.reports import charts, documents, exports, queries, reminders, services, targets
 from lms.reports.forms import (
     FILTER_NAMES,
     AddCourseForm,
@@ -50,6 +51,19 @@ def _lang() -> str:
 @bp.app_template_global()
 def target_kind_label(kind: str) -> str:
     return _(TARGET_KINDS[kind][0]) if kind in TARGET_KINDS else kind
+
+
+TARGET_PARTS = {
+    "minority": N_("in ethnic-minority languages"),
+    "foreign": N_("in foreign languages"),
+    "digital": N_("in digital formats"),
+}
+
+
+@bp.app_template_global()
+def target_part_label(part: str) -> str:
+    """What one part of the communication-products share counts (the parts come from the query)."""
+    return _(TARGET_PARTS[part]) if part in TARGET_PARTS else part
 
 
 @bp.app_template_global()
@@ -123,7 +137,9 @@ def _scoped_agency(agency_id: int | None) -> Agency | None:
 @policy.require("reports.view")
 def index() -> str:
     plans = list(db.session.scalars(queries.plans_query()))
-    return render_template("reports/index.html", plans=plans)
+    plan = active_plan()
+    glance = plan_glance_data(plan, _lang()) if plan is not None else None
+    return render_template("reports/index.html", plans=plans, glance=glance)
 
 
 @bp.route("/plans/new", methods=["GET", "POST"])
@@ -339,6 +355,44 @@ def plan_dashboard_data(plan: Plan, parent: Agency | None, lang: str) -> dict[st
             "filters": filters}
 
 
+def active_plan() -> Plan | None:
+    """The plan HR opens on: the active plan of the latest year (the latest activated among equals)."""
+    plans = list(db.session.scalars(queries.plans_query(PlanStatus.active.value)))
+    plans.sort(key=lambda p: (p.year, p.activated_at or utcnow()), reverse=True)
+    return plans[0] if plans else None
+
+
+def plan_glance_data(plan: Plan, lang: str) -> dict[str, Any]:
+    """The plan at a glance, for the HR home and the reports home: completion against target per
+    course, the agencies behind with their overdue officers, the weekly trend and the targets (a
+    bounded number of statements, whatever the number of officers)."""
+    filters = Filters(plan_id=plan.id, today=queries.local_today())
+    target = queries.plan_main_target(plan)
+    start = plan.activated_at.astimezone(queries.LOCAL_TZ).date() if plan.activated_at else None
+    courses, total = queries.course_report(current_user, filters)
+    behind, behind_count = queries.behind_agencies(current_user, filters, target=target, start=start,
+                                                   due=plan.due_date)
+    points, assigned = queries.weekly_completion(current_user, filters)
+    pace = [target * targets.elapsed_share(start, plan.due_date, min(day + timedelta(days=6), filters.today))
+            if start and day + timedelta(days=6) >= start else None for day, _done in points]
+    trend = charts.weekly_trend(points, assigned, pace, lang=lang)
+    results = queries.plan_targets(current_user, plan, filters)
+    expected = target * targets.elapsed_share(start, plan.due_date, filters.today)
+    status = targets.target_status(total.completion_rate, target, None, start=start, due=plan.due_date,
+                                   today=filters.today)
+    days_left = (plan.due_date - filters.today).days if plan.due_date else None
+    return {"plan": plan, "courses": courses, "total": total, "target": target, "expected": expected,
+            "status": status, "behind": behind, "behind_count": behind_count, "trend": trend,
+            "results": results, "days_left": days_left}
+
+
+@bp.app_template_global()
+def plan_glance() -> dict[str, Any] | None:
+    """For the home panel: the active plan at a glance, or None when no plan is active."""
+    plan = active_plan()
+    return plan_glance_data(plan, _lang()) if plan is not None else None
+
+
 @bp.get("/plans/<int:plan_id>")
 def plan(plan_id: int) -> str:
     the_plan = _plan(plan_id)
@@ -376,13 +430,14 @@ def agency_officers(agency_id: int) -> str:
     agency = _scoped_agency(agency_id)
     assert agency is not None
     parsed = _filter_input()
-    stmt, _stats = queries.officer_rows_query(current_user, parsed.filters, agency)
+    overdue = request.args.get("overdue") == "1"
+    stmt, _stats = queries.officer_rows_query(current_user, parsed.filters, agency, overdue_only=overdue)
     pager = db.paginate(stmt, per_page=OFFICERS_PER_PAGE, error_out=False, count=True)
     rows = [queries.officer_row(row) for row in db.session.execute(
         stmt.limit(OFFICERS_PER_PAGE).offset((pager.page - 1) * OFFICERS_PER_PAGE)).all()]
     breadcrumb = queries.agency_report(current_user, parsed.filters, agency).breadcrumb
     return render_template("reports/officers.html", agency=agency, rows=rows, pager=pager, values=parsed.values,
-                           breadcrumb=breadcrumb, confirm=ConfirmForm())
+                           breadcrumb=breadcrumb, confirm=ConfirmForm(), overdue=overdue)
 
 
 @bp.get("/officers/<int:user_id>")
@@ -475,7 +530,8 @@ def officers_export(agency_id: int, fmt: str) -> Response:
     agency = _scoped_agency(agency_id)
     assert agency is not None
     parsed = _filter_input()
-    stmt, _stats = queries.officer_rows_query(current_user, parsed.filters, agency)
+    stmt, _stats = queries.officer_rows_query(current_user, parsed.filters, agency,
+                                              overdue_only=request.args.get("overdue") == "1")
     rows = [queries.officer_row(row) for row in db.session.execute(stmt).all()]
     table = documents.officer_table(rows, agency.name(_lang()))
     page = documents.ReportPage(table.title, table, _filters_summary(parsed.filters), [], None)
@@ -549,6 +605,11 @@ def notice_form() -> ConfirmForm:
 def _register_panel() -> None:
     from lms.home.views import DASHBOARD_PANELS
 
+    # HR opens on the active plan (after its own reminders); officers never see this panel, so their
+    # home keeps "what is due next" first.
+    glance = "reports/_plan_panel.html"
+    if all(template != glance for template, _visible in DASHBOARD_PANELS):
+        DASHBOARD_PANELS.insert(0, (glance, lambda user: policy.can(user, "reports.view")))
     panel = "reports/_notices_panel.html"
     if all(template != panel for template, _visible in DASHBOARD_PANELS):
         DASHBOARD_PANELS.insert(0, (panel, lambda user: user.is_authenticated))

@@ -15,7 +15,7 @@ from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parents[2]
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
-CORE_SOURCES = ["lms/*.py", "lms/home", "lms/auth", "lms/org", "templates/base.html", "templates/_macros",
+CORE_SOURCES = ["lms/*.py", "lms/home", "lms/auth", "lms/org", "templates/base.html", "templates/_macros", "templates/_partials",
                 "templates/errors", "templates/home", "templates/auth", "templates/org"]
 CORE_PACKAGES = {"home", "auth", "org"}
 
