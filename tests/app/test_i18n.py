@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from lms.extensions import db
 from lms.org.models import User
 from tests import factories
