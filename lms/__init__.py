@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +16,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Application factory (see house style: defaults -> instance -> env -> test config)."""
+    # LMS_INSTANCE_PATH moves instance/ (each server of a scaled-out installation may have its own).
+    instance = os.environ.get("LMS_INSTANCE_PATH") or str(ROOT / "instance")
     app = Flask(
         __name__,
-        instance_path=str(ROOT / "instance"),
+        instance_path=instance,
         instance_relative_config=True,
         template_folder=str(ROOT / "templates"),
     )

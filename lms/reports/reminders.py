@@ -19,6 +19,7 @@ from typing import Any
 
 from flask_babel import force_locale
 from sqlalchemy import and_, or_, select
+from sqlalchemy.exc import IntegrityError
 
 from lms import policy
 from lms.catalog.models import Course
@@ -180,6 +181,8 @@ def send(reminders: Iterable[Reminder], settings: MailSettings, *, actor: User |
         if key not in sent_before and key not in seen:
             seen.add(key)
             fresh.append(r)
+    claimed = _claim(fresh, actor)
+    fresh = [r for r in fresh if (r.user.id, r.reason, r.object_key, r.period) in claimed]
     emails: list[tuple[Reminder, EmailMessage]] = []
     for r in fresh:
         db.session.add(Notice(user_id=r.user.id, reason=r.reason, course_id=r.course.id if r.course else None,
@@ -196,11 +199,30 @@ def send(reminders: Iterable[Reminder], settings: MailSettings, *, actor: User |
             message.set_content(body + (f"\n\n{settings.base_url}/\n" if settings.base_url else "\n"))
             emails.append((r, message))
     delivered = _deliver(emails, settings)
-    for r in fresh:
-        db.session.add(ReminderLog(user_id=r.user.id, reason=r.reason, object_key=r.object_key, period=r.period,
-                                   emailed=r in delivered, sent_by_id=actor.id if actor else None))
+    for r in delivered:
+        claimed[(r.user.id, r.reason, r.object_key, r.period)].emailed = True
     db.session.flush()
     return len(fresh), len(delivered)
+
+
+def _claim(reminders: list[Reminder], actor: User | None) -> dict[tuple[int, str, str, str], ReminderLog]:
+    """Write each reminder's log row before anything is sent, and keep only the ones this run got.
+
+    Two runs at once (two schedulers, a retried task, HR pressing the button on two servers) both
+    insert the same unique key; the database lets one through and the other skips that reminder, so no
+    officer gets the same reminder twice. One savepoint per reminder: only the sending loop's officers.
+    """
+    claimed: dict[tuple[int, str, str, str], ReminderLog] = {}
+    for r in reminders:
+        log_row = ReminderLog(user_id=r.user.id, reason=r.reason, object_key=r.object_key, period=r.period,
+                              emailed=False, sent_by_id=actor.id if actor else None)
+        try:
+            with db.session.begin_nested():
+                db.session.add(log_row)
+        except IntegrityError:
+            continue
+        claimed[(r.user.id, r.reason, r.object_key, r.period)] = log_row
+    return claimed
 
 
 def _deliver(emails: list[tuple[Reminder, EmailMessage]], settings: MailSettings) -> list[Reminder]:
