@@ -11,19 +11,21 @@ STAMP  := $(VENV)/.installed
 # Runtime libraries WeasyPrint needs, and the tools the tests use to read PDFs and QR codes.
 DEB_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 libfontconfig1 \
                 poppler-utils zbar-tools libzbar0 shared-mime-info chromium
+# make bench also needs wrk (HTTP load generator) to measure the pages under gunicorn.
+BENCH_DEB_PACKAGES := wrk
 DOMAINS := $(patsubst lms/%/translations,%,$(wildcard lms/*/translations))
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # constraints.txt pins every package `make install` takes (the versions the tests last passed with).
 # `make lock` refreshes it from the current .venv after a deliberate upgrade.
-.PHONY: lock help install debs translations messages db content demo run serve test test-pg lint bench clean
+.PHONY: lock help install debs translations messages db content demo run serve test test-pg lint bench bench-debs bench-quick clean
 
 help:
 	@echo "make run      set up everything and serve the demo on http://$(HOST):$(PORT)"
 	@echo "make install  set up only (.venv, Debian packages, translations, database)"
 	@echo "make serve    run gunicorn with gunicorn.conf.py (production-like)"
 	@echo "make test     ruff + the test suite (SQLite); .ci/run adds PostgreSQL"
-	@echo "make bench    run the benchmarks in bench/"
+	@echo "make bench    run the benchmarks in bench/ (make bench-quick: 1k and 20k officers only)"
 
 debs:
 	@missing=""; for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -84,8 +86,16 @@ test: debs $(STAMP) translations lint
 test-pg: $(STAMP) translations
 	$(BIN)/pytest -q -p no:cacheprovider
 
-bench: install
+bench-debs:
+	@$(MAKE) --no-print-directory debs DEB_PACKAGES="$(BENCH_DEB_PACKAGES)"
+
+# Every scenario on 1,000, 20,000 and 200,000 officers (seeded once, cached in bench/out/): see bench/README.md.
+bench: install bench-debs
 	$(BIN)/python -m bench.run
+
+# The same on 1,000 and 20,000 officers with short page rounds (a few minutes).
+bench-quick: install bench-debs
+	$(BIN)/python -m bench.run --quick
 
 lock: $(STAMP)
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^-e' > constraints.txt

@@ -1,30 +1,83 @@
-"""Run every ``bench_*.py`` in this folder and print their tables: ``python -m bench.run``.
+"""``make bench``: every scenario of bench/scenarios.py, then the tables, bench/results.json and the chart.
 
-Each benchmark module defines ``main() -> str`` returning a Markdown table (it builds its own
-scratch database and app). ``python -m bench.run NAME ...`` runs only the named ones.
+    python -m bench.run [--quick] [--rounds N] [SCENARIO ...]
+
+On SQLite always; on PostgreSQL too when ``DATABASE_URL`` names a PostgreSQL server (its database name
+is replaced by ``lms_bench_<size>``). ``--quick`` runs 1,000 and 20,000 officers only, with short page
+rounds. Seeded provinces are cached under bench/out/ and reused until the generator, the migrations or
+content/ change.
 """
 
 from __future__ import annotations
 
+import argparse
 import importlib
+import json
+import os
 import sys
 import time
-from pathlib import Path
+from datetime import UTC, datetime
 
-HERE = Path(__file__).resolve().parent
+from bench.core import ROOT, Figure, Run, as_json, commit, load_average, machine
+from bench.report import markdown, scaling_svg
+from bench.scenarios import SCENARIOS
+
+
+def flat_in_n(figures: list[Figure]) -> None:
+    """Memory "flat in N": within 25% (and 20 MB) of the smallest size's figure."""
+    smallest: dict[tuple[str, str, str], Figure] = {}
+    for f in sorted((f for f in figures if f.target == "flat in N"), key=lambda f: f.size or 0):
+        key = (f.scenario, f.name, f.engine)
+        base = smallest.setdefault(key, f)
+        f.floor, f.floor_name = base.value, f"at {base.size:,}"
+        f.met = f.value <= max(base.value * 1.25, base.value + 20)
 
 
 def main(argv: list[str]) -> int:
-    names = sorted(p.stem for p in HERE.glob("bench_*.py"))
-    if argv:
-        names = [n for n in names if n in argv or n.removeprefix("bench_") in argv]
-    for name in names:
-        module = importlib.import_module(f"bench.{name}")
-        started = time.perf_counter()
-        table = module.main()
-        print(f"## {name} ({time.perf_counter() - started:.1f} s)\n")
-        print(table)
-        print()
+    parser = argparse.ArgumentParser(prog="python -m bench.run")
+    parser.add_argument("--quick", action="store_true", help="1,000 and 20,000 officers, short rounds")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--sizes", help="comma-separated province sizes instead of 1000,20000,200000")
+    parser.add_argument("--out", default=str(ROOT / "bench" / "results.json"))
+    parser.add_argument("only", nargs="*")
+    args = parser.parse_args(argv)
+    url = os.environ.get("DATABASE_URL", "")
+    engines = ["sqlite"] + (["postgresql"] if url.startswith("postgresql") else [])
+    ctx = Run(quick=args.quick, rounds=max(3, args.rounds), pg_url=url or None, engines=tuple(engines),
+              only_sizes=tuple(int(s) for s in args.sizes.split(",")) if args.sizes else None)
+    started = time.perf_counter()
+    began = datetime.now(UTC)
+    load_before = os.getloadavg()
+    for engine in engines:
+        ctx.engine = engine
+        for scenario in SCENARIOS:
+            if args.only and scenario.name not in args.only:
+                continue
+            if engine not in scenario.engines or (args.quick and not scenario.quick):
+                continue
+            print(f"## {scenario.name} on {engine}", flush=True)
+            module, _, function = scenario.target.partition(":")
+            t0 = time.perf_counter()
+            getattr(importlib.import_module(module), function)(ctx)
+            ctx.note("durations", f"{scenario.name} on {engine}: {time.perf_counter() - t0:.0f} s")
+    flat_in_n(ctx.figures)
+    results = {
+        "date": began.isoformat(timespec="seconds"),
+        "commit": commit(),
+        "machine": machine(),
+        "load_average": {"start": [round(x, 2) for x in load_before],
+                         "end": [round(x, 2) for x in os.getloadavg()]},
+        "quick": args.quick,
+        "seconds": round(time.perf_counter() - started, 1),
+        "notes": ctx.notes,
+        "figures": [as_json(f) for f in ctx.figures],
+    }
+    if not args.only and not args.sizes:
+        with open(args.out, "w", encoding="utf-8") as out:
+            json.dump(results, out, ensure_ascii=False, indent=1)
+        (ROOT / "bench" / "scaling.svg").write_text(scaling_svg(ctx.figures), encoding="utf-8")
+    print(markdown(results))
+    print(f"\nbench: {len(ctx.figures)} figures in {results['seconds']:.0f} s; load average now {load_average()}")
     return 0
 
 

@@ -65,6 +65,7 @@ CLI_GROUPS = [
     ("lms.reports.cli", "reports_cli"),
     ("lms.reports.cli", "jobs_cli"),
     ("lms.tasks.cli", "tasks_cli"),
+    ("lms.generator", "bench_cli"),
 ]
 
 

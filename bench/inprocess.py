@@ -1,0 +1,94 @@
+"""lms in this process on a seeded database: a signed-in test client and a statement counter."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from flask import g
+from sqlalchemy import event, select
+
+
+@dataclass
+class Site:
+    app: Any
+    client: Any
+    token: str  # an API token of the province-wide HR account
+
+    def get(self, path: str, user: str = "hr", **headers: str) -> tuple[int, bytes]:
+        sign_in(self.client, user)
+        response = self.client.get(path, headers=headers)
+        return response.status_code, response.get_data()
+
+    def api(self, path: str) -> tuple[int, bytes]:
+        return self.get(path, Authorization=f"Bearer {self.token}")
+
+    def timed(self, path: str, user: str = "hr", *, api: bool = False) -> float:
+        sign_in(self.client, user)
+        headers = {"Authorization": f"Bearer {self.token}"} if api else {}
+        started = time.perf_counter()
+        response = self.client.get(path, headers=headers)
+        response.get_data()
+        elapsed = time.perf_counter() - started
+        if response.status_code != 200:
+            raise RuntimeError(f"{path}: HTTP {response.status_code}")
+        return elapsed
+
+
+_signed_in: dict[int, str] = {}
+
+
+def sign_in(client: Any, username: str) -> None:
+    if _signed_in.get(id(client)) == username:
+        return
+    from lms.extensions import db
+    from lms.org.models import User
+
+    user_id = db.session.scalar(select(User).where(User.username == username)).get_id()
+    db.session.rollback()  # hold no SQLite lock while the request runs
+    # Requests run inside the bench's app context, so its ``g`` (Flask-Login's current user among
+    # others) outlives a request: forget it when the user changes.
+    g.__dict__.clear()
+    with client.session_transaction() as session:
+        session["_user_id"] = user_id
+        session["_fresh"] = True
+    _signed_in[id(client)] = username
+
+
+@contextmanager
+def site(url: str) -> Iterator[Site]:
+    from lms import create_app
+    from lms.api import services as api_services
+    from lms.extensions import db
+    from lms.org.models import User
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-secret-key",
+                      "RATELIMIT_ENABLED": False})
+    with app.app_context():
+        hr = db.session.scalar(select(User).where(User.username == "hr"))
+        token = api_services.create_token(hr, "bench")[1]
+        db.session.commit()
+        client = app.test_client()
+        try:
+            yield Site(app, client, token)
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+
+
+@contextmanager
+def counting(engine: Any) -> Iterator[list[str]]:
+    """Collect the SQL statements ``engine`` runs inside the block."""
+    seen: list[str] = []
+
+    def before(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
