@@ -1,15 +1,21 @@
-"""Rate limits that hold across every server process, because the counts live in the database.
+"""Rate limits that hold across every server process: counts live in Redis, or in the database.
 
-Used for login throttling (per account and per address) and for certificate-code guessing. Each
-limited event is one row; counting recent rows is an indexed range query, and old rows are pruned
-opportunistically.
+Used for login throttling (per account and per address) and for certificate-code guessing. With
+``REDIS_URL`` set (a scaled-out installation) each (bucket, key) is a Redis sorted set of event times:
+counting the last N seconds is one ZCOUNT, and no web request writes a database row for it. Without
+Redis (the embedded default) each event is one row; counting recent rows is an indexed range query, and
+old rows are pruned by the daily jobs. Either way every server and worker sees the same counts.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import time
+import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
+from flask import current_app
 from sqlalchemy import String, delete, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -45,13 +51,39 @@ def address_key(address: str) -> str:
     return str(ip)
 
 
+KEEP_SECONDS = 86_400  # no window is longer than a day
+
+
+def _redis() -> tuple[Any, str] | None:
+    state = current_app.extensions.get("lms_tasks")
+    return (state.redis, state.namespace) if state is not None else None
+
+
+def _redis_key(namespace: str, bucket: str, key: str) -> str:
+    return f"{namespace}:rate:{bucket}:{key[:200]}"
+
+
 def hit(bucket: str, key: str) -> None:
     """Count one event for ``key`` in ``bucket``."""
+    shared = _redis()
+    if shared is not None:
+        client, namespace = shared
+        name, now = _redis_key(namespace, bucket, key), time.time()
+        with client.pipeline() as pipe:
+            pipe.zadd(name, {f"{now:.6f}:{uuid.uuid4().hex[:8]}": now})
+            pipe.zremrangebyscore(name, 0, now - KEEP_SECONDS)
+            pipe.expire(name, KEEP_SECONDS)
+            pipe.execute()
+        return
     db.session.add(RateEvent(bucket=bucket, key=key[:200]))
 
 
 def recent(bucket: str, key: str, window_seconds: int) -> int:
     """How many events ``key`` had in ``bucket`` during the last ``window_seconds``."""
+    shared = _redis()
+    if shared is not None:
+        client, namespace = shared
+        return int(client.zcount(_redis_key(namespace, bucket, key), time.time() - window_seconds, "+inf"))
     since = utcnow() - timedelta(seconds=window_seconds)
     stmt = select(func.count()).where(
         RateEvent.bucket == bucket, RateEvent.key == key[:200], RateEvent.at >= since
@@ -61,6 +93,11 @@ def recent(bucket: str, key: str, window_seconds: int) -> int:
 
 def clear(bucket: str, key: str) -> None:
     """Forget ``key``'s events in ``bucket`` (a successful login clears the account's failures)."""
+    shared = _redis()
+    if shared is not None:
+        client, namespace = shared
+        client.delete(_redis_key(namespace, bucket, key))
+        return
     db.session.execute(delete(RateEvent).where(RateEvent.bucket == bucket, RateEvent.key == key[:200]))
 
 

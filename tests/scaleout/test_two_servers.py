@@ -316,6 +316,11 @@ def test_login_throttling_counts_failures_on_both_servers(cluster):
         http = requests.Session()
         response = _login(http, base, "victim")
         assert response.status_code != 302, "a server forgot the failures counted by the other"
+    from lms.ratelimit import RateEvent
+
+    with _app(cluster.url).app_context():
+        assert db.session.scalar(select(func.count()).select_from(RateEvent)) == 0  # counted in Redis
+        db.engine.dispose()
 
 
 def test_a_certificate_rendered_by_the_worker_downloads_from_either_server(cluster):
