@@ -1092,7 +1092,15 @@ def _read_bank(path: Path, language: str, rel: str, sink: _Sink) -> QuestionBank
         report.error(problem.line, problem.message)
     lines = text.split("\n")
     questions: list[Question] = []
+    first_line: dict[str, int] = {}
     for question in parsed.questions:
+        # Moodle (and the web import) allow repeated names; in a course folder the name is the key.
+        if question.name in first_line:
+            report.error(question.line, _("the name '%(name)s' is already used by the question on "
+                                          "line %(line)s; question names must be unique",
+                                          name=question.name, line=first_line[question.name]))
+            continue
+        first_line[question.name] = question.line
         # The parser derives a name from the text when `::name::` is missing; such a name changes
         # whenever the text is edited, so it cannot be the stable key that attempts point at.
         start = lines[question.line - 1] if 0 < question.line <= len(lines) else ""

@@ -35,8 +35,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from lms.i18n import _
+from lms.i18n import _, ngettext
+from lms.quizzes import formats
 from lms.quizzes.questions import (
+    MAX_NAME,
     TEXT_FORMATS,
     Answer,
     MatchPair,
@@ -45,6 +47,7 @@ from lms.quizzes.questions import (
     ParseResult,
     Question,
     default_question_name,
+    question_limit_problems,
     truefalse_answers,
 )
 
@@ -63,17 +66,22 @@ _FALSE = {"F", "FALSE"}
 _CATEGORY = "$CATEGORY:"
 _LMS_OPTIONS = ("case-sensitive", "ignore-diacritics")
 # Weights are stored as floats but compared with a little slack, as Moodle does for 33.33333%.
-_WEIGHT_SLACK = 1e-6
+# Moodle rounds a multiple-response total to two decimals before checking it, so 3 x 33.3% passes.
+_WEIGHT_SLACK = 0.005
+_TAG = re.compile(r"<[^>]*>")
 
 
 class _Problem(Exception):
     """A reason to reject the question being parsed, at an offset in its text (or a given line)."""
 
-    def __init__(self, offset: int, message: str, *, line: int | None = None) -> None:
+    def __init__(
+        self, offset: int, message: str, *, line: int | None = None, kind: str = "syntax"
+    ) -> None:
         super().__init__(message)
         self.offset = offset
         self.message = message
         self.line = line
+        self.kind = kind
 
 
 class _Unclosed(_Problem):
@@ -144,18 +152,6 @@ def _clean(raw: str) -> str:
     return unicodedata.normalize("NFC", _unescape(raw.strip())).strip()
 
 
-def _clean_part(raw: str) -> str:
-    """An answer, feedback or matching text: a leading known format tag is dropped.
-
-    Moodle lets every part carry its own format; we keep the question's format for all parts.
-    """
-    raw = raw.strip()
-    match = _FORMAT_TAG.match(raw)
-    if match and match.group(1).lower() in TEXT_FORMATS:
-        raw = raw[match.end() :]
-    return _clean(raw)
-
-
 # --- reading -------------------------------------------------------------------------------------
 
 
@@ -172,6 +168,10 @@ class _Block:
     @property
     def comments(self) -> list[tuple[int, str]]:
         return [(n, s) for n, s in self.lines if _is_comment(s)]
+
+    @property
+    def raw(self) -> str:
+        return "\n".join(s for _n, s in self.lines)
 
 
 def _is_comment(line: str) -> bool:
@@ -193,24 +193,39 @@ def _blocks(lines: list[str]) -> list[_Block]:
 
 
 class _Text:
-    """The non-comment lines of a question joined by newlines, with offsets mapped back to lines."""
+    """The non-comment lines of a question, each trimmed as Moodle does, joined by newlines.
+
+    Offsets into the joined text map back to the line and column of the file.
+    """
 
     def __init__(self, lines: list[tuple[int, str]]) -> None:
-        self.raw = "\n".join(s for _number, s in lines)
-        self.numbers = [n for n, _line in lines]
+        trimmed = [(n, s.strip(), len(s) - len(s.lstrip())) for n, s in lines]
+        self.raw = "\n".join(s for _n, s, _indent in trimmed)
+        self.numbers = [n for n, _s, _indent in trimmed]
+        self.indents = [indent for _n, _s, indent in trimmed]
         self.starts: list[int] = []
         offset = 0
-        for _number, s in lines:
+        for _number, s, _indent in trimmed:
             self.starts.append(offset)
             offset += len(s) + 1
 
+    def _index(self, offset: int) -> int:
+        return max(bisect.bisect_right(self.starts, offset) - 1, 0)
+
     def line_at(self, offset: int) -> int:
-        return self.numbers[max(bisect.bisect_right(self.starts, offset) - 1, 0)]
+        return self.numbers[self._index(offset)]
+
+    def column_at(self, offset: int) -> int:
+        index = self._index(offset)
+        return max(offset - self.starts[index], 0) + self.indents[index] + 1
 
 
 def parse_gift(text: str, source: str = "<gift>") -> GiftResult:
-    """Parse a GIFT file: the good questions, and one error for each bad question or line."""
-    result = ParseResult(source=source)
+    """Parse a GIFT file: the good questions, and one error for each bad question or line.
+
+    Names may repeat (Moodle allows it); whoever stores the questions decides their keys.
+    """
+    result = ParseResult(source=source, format="gift")
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     blocks = _blocks(text.split("\n"))
     category = ""
@@ -225,13 +240,7 @@ def parse_gift(text: str, source: str = "<gift>") -> GiftResult:
             continue
         first_line, first = content[0]
         if first.lstrip().startswith(_CATEGORY):
-            name = first.lstrip()[len(_CATEGORY) :].strip()
-            if name:
-                category = name
-            else:
-                result.errors.append(
-                    ParseError(first_line, _("$CATEGORY: needs a category name."), None, source)
-                )
+            category = category_path(first.lstrip()[len(_CATEGORY) :])
             content = content[1:]
             if not content:
                 continue
@@ -239,16 +248,40 @@ def parse_gift(text: str, source: str = "<gift>") -> GiftResult:
         parser = _QuestionParser(question_text, block.comments, category)
         try:
             question = parser.parse()
+            problems = question_limit_problems(question)
+            if problems:
+                raise _Problem(0, " ".join(problems), kind="limit")
         except _Problem as problem:
             line = problem.line or question_text.line_at(problem.offset)
-            result.errors.append(ParseError(line, problem.message, parser.label, source))
+            column = None if problem.line else question_text.column_at(problem.offset)
+            raw = block.raw
             if isinstance(problem, _Unclosed):
-                index = _skip_rest_of_unclosed_block(blocks, index)
+                after = _skip_rest_of_unclosed_block(blocks, index)
+                raw = "\n\n".join([raw, *(b.raw for b in blocks[index:after])])
+                index = after
+            result.errors.append(
+                ParseError(line, problem.message, parser.label, source, column, problem.kind, raw)
+            )
             continue
-        question = _unique_name(question, parser.explicit_name, used_names, result, source, numbered)
-        if question is not None:
-            result.questions.append(question)
+        question = _unique_name(question, parser.explicit_name, used_names, numbered)
+        for note in parser.notes:
+            result.note(question.line, note)
+        result.questions.append(question)
     return result
+
+
+def category_path(raw: str) -> str:
+    """A ``$CATEGORY:`` path as lms keeps it: Moodle's context prefix and its ``top`` removed.
+
+    Moodle writes ``$course$/top/Default for Course/Sub`` (and ``//`` for a slash inside a name,
+    which lms, whose categories are paths, reads as a separator like any other).
+    """
+    parts = [part.strip() for part in raw.strip().split("/")]
+    if parts and re.fullmatch(r"\$[a-z]+\$", parts[0]):
+        parts = parts[1:]
+    if parts and parts[0] == "top":
+        parts = parts[1:]
+    return unicodedata.normalize("NFC", "/".join(part for part in parts if part))
 
 
 def _skip_rest_of_unclosed_block(blocks: list[_Block], index: int) -> int:
@@ -273,48 +306,44 @@ def _skip_rest_of_unclosed_block(blocks: list[_Block], index: int) -> int:
 
 
 def _unique_name(
-    question: Question,
-    explicit: bool,
-    used: dict[str, int],
-    result: ParseResult,
-    source: str,
-    numbered: dict[str, int],
-) -> Question | None:
-    """Names are stable keys: a repeated explicit name is an error, a repeated derived one is numbered.
+    question: Question, explicit: bool, used: dict[str, int], numbered: dict[str, int]
+) -> Question:
+    """Derived names (from the text) are numbered when they repeat; explicit names are kept.
 
+    Moodle lets two questions of a file share a name; the importer gives them distinct keys.
     ``numbered`` remembers the last number given to each derived name, so that a file of many
-    questions with the same text is numbered in linear time (counting from 2 each time was
-    quadratic: 60,000 unnamed questions kept a worker busy for minutes).
+    questions with the same text is numbered in linear time.
     """
     name = question.name
-    if name in used:
-        if explicit:
-            result.errors.append(
-                ParseError(
-                    question.line,
-                    _(
-                        "The name '%(name)s' is already used by the question on line %(line)s; "
-                        "question names must be unique.",
-                        name=name,
-                        line=used[name],
-                    ),
-                    name,
-                    source,
-                )
-            )
-            return None
+    if name in used and not explicit:
         number = numbered.get(name, 1) + 1
         while f"{name} ({number})" in used:
             number += 1
         numbered[name] = number
-        name = f"{name} ({number})"
+        name = _shorten(name, MAX_NAME - len(f" ({number})")) + f" ({number})"
         question = dataclasses.replace(question, name=name)
-    used[name] = question.line
+    used.setdefault(name, question.line)
     return question
 
 
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _strip_format(raw: str) -> tuple[str, str | None]:
+    """A leading ``[moodle|html|plain|markdown]`` tag, as Moodle reads it: exact and lower-case."""
+    match = _FORMAT_TAG.match(raw)
+    if match and match.group(1) in TEXT_FORMATS:
+        return raw[match.end() :], match.group(1)
+    return raw, None
+
+
 class _QuestionParser:
-    """Parses the text of one question; raises ``_Problem`` at the first thing wrong with it."""
+    """Parses the text of one question; raises ``_Problem`` at the first thing wrong with it.
+
+    It reads the answer block the way Moodle's GIFT reader does (see the module docstring); where
+    lms reads something differently, or Moodle's reading may surprise, it adds a note.
+    """
 
     def __init__(self, text: _Text, comments: list[tuple[int, str]], category: str) -> None:
         self.text = text
@@ -323,43 +352,80 @@ class _QuestionParser:
         self.category = category
         self.label: str | None = None
         self.explicit_name = False
+        self.notes: list[str] = []
+        # Parts in their own formats, in reading order; a second reading with ``converted`` set
+        # returns their HTML instead (see :func:`lms.quizzes.formats.unify`).
+        self.parts: list[tuple[str, str]] = []
+        self.converted: list[str] | None = None
+        self.text_format = "moodle"
 
     def parse(self) -> Question:
+        question = self._parse()
+        unified = formats.unify(self.text_format, self.parts)
+        if unified is None:
+            return question
+        self.text_format, self.converted = unified
+        self.parts, self.notes = [], []
+        question = self._parse()
+        self.notes.append(
+            _("Its parts are written in different text formats ([html], [plain], [markdown] or "
+              "[moodle]); lms keeps one format per question, so all of them were converted to "
+              "HTML that shows the same.")
+        )
+        return question
+
+    def part(self, raw: str, default: str | None = None) -> str:
+        """An answer, feedback or matching text: its own format tag read, escapes undone."""
+        text, fmt = _strip_format(raw.strip())
+        text = _clean(text)
+        self.parts.append((text, fmt or default or self.text_format))
+        if self.converted is not None:
+            return self.converted[len(self.parts) - 1]
+        return text
+
+    def _parse(self) -> Question:
         raw = self.raw
-        pos = len(raw) - len(raw.lstrip())
+        pos = 0
         name = ""
-        if raw.startswith("::", pos):
-            end = _find(raw, "::", pos + 2)
+        self.label, self.explicit_name = None, False
+        if raw.startswith("::"):
+            end = _find(raw, "::", 2)
             if end < 0:
-                raise _Problem(pos, _("The question name is not closed: add '::' after it."))
-            name = _clean(raw[pos + 2 : end])
-            if not name:
-                raise _Problem(pos, _("The question name between '::' and '::' is empty."))
-            self.label, self.explicit_name = name, True
-            pos = end + 2
-        else:
+                self.notes.append(
+                    _("'::' opens a question name that is never closed; as in Moodle, the "
+                      "question has no name and the text starts after the '::'.")
+                )
+                pos = 2
+            else:
+                name = _TAG.sub("", _clean(raw[2:end]))
+                if len(name) > MAX_NAME:
+                    self.notes.append(
+                        _("The name was shortened to %(limit)s characters, as Moodle does.",
+                          limit=MAX_NAME)
+                    )
+                    name = _shorten(name, MAX_NAME)
+                if name:
+                    self.label, self.explicit_name = name, True
+                pos = end + 2
+        pos += len(raw[pos:]) - len(raw[pos:].lstrip())
+        if self.label is None:
             opening = _find(raw, "{", pos)
             self.label = default_question_name(_clean(raw[pos : opening if opening >= 0 else None]))
             self.label = self.label or None
 
-        pos += len(raw[pos:]) - len(raw[pos:].lstrip())
-        text_format = "moodle"
-        tag = _FORMAT_TAG.match(raw, pos)
+        body_text, tag = _strip_format(raw[pos:])
         if tag:
-            if tag.group(1).lower() in TEXT_FORMATS:
-                text_format = tag.group(1).lower()
-                pos = tag.end()
-            elif not raw.startswith(
-                ("(", "["), tag.end()
-            ):  # "[link](url)" is Markdown, not a format
-                raise _Problem(
-                    pos,
-                    _(
-                        "Unknown text format [%(format)s]: use [moodle], [html], [plain] or "
-                        "[markdown] (write [moodle][%(format)s] if the text really starts with it).",
-                        format=tag.group(1),
-                    ),
+            self.text_format = tag
+            pos = len(raw) - len(body_text)
+        elif self.converted is None:
+            self.text_format = "moodle"
+            unknown = _FORMAT_TAG.match(raw, pos)
+            if unknown and unknown.group(1).lower() in TEXT_FORMATS:
+                self.notes.append(
+                    _("[%(tag)s] is not a text format (formats are written in lower case), so it "
+                      "is kept as text, as Moodle does.", tag=unknown.group(1))
                 )
+        question_format = tag or "moodle"
 
         opening = _find(raw, "{", pos)
         closing = _find(raw, "}", pos)
@@ -367,12 +433,13 @@ class _QuestionParser:
             raise _Problem(
                 closing,
                 _("Unexpected '}' without an opening '{': write \\} for a literal brace."),
+                kind="brace",
             )
-        common = self._common(text_format)
+        common = self._common()
         if opening < 0:
-            text = _clean(raw[pos:])
+            text = self.stem(raw[pos:], question_format)
             self._require_text(text, pos)
-            name = name or default_question_name(text, text_format)
+            name = name or default_question_name(text, self.text_format)
             return Question(type="description", name=name, text=text, **common)
 
         closing = _find(raw, "}", opening + 1)
@@ -385,43 +452,45 @@ class _QuestionParser:
                     "ends a question: write \\n for a line break inside a question.",
                     line=self.text.line_at(opening),
                 ),
+                kind="brace",
             )
         if 0 <= nested < closing:
-            raise _Problem(nested, _("'{' inside an answer block: write \\{ for a literal brace."))
-        extra = [i for i in (_find(raw, "{", closing + 1), _find(raw, "}", closing + 1)) if i >= 0]
-        if extra:
             raise _Problem(
-                min(extra),
+                nested,
+                _("'{' inside an answer block: write \\{ for a literal brace."),
+                kind="brace",
+            )
+        if _find(raw, "{", closing + 1) >= 0:
+            raise _Problem(
+                _find(raw, "{", closing + 1),
                 _(
                     "A question has only one answer block: write \\{ and \\} for literal braces, "
                     "and separate questions with a blank line."
                 ),
+                kind="brace",
             )
 
         before, after = raw[pos:opening], raw[closing + 1 :]
         missing_word = bool(after.strip())
-        text = _clean(before + BLANK + after if missing_word else before)
+        text = self.stem(before + BLANK + after if missing_word else before, question_format)
         self._require_text(text, pos)
-        name = name or default_question_name(text, text_format)
+        name = name or default_question_name(text, self.text_format)
 
         body_start = opening + 1
         body = raw[body_start:closing]
         general_feedback = ""
-        hashes = _find(body, "####")
+        hashes = _rfind(body, "####")
         if hashes >= 0:
-            general_feedback = _clean_part(body[hashes + 4 :])
+            general_feedback = self.part(body[hashes + 4 :])
             body = body[:hashes]
         fields = dict(name=name, text=text, general_feedback=general_feedback, **common)
 
         stripped = body.strip()
         if not stripped:
             if missing_word:
-                raise _Problem(
-                    opening,
-                    _(
-                        "An empty answer block {} makes an essay question and must come at the end "
-                        "of the question; put the answers inside the braces."
-                    ),
+                self.notes.append(
+                    _("An empty answer block {} makes an essay; it is in the middle of the text, "
+                      "so the text shows a blank there, as in Moodle.")
                 )
             return Question(type="essay", **fields)
         if stripped.startswith("#"):
@@ -438,19 +507,34 @@ class _QuestionParser:
                 answers=self._choices(body, body_start, single),
                 **fields,
             )
-        if _find(body, "=") < 0:
-            return Question(type="truefalse", answers=self._truefalse(body, body_start), **fields)
-        if _is_matching(body):
+        if _find(body, "=") >= 0 and "->" in body:
             return Question(type="matching", pairs=self._pairs(body, body_start), **fields)
+        hash_at = _find(body, "#")
+        head = _clean(body[:hash_at] if hash_at > 0 else body)
+        if head in _TRUE | _FALSE:
+            return Question(type="truefalse", answers=self._truefalse(body, body_start), **fields)
+        if head.upper() in _TRUE | _FALSE:
+            self.notes.append(
+                _("{%(word)s} is a short answer that accepts the word '%(word)s', as Moodle reads "
+                  "it; write {TRUE} or {T} for a true/false question.", word=head)
+            )
         return Question(type="short", answers=self._short(body, body_start), **fields)
+
+    def stem(self, raw: str, question_format: str) -> str:
+        """The question text: in its own format, converted with the parts when they disagree."""
+        text = _clean(raw)
+        self.parts.append((text, question_format))
+        if self.converted is not None:
+            return self.converted[len(self.parts) - 1]
+        return text
 
     # -- parts common to all types --
 
     def _require_text(self, text: str, offset: int) -> None:
         if not text:
-            raise _Problem(offset, _("The question has no text."))
+            raise _Problem(offset, _("The question has no text."), kind="text")
 
-    def _common(self, text_format: str) -> dict:
+    def _common(self) -> dict:
         tags: list[str] = []
         idnumber = ""
         options: set[str] = set()
@@ -460,7 +544,7 @@ class _QuestionParser:
                 if kind == "tag" and value:
                     tags.append(value)
                 elif kind == "id":
-                    idnumber = value
+                    idnumber = idnumber or value
                 elif kind == "lms":
                     if value not in _LMS_OPTIONS:
                         raise _Problem(
@@ -471,32 +555,30 @@ class _QuestionParser:
                                 option=value,
                             ),
                             line=number,
+                            kind="option",
                         )
                     options.add(value)
         return {
-            "text_format": text_format,
+            "text_format": self.text_format,
             "category": self.category,
-            "tags": tuple(tags),
+            "tags": tuple(dict.fromkeys(tags)),
             "idnumber": idnumber,
             "ignore_case": "case-sensitive" not in options,
             "ignore_diacritics": "ignore-diacritics" in options,
             "line": self.text.numbers[0],
         }
 
-    def _answers(self, body: str, base: int) -> list[tuple[str, int, str]]:
-        """The ``=``/``~`` answers of a block as ``(marker, offset, raw text)``."""
-        pieces = _split(body, "~=")
-        lead = pieces[0][2]
-        if lead.strip():
-            raise _Problem(
-                base + len(lead) - len(lead.lstrip()),
-                _(
-                    "Unexpected text '%(text)s' before the first answer: answers start with '=' "
-                    "(right) or '~' (wrong); write \\= or \\~ for literal characters.",
-                    text=_clean(lead)[:40],
-                ),
-            )
-        return [(sep, base + start, piece) for sep, start, piece in pieces[1:]]
+    def _answers(self, body: str, base: int, markers: str = "~=") -> list[tuple[str, int, str]]:
+        """The answers of a block as ``(marker, offset, raw text)``.
+
+        Text before the first marker is an answer too (Moodle reads ``{One}`` as a short answer).
+        """
+        pieces = _split(body, markers)
+        lead = pieces[0]
+        answers = [(sep, base + start, piece) for sep, start, piece in pieces[1:]]
+        if lead[2].strip():
+            answers.insert(0, ("", base, lead[2]))
+        return answers
 
     def _weight(self, raw: str, offset: int) -> tuple[float | None, str]:
         match = _WEIGHT.match(raw)
@@ -510,29 +592,55 @@ class _QuestionParser:
                     "The weight %(weight)s%% is outside the range from -100%% to 100%%.",
                     weight=match.group(1),
                 ),
+                kind="weight",
             )
         return float(percent / 100), raw[match.end() :]
 
-    def _text_and_feedback(self, raw: str, offset: int, number: int) -> tuple[str, str]:
+    def _split_feedback(self, raw: str) -> tuple[str, str]:
         hash_at = _find(raw, "#")
-        text_raw, feedback = (raw, "") if hash_at < 0 else (raw[:hash_at], raw[hash_at + 1 :])
-        text = _clean_part(text_raw)
-        if not text:
-            raise _Problem(offset, _("Answer %(number)s is empty.", number=number))
-        return text, _clean_part(feedback)
+        return (raw, "") if hash_at < 0 else (raw[:hash_at], raw[hash_at + 1 :])
 
     # -- one method per type --
 
     def _choices(self, body: str, base: int, single: bool) -> tuple[Answer, ...]:
         answers = []
-        for number, (marker, offset, raw) in enumerate(self._answers(body, base), start=1):
-            weight, raw = self._weight(raw, offset)
-            if weight is None:
-                weight = 1.0 if marker == "=" else 0.0
-            text, feedback = self._text_and_feedback(raw, offset, number)
-            answers.append(Answer(text, weight, feedback))
+        dropped = 0
+        for marker, offset, raw in self._answers(body, base):
+            raw = raw.strip()
+            if marker == "=":
+                # Moodle: '=' is a right answer; a weight after it is part of the text.
+                weight = 1.0
+                if _WEIGHT.match(raw):
+                    self.notes.append(
+                        _("'=%(text)s': after '=' Moodle reads no weight, so this right answer's "
+                          "text starts with the percentage; write '~%%50%%…' for a partial "
+                          "weight.", text=raw[:12])
+                    )
+            else:
+                weight, raw = self._weight(raw, offset)
+                weight = 0.0 if weight is None else weight
+                if marker == "":
+                    self.notes.append(
+                        _("The text before the first '~' or '=' is read as a wrong answer, as "
+                          "Moodle does.")
+                    )
+            text_raw, feedback_raw = self._split_feedback(raw)
+            mark = len(self.parts)
+            text = self.part(text_raw)
+            if not text:
+                del self.parts[mark:]
+                dropped += 1
+                continue
+            answers.append(Answer(text, weight, self.part(feedback_raw)))
+        if dropped:
+            self.notes.append(
+                ngettext("%(num)s empty answer was left out, as Moodle does.",
+                         "%(num)s empty answers were left out, as Moodle does.", dropped)
+            )
         if len(answers) < 2:
-            raise _Problem(base, _("A multiple-choice question needs at least two answers."))
+            raise _Problem(
+                base, _("A multiple-choice question needs at least two answers."), kind="answers"
+            )
         if single:
             self._require_full_marks(answers, base)
         else:
@@ -545,6 +653,12 @@ class _QuestionParser:
                         "they must add up to 100%% (or mark the only right answer with '=').",
                         total=_percent(total),
                     ),
+                    kind="weight",
+                )
+            if abs(total - 1) > 1e-9:
+                self.notes.append(
+                    _("The positive weights add up to %(total)s%%, not exactly 100%%: choosing "
+                      "every right answer scores %(total)s%%.", total=_percent(total))
                 )
         return tuple(answers)
 
@@ -558,36 +672,23 @@ class _QuestionParser:
                     "impossible.",
                     best=_percent(best),
                 ),
+                kind="weight",
             )
 
     def _truefalse(self, body: str, base: int) -> tuple[Answer, Answer]:
         pieces = _split(body, "#")
-        head = _clean(pieces[0][2]).upper()
-        if head not in _TRUE | _FALSE:
-            raise _Problem(
-                base,
-                _(
-                    "Cannot tell the question type of {%(block)s}: answers start with '=' or '~', "
-                    "true/false is {T} or {F}, a numerical answer starts with '#'.",
-                    block=_clean(body)[:40],
-                ),
-            )
-        if len(pieces) > 3:
-            raise _Problem(
-                base + pieces[3][1],
-                _(
-                    "A true/false question takes at most two feedbacks: {T#for a wrong answer#for "
-                    "a right answer}."
-                ),
-            )
-        wrong = _clean_part(pieces[1][2]) if len(pieces) > 1 else ""
-        right = _clean_part(pieces[2][2]) if len(pieces) > 2 else ""
+        head = _clean(pieces[0][2])
+        wrong = self.part(pieces[1][2]) if len(pieces) > 1 else ""
+        # Moodle splits at the first two '#'; a third one belongs to the right-answer feedback.
+        right_raw = body[pieces[2][1] :] if len(pieces) > 2 else ""
+        right = self.part(right_raw) if len(pieces) > 2 else ""
         return truefalse_answers(head in _TRUE, right_feedback=right, wrong_feedback=wrong)
 
     def _short(self, body: str, base: int) -> tuple[Answer, ...]:
         answers = []
-        for number, (_marker, offset, raw) in enumerate(self._answers(body, base), start=1):
-            weight, raw = self._weight(raw, offset)
+        dropped = 0
+        for _marker, offset, raw in self._answers(body, base, "="):
+            weight, raw = self._weight(raw.strip(), offset)
             weight = 1.0 if weight is None else weight
             if weight < 0:
                 raise _Problem(
@@ -596,24 +697,29 @@ class _QuestionParser:
                         "Short answers cannot have negative weights (%(weight)s%%).",
                         weight=_percent(weight),
                     ),
+                    kind="weight",
                 )
-            text, feedback = self._text_and_feedback(raw, offset, number)
-            answers.append(Answer(text, weight, feedback))
+            text_raw, feedback_raw = self._split_feedback(raw)
+            # Accepted answers are compared with what the officer types, never shown as
+            # formatted text: Moodle drops their format tag, and so do we.
+            text = _clean(_strip_format(text_raw.strip())[0])
+            if not text:
+                dropped += 1
+                continue
+            answers.append(Answer(text, weight, self.part(feedback_raw)))
+        if dropped:
+            self.notes.append(
+                ngettext("%(num)s empty answer was left out, as Moodle does.",
+                         "%(num)s empty answers were left out, as Moodle does.", dropped)
+            )
+        if not answers:
+            raise _Problem(base, _("The short-answer question has no answer."), kind="answers")
         self._require_full_marks(answers, base)
         return tuple(answers)
 
     def _pairs(self, body: str, base: int) -> tuple[MatchPair, ...]:
         pairs = []
-        for number, (_marker, offset, raw) in enumerate(self._answers(body, base), start=1):
-            if _WEIGHT.match(raw) or _find(raw, "#") >= 0:
-                raise _Problem(
-                    offset,
-                    _(
-                        "Matching pairs cannot have weights or feedback (pair %(number)s); put "
-                        "comments in the general feedback after ####.",
-                        number=number,
-                    ),
-                )
+        for number, (_marker, offset, raw) in enumerate(self._answers(body, base, "="), start=1):
             arrow = raw.find("->")
             if arrow < 0:
                 raise _Problem(
@@ -622,12 +728,21 @@ class _QuestionParser:
                         "Matching pair %(number)s has no '->' between the item and its match.",
                         number=number,
                     ),
+                    kind="matching",
                 )
-            left, right = _clean_part(raw[:arrow]), _clean_part(raw[arrow + 2 :])
-            if not right:
+            left = self.part(raw[:arrow])
+            # Moodle reads no format tag on the match side (it is a plain drop-down entry).
+            right = _clean(raw[arrow + 2 :])
+            if not _clean(raw[arrow + 2 :]):
                 raise _Problem(
                     offset,
                     _("Matching pair %(number)s has nothing after '->'.", number=number),
+                    kind="matching",
+                )
+            if _WEIGHT.match(raw.strip()) or _find(raw, "#") >= 0:
+                self.notes.append(
+                    _("Matching pair %(number)s has a '%%' weight or a '#': matching pairs have "
+                      "neither, so they are kept as text, as Moodle does.", number=number)
                 )
             pairs.append(MatchPair(left, right))
         items = sum(1 for p in pairs if p.left)
@@ -636,30 +751,35 @@ class _QuestionParser:
                 base,
                 _(
                     "A matching question needs at least two items and three matches (found "
-                    "%(items)s items and %(matches)s matches).",
+                    "%(items)s items and %(matches)s matches), as Moodle's question editor also "
+                    "requires.",
                     items=items,
                     matches=len(pairs),
                 ),
+                kind="matching",
             )
         return tuple(pairs)
 
     def _numerical(self, body: str, base: int) -> tuple[NumericalAnswer, ...]:
         tilde = _find(body, "~")
+        other_raw = None
         if tilde >= 0:
-            raise _Problem(
-                base + tilde,
-                _(
-                    "Numerical answers start with '=', not '~': {#=%(example)s}.",
-                    example="3.14:0.01",
-                ),
-            )
+            other_raw, body = body[tilde + 1 :], body[:tilde]
         answers = []
-        if _find(body, "=") >= 0:
-            for number, (_marker, offset, raw) in enumerate(self._answers(body, base), start=1):
-                weight, raw = self._weight(raw, offset)
-                answers.append(self._numerical_answer(raw, offset, number, weight))
-        else:
-            answers.append(self._numerical_answer(body, base, 1, None))
+        for number, (_marker, offset, raw) in enumerate(self._answers(body, base, "="), start=1):
+            weight, raw = self._weight(raw.strip(), offset)
+            answers.append(self._numerical_answer(raw, offset, number, weight))
+        if not answers:
+            raise _Problem(
+                base,
+                _("Numerical answer %(number)s has no number.", number=1),
+                kind="number",
+            )
+        if other_raw is not None:
+            _ignored, feedback_raw = self._split_feedback(other_raw)
+            answers.append(
+                NumericalAnswer(weight=0.0, feedback=self.part(feedback_raw), other=True)
+            )
         self._require_full_marks(answers, base)
         return tuple(answers)
 
@@ -674,14 +794,17 @@ class _QuestionParser:
                     "Numerical answers cannot have negative weights (%(weight)s%%).",
                     weight=_percent(weight),
                 ),
+                kind="weight",
             )
-        hash_at = _find(raw, "#")
-        spec, feedback = (raw, "") if hash_at < 0 else (raw[:hash_at], raw[hash_at + 1 :])
-        spec = _clean(spec)
-        feedback = _clean_part(feedback)
+        spec_raw, feedback_raw = self._split_feedback(raw)
+        spec = _clean(_strip_format(spec_raw.strip())[0])
+        feedback = self.part(feedback_raw)
         if not spec:
-            raise _Problem(offset, _("Numerical answer %(number)s has no number.", number=number))
-        if ".." in spec:
+            raise _Problem(
+                offset, _("Numerical answer %(number)s has no number.", number=number),
+                kind="number",
+            )
+        if spec.find("..") > 0:
             low_text, high_text = spec.split("..", 1)
             low, high = self._number(low_text, offset), self._number(high_text, offset)
             if low > high:
@@ -692,15 +815,19 @@ class _QuestionParser:
                         low=low_text.strip(),
                         high=high_text.strip(),
                     ),
+                    kind="number",
                 )
             return NumericalAnswer(minimum=low, maximum=high, weight=weight, feedback=feedback)
-        value_text, _colon, tolerance_text = spec.partition(":")
+        value_text, colon, tolerance_text = spec.partition(":")
+        if colon and not value_text.strip():
+            value_text, colon = spec, ""
         value = self._number(value_text, offset)
-        tolerance = self._number(tolerance_text, offset) if _colon else 0.0
+        tolerance = self._number(tolerance_text, offset) if colon else 0.0
         if tolerance < 0:
             raise _Problem(
                 offset,
                 _("The tolerance %(tolerance)s is negative.", tolerance=tolerance_text.strip()),
+                kind="number",
             )
         return NumericalAnswer(value=value, tolerance=tolerance, weight=weight, feedback=feedback)
 
@@ -716,16 +843,17 @@ class _QuestionParser:
                 "'%(value)s' is not a number (write numbers like 3.14, -2 or 1e-3; ranges as 1..5).",
                 value=text,
             ),
+            kind="number",
         )
 
 
-def _is_matching(body: str) -> bool:
-    # Moodle looks for "->" anywhere in the block; we only look in the answers, not their feedback.
-    for _sep, _start, piece in _split(body, "=")[1:]:
-        hash_at = _find(piece, "#")
-        if "->" in (piece if hash_at < 0 else piece[:hash_at]):
-            return True
-    return False
+def _rfind(text: str, target: str) -> int:
+    """Index of the last unescaped occurrence of ``target`` (Moodle takes the last '####')."""
+    found, at = -1, _find(text, target)
+    while at >= 0:
+        found = at
+        at = _find(text, target, at + 1)
+    return found
 
 
 def _percent(fraction: float) -> str:
@@ -750,7 +878,11 @@ def export_gift(questions: Iterable[Question]) -> str:
                     f"{question.category!r} here (put uncategorised questions first)"
                 )
             category = question.category
-            chunks.append(f"{_CATEGORY} {category}\n")
+            if category_path(category) != category:
+                raise ValueError(f"question {question.name!r}: the category {category!r} is not a "
+                                 "clean path (no empty parts, no spaces around '/')")
+            # Moodle's own form: its importer puts it in the course's question bank.
+            chunks.append(f"{_CATEGORY} $course$/top/{category}\n")
         chunks.append(_export_question(question))
     return "\n".join(chunks)
 
@@ -819,7 +951,8 @@ class _Exporter:
             lines = []
             for index, a in enumerate(q.answers):
                 if kind == "single" and a.weight == 1 and (index == 0 or not all_right):
-                    line = self.weighted("=", 1.0, a.weight, a.text)
+                    # After '=' Moodle reads no weight: the text follows as it is.
+                    line = "=" + self.part(a.text)
                 else:
                     line = self.weighted("~", 0.0, a.weight, a.text)
                 lines.append(line + self.feedback(a.feedback))
@@ -827,8 +960,9 @@ class _Exporter:
         if kind == "short":
             lines = []
             for a in q.answers:
-                if "->" in a.text:
-                    raise self.fail("a short answer cannot contain '->'")
+                if "->" in a.text or "->" in a.feedback:
+                    # Moodle would read any '->' in the block as a matching question.
+                    raise self.fail("a short answer or its feedback cannot contain '->'")
                 lines.append(self.weighted("=", 1.0, a.weight, a.text) + self.feedback(a.feedback))
             return self.block_lines(lines)
         if kind == "truefalse":
@@ -845,16 +979,23 @@ class _Exporter:
                 feedback = "#" + self.part(wrong)
             return "{" + ("TRUE" if correct else "FALSE") + feedback + self.general() + "}"
         if kind == "numerical":
-            if len(q.numerical) == 1 and q.numerical[0].weight == 1:
-                return "{#" + self.numeric(q.numerical[0]) + self.general() + "}"
-            lines = [self.weighted("=", 1.0, n.weight, "") + self.numeric(n) for n in q.numerical]
+            numbers = [n for n in q.numerical if not n.other]
+            others = [n for n in q.numerical if n.other]
+            if len(others) > 1 or (others and (others[0].weight != 0 or q.numerical[-1] is not
+                                               others[0])):
+                raise self.fail("GIFT has one 'any other answer', last and worth nothing")
+            if len(numbers) == 1 and numbers[0].weight == 1 and not others:
+                return "{#" + self.numeric(numbers[0]) + self.general() + "}"
+            lines = [self.weighted("=", 1.0, n.weight, "") + self.numeric(n) for n in numbers]
+            lines += ["~" + self.feedback(n.feedback or "") for n in others]
             return "{#\n" + "".join(f"\t{line}\n" for line in lines) + self.general_line() + "}"
         if kind == "matching":
             lines = []
             for pair in q.pairs:
                 if "->" in pair.left or _WEIGHT.match(pair.left):
                     raise self.fail("a matching item cannot contain '->' or start with '%n%'")
-                lines.append(f"={self.part(pair.left)} -> {self.part(pair.right)}")
+                # Moodle reads no format tag on the match side, so none is written there.
+                lines.append(f"={self.part(pair.left)} -> {_escape(pair.right)}")
             return self.block_lines(lines)
         if kind == "essay":
             if q.answers or q.pairs or q.numerical:

@@ -64,7 +64,11 @@ class MatchPair:
 
 @dataclass(frozen=True)
 class NumericalAnswer:
-    """An accepted number: ``value`` +/- ``tolerance``, or the closed range ``minimum..maximum``."""
+    """An accepted number: ``value`` +/- ``tolerance``, or the closed range ``minimum..maximum``.
+
+    ``other`` is Moodle's ``*`` answer ("any other answer", written ``~#feedback`` in GIFT): it
+    matches every number that no other answer matches, usually with no marks and a feedback.
+    """
 
     value: float | None = None
     tolerance: float = 0.0
@@ -72,12 +76,17 @@ class NumericalAnswer:
     maximum: float | None = None
     weight: float = 1.0
     feedback: str = ""
+    other: bool = False
 
     def __post_init__(self) -> None:
         _check_weight(self.weight)
         for name in ("value", "tolerance", "minimum", "maximum"):
             _check_number(getattr(self, name), name)
         is_range = self.minimum is not None or self.maximum is not None
+        if self.other:
+            if self.value is not None or is_range:
+                raise ValueError("an 'any other answer' entry has no value or range")
+            return
         if is_range:
             if self.value is not None or self.minimum is None or self.maximum is None:
                 raise ValueError("a numerical answer is either value+tolerance or minimum..maximum")
@@ -91,10 +100,12 @@ class NumericalAnswer:
     @property
     def is_range(self) -> bool:
         """True when written as ``minimum..maximum``."""
-        return self.value is None
+        return self.value is None and not self.other
 
     def bounds(self) -> tuple[float, float]:
         """The closed interval of accepted numbers."""
+        if self.other:
+            return float("-inf"), float("inf")
         if self.value is None:
             assert self.minimum is not None and self.maximum is not None
             return self.minimum, self.maximum
@@ -182,15 +193,25 @@ def default_question_name(text: str, text_format: str = "moodle") -> str:
 
 @dataclass(frozen=True)
 class ParseError:
-    """One problem found while importing a question file (a value, not an exception)."""
+    """One problem found while importing a question file (a value, not an exception).
+
+    ``kind`` groups errors of the same sort (a file of noise gives thousands of one kind);
+    ``raw`` is the source text of the refused question, so it can be handed back in a file of the
+    bad questions to fix and import again.
+    """
 
     line: int
     message: str
     question: str | None = None
     source: str = ""
+    column: int | None = None
+    kind: str = "syntax"
+    raw: str = field(default="", compare=False, repr=False)
 
     def __str__(self) -> str:
         where = f"{self.source}:{self.line}" if self.source else f"line {self.line}"
+        if self.column:
+            where += f":{self.column}"
         if self.question:
             return f"{where}: [{self.question}] {self.message}"
         return f"{where}: {self.message}"
@@ -198,16 +219,94 @@ class ParseError:
 
 @dataclass
 class ParseResult:
-    """What an importer found: the good questions and one error per bad question."""
+    """What an importer found: the good questions and one error per bad question.
+
+    ``notes`` says, per question (keyed by its line), where lms reads something differently from
+    what a trainer may expect or from Moodle (a text converted to HTML, a name shortened ...).
+    """
 
     questions: list[Question] = field(default_factory=list)
     errors: list[ParseError] = field(default_factory=list)
     source: str = ""
+    notes: dict[int, list[str]] = field(default_factory=dict)
+    encoding: str = "UTF-8"
+    format: str = ""
 
     @property
     def ok(self) -> bool:
         """True when every question in the file was imported."""
         return not self.errors
+
+    def note(self, line: int, message: str) -> None:
+        """Record a remark about the question that starts on ``line``."""
+        self.notes.setdefault(line, []).append(message)
+
+
+# --- limits --------------------------------------------------------------------------------------
+
+# Column sizes of ``quiz_question`` (and Moodle's own: a name is at most 255 characters, an id number
+# 100). Checked before the database so that PostgreSQL never refuses a row half-way through an
+# import (SQLite would store anything).
+MAX_NAME = 255
+MAX_CATEGORY = 255
+MAX_IDNUMBER = 100
+MAX_TAG = 100
+MAX_TEXT = 200_000  # all the texts of one question together
+# C0/C1 control characters other than tab and line breaks, and lone surrogates: PostgreSQL refuses
+# NUL in text and JSON, and none of them can be typed or shown.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def control_character(text: str) -> str | None:
+    """The first forbidden control character in ``text`` as ``U+XXXX``, or None."""
+    match = _CONTROL.search(text)
+    return f"U+{ord(match.group()):04X}" if match else None
+
+
+def question_limit_problems(question: Question) -> list[str]:
+    """Why this question cannot be stored as it is (too long, control characters), in words."""
+    texts = [question.name, question.category, question.idnumber, question.text,
+             question.general_feedback, *question.tags]
+    for answer in question.answers:
+        texts += [answer.text, answer.feedback]
+    for pair in question.pairs:
+        texts += [pair.left, pair.right]
+    texts += [n.feedback for n in question.numerical]
+    joined = "\n".join(texts)
+    # The common case (nothing wrong) costs one regex search and a few length checks.
+    if (
+        len(question.name) <= MAX_NAME
+        and len(question.category) <= MAX_CATEGORY
+        and len(question.idnumber) <= MAX_IDNUMBER
+        and all(len(tag) <= MAX_TAG for tag in question.tags)
+        and len(joined) <= MAX_TEXT
+        and not _CONTROL.search(joined)
+    ):
+        return []
+    from lms.i18n import _
+
+    problems: list[str] = []
+    for what, value, limit in (
+        (_("The name"), question.name, MAX_NAME),
+        (_("The category"), question.category, MAX_CATEGORY),
+        (_("The id number"), question.idnumber, MAX_IDNUMBER),
+    ):
+        if len(value) > limit:
+            problems.append(_("%(what)s has %(count)s characters; at most %(limit)s are allowed.",
+                              what=what, count=len(value), limit=limit))
+    for tag in question.tags:
+        if len(tag) > MAX_TAG:
+            problems.append(_("The tag '%(tag)s…' is longer than %(limit)s characters.",
+                              tag=tag[:30], limit=MAX_TAG))
+    longest = max(len(text) for text in texts)
+    if longest > MAX_TEXT:
+        problems.append(_("A text of the question has %(count)s characters; at most %(limit)s "
+                          "are allowed.", count=longest, limit=MAX_TEXT))
+    bad = control_character(joined)
+    if bad:
+        problems.append(_("The question contains the control character %(char)s, which cannot "
+                          "be stored or shown; remove it from the file.", char=bad))
+    return problems
 
 
 def question_to_dict(question: Question) -> dict[str, Any]:
@@ -230,6 +329,9 @@ def question_to_dict(question: Question) -> dict[str, Any]:
                 "maximum": n.maximum,
                 "weight": n.weight,
                 "feedback": n.feedback,
+                # Only written when set, so that the content hash of every existing numerical
+                # question stays what it was before "any other answer" existed.
+                **({"other": True} if n.other else {}),
             }
             for n in question.numerical
         ],
@@ -279,6 +381,7 @@ def question_from_dict(data: Mapping[str, Any]) -> Question:
                 maximum=_float_or_none(n.get("maximum")),
                 weight=float(n.get("weight", 1.0)),
                 feedback=n.get("feedback", ""),
+                other=bool(n.get("other", False)),
             )
             for n in data.get("numerical", ())
         ),

@@ -13,7 +13,7 @@ import unicodedata
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lms.quizzes.gift import export_gift, parse_gift
+from lms.quizzes.gift import category_path, export_gift, parse_gift
 from lms.quizzes.questions import (
     Answer,
     MatchPair,
@@ -121,7 +121,11 @@ def numerical_answers(draw):
     answers[0] = NumericalAnswer(
         first.value, first.tolerance, first.minimum, first.maximum, 1.0, first.feedback
     )
-    return tuple(draw(st.permutations(answers)))
+    answers = list(draw(st.permutations(answers)))
+    if draw(st.booleans()):
+        # Moodle's "any other answer" (GIFT ``~#feedback``): always last, worth nothing.
+        answers.append(NumericalAnswer(weight=0.0, feedback=draw(optional_texts), other=True))
+    return tuple(answers)
 
 
 match_items = texts.filter(lambda t: "->" not in t and not WEIGHT_PATTERN.match(t))
@@ -164,8 +168,10 @@ def questions(draw):
             draw(st.booleans()), draw(optional_texts), draw(optional_texts)
         )
     elif kind == "short":
-        parts["answers"] = draw(
-            answers_with_one_right(non_negative_weights, texts.filter(lambda t: "->" not in t))
+        no_arrow = texts.filter(lambda t: "->" not in t)
+        parts["answers"] = tuple(
+            Answer(a.text, a.weight, a.feedback.replace("->", "- >"))
+            for a in draw(answers_with_one_right(non_negative_weights, no_arrow))
         )
         parts["ignore_case"] = draw(st.booleans())
         parts["ignore_diacritics"] = draw(st.booleans())
@@ -180,8 +186,9 @@ def questions(draw):
         name=draw(texts),
         text=draw(texts),
         text_format=draw(st.sampled_from(["moodle", "html", "plain", "markdown"])),
-        category=draw(st.one_of(st.just(""), st.sampled_from(["Nhân quyền", "A/B"]), single_line)),
-        tags=tuple(draw(st.lists(single_line, max_size=3))),
+        category=draw(st.one_of(st.just(""), st.sampled_from(["Nhân quyền", "A/B"]),
+                                single_line.map(category_path))),
+        tags=tuple(draw(st.lists(single_line, max_size=3, unique=True))),
         idnumber=draw(st.one_of(st.just(""), single_line)),
         **parts,
     )

@@ -15,6 +15,8 @@ from lms.quizzes.qtypes.base import Grade, Order, QuestionType, Snapshot
 
 def bounds(answer: Mapping[str, Any]) -> tuple[float, float]:
     """The closed interval an accepted answer of a snapshot stands for."""
+    if answer.get("other"):
+        return float("-inf"), float("inf")
     if answer.get("value") is None:
         return float(answer["minimum"]), float(answer["maximum"])
     value, tolerance = float(answer["value"]), float(answer.get("tolerance") or 0.0)
@@ -40,11 +42,14 @@ def grade(snapshot: Snapshot, response: Any) -> Grade:
     number = base.parse_number(typed)
     if number is None:
         return Grade(0.0, detail={"answer": None, "not_a_number": True})
-    return base.best(
-        (i, float(answer.get("weight", 1.0)))
-        for i, answer in enumerate(snapshot["numerical"])
-        if _within(number, *bounds(answer))
-    )
+    answers = list(enumerate(snapshot["numerical"]))
+    matched = [(i, float(answer.get("weight", 1.0))) for i, answer in answers
+               if not answer.get("other") and _within(number, *bounds(answer))]
+    if not matched:
+        # Moodle's "*" answer: any number no other answer holds (its feedback says why it is wrong).
+        matched = [(i, float(answer.get("weight", 0.0))) for i, answer in answers
+                   if answer.get("other")]
+    return base.best(matched)
 
 
 def _shown(answer: Mapping[str, Any], dash: str) -> str:
@@ -56,7 +61,9 @@ def labels(snapshot: Snapshot, response: Any) -> list[str]:
     if normalise(snapshot, response) is None:
         return []
     matched = grade(snapshot, response).detail.get("answer")
-    return [base.OTHER] if matched is None else [_shown(snapshot["numerical"][matched], "..")]
+    if matched is None or snapshot["numerical"][matched].get("other"):
+        return [base.OTHER]
+    return [_shown(snapshot["numerical"][matched], "..")]
 
 
 def review(snapshot: Snapshot, order: Order, response: Any) -> dict[str, Any]:
@@ -68,7 +75,8 @@ def review(snapshot: Snapshot, order: Order, response: Any) -> dict[str, Any]:
         if matched is not None:
             feedback = base.feedback_html(snapshot["numerical"][matched].get("feedback", ""), fmt)
     accepted = [{"text": _shown(a, " – "), "weight": float(a.get("weight", 1.0))}
-                for a in snapshot["numerical"] if float(a.get("weight", 1.0)) > 0]
+                for a in snapshot["numerical"]
+                if float(a.get("weight", 1.0)) > 0 and not a.get("other")]
     return {"typed": typed or "", "accepted": accepted, "feedback": feedback}
 
 
