@@ -173,14 +173,16 @@ class Run:
 
 
 def seed_key(officers: int) -> str:
-    """What a seeded database depends on: the generator, the migrations and content/."""
-    digest = hashlib.sha256(str(officers).encode())
+    """What a seeded database depends on: the generator's version, the migrations and content/
+    (bump ``lms.generator.GENERATOR_VERSION`` when what it writes changes)."""
+    from lms.generator import GENERATOR_VERSION
+
+    digest = hashlib.sha256(f"{officers}:{GENERATOR_VERSION}".encode())
     for folder in ("migrations/versions", "content"):
         for path in sorted((ROOT / folder).rglob("*")):
             if path.is_file() and "__pycache__" not in path.parts:
                 digest.update(path.relative_to(ROOT).as_posix().encode())
                 digest.update(path.read_bytes())
-    digest.update((ROOT / "lms" / "generator.py").read_bytes())
     return digest.hexdigest()
 
 

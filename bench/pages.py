@@ -9,6 +9,7 @@ officer pages (HTML bytes, sub-resources, third-party requests).
 from __future__ import annotations
 
 import re
+import time
 import urllib.request
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -105,6 +106,11 @@ def weight(base: str, page: Page, cookie: str) -> dict[str, Any]:
     return {"bytes": len(html), "requests": 1 + len(set(parser.urls)), "third_party": len(third)}
 
 
+def drain(result: Any) -> None:
+    """Wait for the requests wrk left in flight: a slow page must not eat the next page's round."""
+    time.sleep(min(10.0, 1.5 * max(result.p99_ms, result.p50_ms) / 1000))
+
+
 def run(ctx: Run) -> None:
     for size in ctx.sizes:
         url = ctx.database(size)
@@ -116,14 +122,15 @@ def run(ctx: Run) -> None:
         with serve("lms:create_app()", url, port=ctx.port()) as lms_server, \
                 serve("bench.floors:create_app()", url, port=ctx.port(), probe="/bare") as floor_server:
             for page in pages:  # warm every worker's caches before measuring
-                wrk(lms_server.base + page.path, seconds=1, cookie=cookies[page.user])
+                drain(wrk(lms_server.base + page.path, seconds=1, cookie=cookies[page.user]))
             samples: dict[str, list[Any]] = {p.name: [] for p in pages}
             floors: dict[str, list[Any]] = {"bare": [], "jinja": []}
             for _round in range(ctx.rounds):
                 floors["bare"].append(wrk(floor_server.base + "/bare", seconds=seconds))
                 for page in pages:
-                    samples[page.name].append(wrk(lms_server.base + page.path, seconds=seconds,
-                                                  cookie=cookies[page.user]))
+                    result = wrk(lms_server.base + page.path, seconds=seconds, cookie=cookies[page.user])
+                    samples[page.name].append(result)
+                    drain(result)
                 floors["jinja"].append(wrk(floor_server.base + "/bare-jinja", seconds=seconds))
             bare = median([r.rps for r in floors["bare"]])
             jinja = median([r.rps for r in floors["jinja"]])

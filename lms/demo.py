@@ -603,15 +603,14 @@ def load_activity(seed: int = 2024, *, today: date | None = None,
     """Replay about a year of training in the demo province; None when the courses are not synced
     yet or a plan already exists (running it again adds nothing).
 
-    Every row is written by the services pages use (plans, assignments, lessons, quiz attempts
-    answered from their own snapshots, essays graded by the trainer, completions, certificates from
-    the completion listener, revocation, reminders), under a simulated clock (:class:`_Clock`), so the
-    dashboards, exports, API, item analysis and certificates all agree. Every completion is earned
-    through real attempts, none is recorded any other way: the quiz domain rebuilds an officer's
-    result from their attempts, so a result written without attempts would contradict the quiz pages
-    and be undone by the next regrade. That is the expensive part (about 220 SQL statements per
-    completed course: each lesson, each module quiz and the final test with its graded essay); see
-    the summary line for the time it took.
+    The demo accounts' courses, the essay left waiting, plans, assignments, the revocation and the
+    reminders go through the services pages use, under a simulated clock (:class:`_Clock`). Every
+    other officer's courses are written in bulk by ``lms.generator`` (the services cost about 220 SQL
+    statements per completed course; the year took about 4 minutes that way, a few seconds in bulk),
+    with the same rows the services derive: attempts drawn from the bank and graded by the engine,
+    quiz results equal to what the attempts add up to (a regrade changes nothing), completions where
+    the course's rule is met, and their certificates. So dashboards, exports, API, item analysis and
+    certificates all agree (``tests/test_demo.py``).
 
     The story, with dates relative to ``today`` (the province's calendar): an officer took the
     misinformation course as a pilot two years ago (her certificate expires in a few days); a closed
@@ -667,6 +666,32 @@ def load_activity(seed: int = 2024, *, today: date | None = None,
             return "en" if rng.random() < 0.4 else "vi"
         return "vi"
 
+    # Ordinary officers' courses are written in bulk by the generator's writer (the same rows the
+    # services would write: attempts drawn and graded by the engine, results equal to what the attempts
+    # add up to, completions, certificates); the demo accounts and the essay left waiting go through
+    # the services. Jobs are collected and written between service calls, never during them.
+    from lms.generator import BulkWriter, _Activity, _course_plans, _naive
+
+    plans = _course_plans(PLAN_COURSES, random.Random(seed + 2), replay.hard)
+    bulk_rng = random.Random(seed + 3)
+    agency_names = {a.id: (a.name_vi, a.name_en) for a in db.session.execute(
+        select(Agency.id, Agency.name_vi, Agency.name_en))}
+    jobs: list[tuple[User, str, str, datetime, datetime, bool]] = []
+
+    def write_jobs() -> None:
+        if not jobs:
+            return
+        db.session.flush()
+        writer = BulkWriter()
+        activity = _Activity(writer, bulk_rng, trainer.id)
+        for user, key, lang, start, end, complete in jobs:
+            activity.course(user.id, user.agency_id, plans[key], lang, _naive(start), _naive(end),
+                            complete=complete, holder=user.full_name, agency_name=agency_names[user.agency_id])
+        summary.attempts += len(activity.attempts)
+        activity.flush()
+        writer.finish()
+        jobs.clear()
+
     with clock.running():
         # A pilot two years ago: the officer's certificate (valid 24 months) expires in a few days.
         pilot_end = _moment(add_months(today, -24) + timedelta(days=5), 15, 10)
@@ -687,8 +712,9 @@ def load_activity(seed: int = 2024, *, today: date | None = None,
             if user.id == officer.id or rng.random() > (0.25 if _top_unit(user, province) in behind_ids else 0.88):
                 continue
             end = _when(start25 + timedelta(days=14), _moment(date(year - 1, 12, 20), 16), rng)
-            replay.complete(user, maps[EARLIER_PLAN_COURSE], lang_of(user, maps[EARLIER_PLAN_COURSE]),
-                            end - timedelta(days=rng.uniform(3, 20)), end, ability_of(user))
+            jobs.append((user, EARLIER_PLAN_COURSE, lang_of(user, maps[EARLIER_PLAN_COURSE]),
+                         end - timedelta(days=rng.uniform(3, 20)), end, True))
+        write_jobs()
         clock.at(_moment(date(year, 1, 6), 10))
         reports.close_plan(earlier, actor=hr)
 
@@ -763,28 +789,38 @@ def load_activity(seed: int = 2024, *, today: date | None = None,
         if started:
             started[0].state = "pending"
 
-        # Play every officer's year, course by course.
+        # Play every officer's year, course by course: the demo accounts and the waiting essay through
+        # the services, everyone else in bulk.
         total = len(users)
+        accounts_ids = {u.id for u in accounts.values()}
         for done_users, user in enumerate(users, start=1):
             for pair in pairs_of[user.id]:
                 cmap, lang = pair.course_map, lang_of(user, pair.course_map)
+                by_services = user.id in accounts_ids or pair.state == "pending"
                 if pair.state == "done":
                     if user.id == officer.id:
                         end = _moment(activated_on + timedelta(days=75), 16, 20)
                     else:
                         end = _when(activated + timedelta(days=10), now - timedelta(days=1), rng)
                     start = max(activated + timedelta(days=1), end - timedelta(days=rng.uniform(3, 25)))
-                    replay.complete(user, cmap, lang, start, end, ability_of(user))
+                    if by_services:
+                        replay.complete(user, cmap, lang, start, end, ability_of(user))
+                    else:
+                        jobs.append((user, cmap.course.key, lang, start, end, True))
                 elif pair.state in ("progress", "pending", "officer"):
                     start = _when(activated + timedelta(days=5), now - timedelta(days=20), rng, a=1.5, b=1.5)
                     last_seen = _when(start + timedelta(days=1), now - timedelta(hours=2), rng, a=3, b=1.2)
                     if pair.state == "pending":  # submitted yesterday, waiting for the trainer
                         last_seen = now - timedelta(hours=rng.uniform(14, 30))
-                    replay.begin(user, cmap, lang, start, last_seen, ability_of(user),
-                                 pending_essay=pair.state == "pending",
-                                 done_steps=6 if pair.state == "officer" else None)
+                    if by_services:
+                        replay.begin(user, cmap, lang, start, last_seen, ability_of(user),
+                                     pending_essay=pair.state == "pending",
+                                     done_steps=6 if pair.state == "officer" else None)
+                    else:
+                        jobs.append((user, cmap.course.key, lang, start, last_seen, False))
             if progress_step is not None:
                 progress_step(done_users, total)
+        write_jobs()
 
         # One certificate revoked after an inspection.
         candidates = list(db.session.scalars(
@@ -806,7 +842,7 @@ def load_activity(seed: int = 2024, *, today: date | None = None,
     db.session.flush()
     summary.completions = db.session.scalar(select(func.count()).select_from(CourseCompletion)) or 0
     summary.certificates = db.session.scalar(select(func.count()).select_from(Certificate)) or 0
-    summary.attempts = replay.attempts
+    summary.attempts += replay.attempts
     summary.seconds = time.monotonic() - began
     return summary
 

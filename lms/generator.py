@@ -414,7 +414,7 @@ class _Activity:
         return finished[-1][0], best_score
 
     def course(self, user_id: int, agency_id: int, course: _CoursePlan, lang: str, start: datetime,
-               end: datetime, *, complete: bool, holder: str, agency_name: str,
+               end: datetime, *, complete: bool, holder: str, agency_name: tuple[str, str],
                pending_essay: bool = False, detailed: bool = True) -> None:
         rng = self.rng
         self.record = detailed or pending_essay
@@ -461,7 +461,8 @@ class _Activity:
             self.certificates.append((
                 self.certificate_id, new_code(), user_id, course.id, completion_id, course.key, course.version,
                 completed_at, completed_at, _naive(expires) if expires else None, "valid", "", holder, agency_id,
-                agency_name, pick(course.title), course.hours, pdf_lang, score, pick(settings.get("issuer")),
+                agency_name[1] if pdf_lang == "en" and agency_name[1] else agency_name[0], pick(course.title),
+                course.hours, pdf_lang, score, pick(settings.get("issuer")),
                 settings.get("signer_name") or "", pick(settings.get("signer_title")), settings.get("seal"), "", ""))
             self.certificate_id += 1
 
@@ -603,7 +604,8 @@ def seed_province(officers: int, agencies: int | None = None, *, seed: int = 11,
     # Which officers and units: the province's direct units, three behind, three at risk.
     province = db.session.scalar(select(Agency).where(Agency.code == "SH"))
     units = {a.code: a.id for a in db.session.scalars(select(Agency).where(Agency.parent_id == province.id))}
-    names = dict(db.session.execute(select(Agency.id, Agency.name_vi)).all())
+    names = {a.id: (a.name_vi, a.name_en) for a in db.session.execute(select(Agency.id, Agency.name_vi,
+                                                                              Agency.name_en))}
     info = {u[0]: u for u in made}
     info.update({u.id: (u.id, u.agency_id, u.agency.path, frozenset(d.code for d in u.duties))
                  for u in accounts.values()})
