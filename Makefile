@@ -11,8 +11,9 @@ STAMP  := $(VENV)/.installed
 # Runtime libraries WeasyPrint needs, and the tools the tests use to read PDFs and QR codes.
 DEB_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 libfontconfig1 \
                 poppler-utils zbar-tools libzbar0 shared-mime-info chromium
-# make bench also needs wrk (HTTP load generator) to measure the pages under gunicorn.
-BENCH_DEB_PACKAGES := wrk
+# make bench also needs wrk (HTTP load generator) to measure the pages under gunicorn, and haproxy
+# (the loopback load balancer of the scale-out scenario).
+BENCH_DEB_PACKAGES := wrk haproxy
 DOMAINS := $(patsubst lms/%/translations,%,$(wildcard lms/*/translations))
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

@@ -25,4 +25,6 @@ SCENARIOS = [
     Scenario("certificates", "bench.certificates:run", engines=("sqlite",)),
     Scenario("quizzes", "bench.quizzes:run"),
     Scenario("imports", "bench.imports:run"),
+    # Its own PostgreSQL database and Redis whatever the engine pass: run once, in the first pass.
+    Scenario("scaleout", "bench.scaleout:run", quick=False, engines=("sqlite",)),
 ]
