@@ -6,7 +6,7 @@ import re
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
-from flask_login import current_user
+from flask_login import current_user, login_required
 from sqlalchemy import func, or_, select
 from werkzeug.wrappers import Response
 
@@ -53,6 +53,7 @@ def _course_or_404(key: str) -> Course:
 
 
 @bp.post("/c/<key>/enrol")
+@login_required  # anonymous visitors are sent to sign in (they used to reach is_assigned and a 500)
 def enrol(key: str) -> Response:
     course = _course_or_404(key)
     if not ConfirmForm().validate_on_submit():
