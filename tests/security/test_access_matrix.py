@@ -95,6 +95,7 @@ ROWS: dict[str, Row] = {
     "certificates.manage": Row(get=HR),
     "certificates.mine": Row(get=SIGNED_IN),
     "certificates.reissue": Row(post=ADMIN),
+    "certificates.render_missing": Row(post=HR),
     "certificates.revoke": Row(post=ADMIN),
     "certificates.transcript": Row(get=SIGNED_IN),  # one's own
     "certificates.user_transcript": Row(get=HOLDER_AND_HR),
@@ -178,6 +179,10 @@ ROWS: dict[str, Row] = {
     "reports.remind_agency": Row(post=HR_ALL),
     "reports.transcript": Row(get=HR_ALL),
     "static": Row(get=EVERYONE),
+    # background tasks: hr_all's finished run (its page and file are the starter's and admins')
+    "tasks.download": Row(get=HR_ALL),
+    "tasks.show": Row(get=HR_ALL),
+    "tasks.show_json": Row(get=HR_ALL),
 }
 
 

@@ -33,6 +33,7 @@ from lms.quizzes.engine import Pick
 from lms.quizzes.models import AttemptAnswer
 from lms.reports import services as report_services
 from lms.reports.models import Notice
+from lms.tasks.models import TaskRun, TaskState
 from tests import factories as f
 from tests.catalog.factories_catalog import course as make_course
 from tests.quizzes import factories_quizzes as fq
@@ -126,6 +127,12 @@ def build() -> World:
     pending = f.user("pending.c", agency=justice, password=None, full_name=f"Đỗ Văn {OUTSIDE}")
     activation = auth_services.issue_activation(pending, 7)
 
+    # A finished background task started by hr_all, with its file.
+    run = TaskRun(name="certificates.render_chunk", state=TaskState.done.value, total=1, done=1,
+                  created_by_id=hr.id, filename="chung-chi.zip", content_type="application/zip",
+                  data=b"PK\x05\x06" + b"\x00" * 18)
+    db.session.add(run)
+
     for role, u in users.items():
         _row, token = api_services.create_token(u, f"Hệ thống {role}")
         w.tokens[role] = token
@@ -142,6 +149,6 @@ def build() -> World:
         "essay_answer": essay_answer.id, "certificate": certificate.code, "plan": plan.id,
         "plan_member": member.id, "plan_target": target.id, "assignment": assignment.id,
         "batch": batch.id, "notice": notice.id, "api_token": hr_token_id,
-        "activation": activation, "pending": pending.id,
+        "activation": activation, "pending": pending.id, "task_run": run.id,
     }
     return w
