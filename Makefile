@@ -19,7 +19,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # constraints.txt pins every package `make install` takes (the versions the tests last passed with).
 # `make lock` refreshes it from the current .venv after a deliberate upgrade.
-.PHONY: lock help install debs translations messages db content demo run serve test test-pg lint bench bench-debs bench-quick clean
+.PHONY: axe lock help install debs translations messages db content demo run serve test test-pg lint bench bench-debs bench-quick clean
 
 help:
 	@echo "make run      set up everything and serve the demo on http://$(HOST):$(PORT)"
@@ -81,10 +81,19 @@ serve: install
 lint: $(STAMP)
 	$(BIN)/ruff check lms tests $(wildcard bench)
 
-test: debs $(STAMP) translations lint
+# axe-core for the accessibility checks of the browser tests (pinned by tests/e2e/axe/package-lock.json).
+AXE_JS := tests/e2e/axe/node_modules/axe-core/axe.min.js
+$(AXE_JS): tests/e2e/axe/package-lock.json
+	@command -v npm >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm; }
+	cd tests/e2e/axe && npm ci --silent --no-audit --no-fund
+	@touch $(AXE_JS)
+
+axe: $(AXE_JS)
+
+test: debs $(STAMP) translations lint $(AXE_JS)
 	$(BIN)/pytest -q -p no:cacheprovider
 
-test-pg: $(STAMP) translations
+test-pg: $(STAMP) translations $(AXE_JS)
 	$(BIN)/pytest -q -p no:cacheprovider
 
 bench-debs:

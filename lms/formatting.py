@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask_babel import format_date, format_datetime, format_decimal, format_percent, get_locale
+from markupsafe import Markup
 
 DATE_PATTERNS = {"vi": "dd/MM/yyyy", "en": "d MMM yyyy"}
 DATETIME_PATTERNS = {"vi": "HH:mm dd/MM/yyyy", "en": "d MMM yyyy, HH:mm"}
@@ -47,3 +48,12 @@ def percent(value: float | None, digits: int = 0) -> str:
     if value is None:
         return "—"
     return format_percent(value, format="#,##0" + ("." + "0" * digits if digits else "") + "%")
+
+
+def table_wrap_attrs() -> Markup:
+    """Attributes of a table's scrolling box: reachable by keyboard, named, with the hint a phone shows."""
+    from flask_babel import gettext
+
+    return Markup('tabindex="0" role="region" aria-label="{}" data-hint="{}"').format(
+        gettext("Table"), gettext("Swipe sideways to see every column")
+    )

@@ -195,6 +195,7 @@ def init_templates(app: Flask, _cfg: Any) -> None:
             "site_name": app.config["SITE_NAME"],
             "nav_items": nav.items,
             "has_endpoint": lambda endpoint: endpoint in app.view_functions,
+            "table_wrap_attrs": formatting.table_wrap_attrs,
         }
 
 

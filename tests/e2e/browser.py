@@ -24,6 +24,20 @@ MAX_HTML_BYTES = 100 * 1024
 # How long a step may wait for the server or the page. Generous: the suite also runs on loaded CI boxes.
 TIMEOUT_MS = 15_000
 SHOTS_DIR = os.environ.get("LMS_E2E_SCREENSHOTS", "")
+# axe-core, from npm (tests/e2e/axe, `make axe`), runs inside every checked page; it is never served by the app.
+AXE_JS = Path(__file__).parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+# Impacts that fail a test; the others are listed at the end of the run (see conftest).
+AXE_BLOCKING = {"serious", "critical"}
+# Moderate and minor findings of the whole session: {(rule, impact, help): {page path, ...}}.
+AXE_LISTED: dict[tuple[str, str, str], set[str]] = {}
+AXE_RUN = """async (tags) => {
+  const result = await axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']});
+  return result.violations.map((v) => ({
+    id: v.id, impact: v.impact || 'minor', help: v.help,
+    nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')),
+  }));
+}"""
 
 
 @dataclass
@@ -62,6 +76,9 @@ class Ui:
             viewport=viewport or PHONE, accept_downloads=True, locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh"
         )
         self.context.set_default_timeout(TIMEOUT_MS)
+        # An init script is injected by the browser itself, so the page's CSP (no inline, no eval) still
+        # holds for everything the app sends while axe is available to the checks.
+        self.context.add_init_script(path=str(AXE_JS))
         self.console_errors: list[str] = []
         self.csp_violations: list[str] = []
         self.script_errors: list[str] = []
@@ -185,6 +202,7 @@ class Ui:
             name = re.sub(r"[^a-zA-Z0-9]+", "-", urlsplit(url).path).strip("-") or "home"
             width = facts["innerWidth"]
             page.screenshot(path=f"{SHOTS_DIR}/{Ui._shots:03d}-{width}-{name[:60]}.png", full_page=True)
+        self._accessibility(url, facts["innerWidth"])
         if facts["scrollWidth"] > facts["innerWidth"]:
             wide = page.evaluate(
                 """() => {
@@ -216,6 +234,17 @@ class Ui:
             self.problems.append(f"{url}: ids used twice: {sorted(set(facts['duplicateIds']))}")
         if facts["images"] == 0 and facts["htmlBytes"] > MAX_HTML_BYTES:
             self.problems.append(f"{url}: {facts['htmlBytes']} bytes of HTML (limit {MAX_HTML_BYTES})")
+
+    def _accessibility(self, url: str, width: int) -> None:
+        """axe-core's WCAG 2.1 A/AA rules: serious and critical findings fail, the rest are listed."""
+        language = self.page.evaluate("() => document.documentElement.lang")
+        where = f"{urlsplit(url).path} ({language}, {width} px)"
+        for v in self.page.evaluate(AXE_RUN, AXE_TAGS):
+            if v["impact"] in AXE_BLOCKING:
+                self.problems.append(f"{url} ({language}, {width} px): accessibility [{v['impact']}] "
+                                     f"{v['id']}: {v['help']} at {'; '.join(v['nodes'])}")
+            else:
+                AXE_LISTED.setdefault((v["id"], v["impact"], v["help"]), set()).add(where)
 
     def report(self) -> list[str]:
         """Everything that went wrong in this session, one line each."""

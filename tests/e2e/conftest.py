@@ -32,7 +32,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from lms import ROOT, create_app
 from lms.extensions import db
-from tests.e2e.browser import CHROMIUM, CHROMIUM_ARGS, LiveServer, Ui
+from tests.e2e.browser import AXE_JS, AXE_LISTED, CHROMIUM, CHROMIUM_ARGS, LiveServer, Ui
 
 E2E_CONTENT = Path(__file__).parent / "content"
 
@@ -118,6 +118,8 @@ def browser() -> Iterator[Any]:
             "`make debs` (or `apt-get install chromium`); they do not download a browser.",
             pytrace=False,
         )
+    if not AXE_JS.exists():
+        pytest.fail(f"{AXE_JS} is missing: run `make axe` (npm ci in tests/e2e/axe).", pytrace=False)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -170,3 +172,13 @@ def new_ui(
 def ui(new_ui: Callable[..., Ui]) -> Ui:
     """A watched phone-sized (360x740) browser session."""
     return new_ui()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """The moderate and minor accessibility findings, listed (serious and critical ones fail the test)."""
+    if not AXE_LISTED:
+        return
+    terminalreporter.section("accessibility findings below 'serious' (axe-core, WCAG 2.1 A/AA)")
+    for (rule, impact, help_text), pages in sorted(AXE_LISTED.items()):
+        shown = ", ".join(sorted(pages)[:4]) + (f" and {len(pages) - 4} more" if len(pages) > 4 else "")
+        terminalreporter.write_line(f"[{impact}] {rule}: {help_text} — {shown}")
