@@ -10,7 +10,7 @@ PORT   ?= 5000
 STAMP  := $(VENV)/.installed
 # Runtime libraries WeasyPrint needs, and the tools the tests use to read PDFs and QR codes.
 DEB_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 libfontconfig1 \
-                poppler-utils zbar-tools libzbar0 shared-mime-info chromium
+                poppler-utils zbar-tools libzbar0 shared-mime-info chromium postgresql-client
 # make bench also needs wrk (HTTP load generator) to measure the pages under gunicorn, and haproxy
 # (the loopback load balancer of the scale-out scenario).
 BENCH_DEB_PACKAGES := wrk haproxy
@@ -19,7 +19,8 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # constraints.txt pins every package `make install` takes (the versions the tests last passed with).
 # `make lock` refreshes it from the current .venv after a deliberate upgrade.
-.PHONY: axe lock help install debs translations messages db content demo run serve test test-pg lint bench bench-debs bench-quick clean
+SCAN_VENV := .venv-scan
+.PHONY: axe scan lock help install debs translations messages db content demo run serve test test-pg lint bench bench-debs bench-quick clean
 
 help:
 	@echo "make run      set up everything and serve the demo on http://$(HOST):$(PORT)"
@@ -106,6 +107,17 @@ bench: install bench-debs
 # The same on 1,000 and 20,000 officers with short page rounds (a few minutes).
 bench-quick: install bench-debs
 	$(BIN)/python -m bench.run --quick
+
+# Third-party scanners (wapiti, sqlmap, pip-audit) against the demo on 127.0.0.1:$(SCAN_PORT), in their own
+# virtualenv pinned by tools/scan-constraints.txt so they never touch the app's packages. Reports: instance/scan/.
+SCAN_PORT ?= 5510
+$(SCAN_VENV)/.installed: tools/scan-constraints.txt
+	@test -x $(SCAN_VENV)/bin/python || $(PYTHON) -m venv $(SCAN_VENV)
+	$(SCAN_VENV)/bin/python -m pip install -q -c tools/scan-constraints.txt wapiti3 sqlmap pip-audit
+	@touch $@
+
+scan: install content $(SCAN_VENV)/.installed
+	SCAN_PORT=$(SCAN_PORT) $(BIN)/python tools/scan.py $(SCAN_ARGS)
 
 lock: $(STAMP)
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^-e' > constraints.txt

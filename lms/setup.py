@@ -58,6 +58,8 @@ CLI_GROUPS = [
     ("lms.org.cli", "users_cli"),
     ("lms.org.cli", "agencies_cli"),
     ("lms.demo", "demo_command"),
+    ("lms.backup", "backup_command"),
+    ("lms.backup", "restore_command"),
     ("lms.catalog.cli", "content_cli"),
     ("lms.certificates.cli", "certificates_cli"),
     ("lms.quizzes.cli", "questions_cli"),
