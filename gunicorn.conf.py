@@ -34,3 +34,6 @@ errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 # The app is built in each worker after fork: database connections are never shared across processes.
 preload_app = False
+# gunicorn's control socket defaults to one path in the home folder: two servers on one machine would
+# take it from each other, and nothing here uses it (stop with SIGTERM, reload with SIGHUP).
+control_socket_disable = True

@@ -34,6 +34,7 @@ MODEL_MODULES = [
 # Modules that register background tasks (``lms.tasks.queue.task``): imported before the queue starts.
 TASK_MODULES = [
     "lms.certificates.tasks",
+    "lms.org.tasks",
     "lms.tasks.daily",
 ]
 

@@ -15,6 +15,7 @@ from lms.auth.services import issue_activation
 from lms.extensions import db
 from lms.i18n import N_, _
 from lms.org import imports, queries, reorg, services
+from lms.org import tasks as org_tasks
 from lms.org.forms import (
     AgencyForm,
     ConfirmForm,
@@ -25,6 +26,7 @@ from lms.org.forms import (
     UserForm,
 )
 from lms.org.models import Agency, ImportBatch, Role, User
+from lms.tasks import queue
 
 bp = Blueprint("org", __name__, url_prefix="/org")
 
@@ -360,6 +362,12 @@ def import_confirm(batch_id: int) -> Response:
         flash(_("The data changed since the preview was made. Check this new preview, then confirm."),
               "warning")
         return redirect(url_for("org.import_preview", batch_id=batch.id))
+    if queue.queued():
+        # A worker applies it (a large roster never ties up a web server); its page shows when done.
+        db.session.rollback()
+        run = queue.start(org_tasks.APPLY, batch.id, plan.fingerprint, user=current_user,
+                          summary={"next": url_for("org.import_result", batch_id=batch.id)})
+        return redirect(url_for("tasks.show", run_id=run.id))
     try:
         imports.apply_batch(batch, plan, actor=current_user)
         db.session.commit()

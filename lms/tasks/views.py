@@ -16,6 +16,7 @@ bp = Blueprint("tasks", __name__, url_prefix="/tasks")
 TITLES = {
     "certificates.render_chunk": N_("Preparing certificate PDFs"),
     "jobs.daily": N_("Daily jobs"),
+    "org.apply_import": N_("Importing officers"),
 }
 
 

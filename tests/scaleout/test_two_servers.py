@@ -44,6 +44,19 @@ if not (PG_SERVER and REDIS_URL):
                 allow_module_level=True)
 
 
+def procfile() -> dict[str, list[str]]:
+    """The Procfile's commands, with its paths made absolute (each process runs in its own folder)."""
+    import shlex
+
+    commands = {}
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        name, _, command = line.partition(":")
+        if command.strip():
+            commands[name.strip()] = [str(ROOT / part) if "/" in part or part.endswith(".py") else part
+                                      for part in shlex.split(command)]
+    return commands
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -106,8 +119,7 @@ class Cluster:
             proc.wait(10)
 
     def start_worker(self) -> None:
-        self.start("worker", [str(BIN / "dramatiq"), "lms.tasks.worker", "--processes", "1",
-                              "--threads", "2"])
+        self.start("worker", procfile()["worker"])
 
     def flask(self, name: str, *args: str) -> str:
         folder = self.base / name
@@ -170,8 +182,7 @@ def cluster(tmp_path_factory) -> Iterator[Cluster]:
         c.flask("admin", "db", "upgrade")
         _seed(url)
         for name_, port in (("a", ports[0]), ("b", ports[1])):
-            c.start(name_, [str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "lms:create_app()"],
-                    {"PORT": str(port), "HOST": "127.0.0.1"})
+            c.start(name_, procfile()["web"], {"PORT": str(port), "HOST": "127.0.0.1"})
         c.start_worker()
         for base_url, name_ in ((c.a, "a"), (c.b, "b")):
             _wait_until(lambda u=base_url: _answers(u), 90, f"server {name_}\n{c.log(name_)}")
@@ -351,8 +362,9 @@ def test_a_reminder_run_twice_sends_once(cluster):
     from lms.reports.models import ReminderLog
 
     cluster.smtp.messages.clear()
-    # The queued daily run (through the worker), then two cron-style runs at once from two servers.
-    cluster.flask("a", "tasks", "daily")
+    # The scheduler starts today's run (its hour has passed) on the queue and the worker does it; then
+    # two cron-style runs at once from two servers.
+    cluster.start("scheduler", procfile()["scheduler"], {"LMS_DAILY_JOBS_AT": "00:00"})
     app = _app(cluster.url)
     with app.app_context():
         from lms.tasks.models import TaskRun
@@ -361,7 +373,10 @@ def test_a_reminder_run_twice_sends_once(cluster):
             db.session.rollback()
             return db.session.scalar(select(TaskRun.state).where(TaskRun.name == "jobs.daily")) == "done"
 
-        _wait_until(daily_done, 60, f"the daily run\n{cluster.log('worker')}")
+        _wait_until(daily_done, 60, f"the daily run\n{cluster.log('scheduler')}\n{cluster.log('worker')}")
+        cluster.stop("scheduler")
+        cluster.flask("b", "tasks", "daily")  # a second start of the same day finds the first run
+        assert db.session.scalar(select(func.count()).where(TaskRun.name == "jobs.daily")) == 1
         runs = [subprocess.Popen([str(BIN / "flask"), "--app", "lms", "jobs", "run"], cwd=cluster.base / n,
                                  env=dict(cluster.env, LMS_INSTANCE_PATH=str(cluster.base / n / "instance")),
                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT) for n in ("a", "b")]
@@ -416,6 +431,32 @@ def test_killing_the_worker_mid_bulk_render_loses_and_duplicates_nothing(cluster
     assert status["state"] == "done" and status["percent"] == 100
 
 
+def test_a_roster_uploaded_on_a_and_confirmed_on_b_is_imported_by_the_worker(cluster):
+    from lms.org.models import User
+
+    http = requests.Session()
+    _login(http, cluster.a, "root")
+    form = http.get(cluster.a + "/org/import/officers").text
+    roster = "Họ và tên,Mã đơn vị,Tên đăng nhập\nNguyễn Văn An,SO-TU-PHAP,annv\nTrần Thị Bình,SO-TU-PHAP,binhtt\n"
+    uploaded = http.post(cluster.a + "/org/import/officers", data={"csrf_token": _token(form)},
+                         files={"file": ("roster.csv", roster.encode(), "text/csv")}, allow_redirects=False)
+    assert uploaded.status_code == 302, uploaded.text[:500]
+    preview = http.get(cluster.b + uploaded.headers["Location"]).text  # the upload is in the database
+    fingerprint = re.search(r'name="fingerprint"[^>]*value="([^"]+)"', preview).group(1)
+    action = re.search(r'action="([^"]*/confirm)"', preview).group(1)
+    confirmed = http.post(cluster.b + action, data={"csrf_token": _token(preview), "fingerprint": fingerprint},
+                          allow_redirects=False)
+    assert "/tasks/" in confirmed.headers["Location"], "the import ran in the web request"
+    status_url = cluster.a + confirmed.headers["Location"] + ".json"
+    _wait_until(lambda: http.get(status_url).json()["state"] == "done", 60,
+                f"the import\n{cluster.log('worker')}")
+    with _app(cluster.url).app_context():
+        names = set(db.session.scalars(select(User.username).where(User.username.in_(["annv", "binhtt"]))))
+        db.engine.dispose()
+    assert names == {"annv", "binhtt"}
+
+
 def test_no_server_kept_anything_in_its_own_instance_folder(cluster):
-    for name in ("a", "b", "worker"):
-        assert list((cluster.base / name / "instance").iterdir()) == [], name
+    for name in ("a", "b", "worker", "scheduler", "admin"):
+        folder = cluster.base / name / "instance"
+        assert not folder.exists() or list(folder.iterdir()) == [], name
