@@ -23,6 +23,7 @@ import yaml
 from lms.catalog.render import asset_references
 from lms.i18n import N_, _
 from lms.quizzes.gift import parse_gift
+from lms.quizzes.qtypes.content import parse_content
 from lms.quizzes.questions import Question
 
 __all__ = [
@@ -233,7 +234,7 @@ class CertificateSettings:
 
 @dataclass(frozen=True)
 class QuestionBank:
-    """One GIFT file and its questions (`lms.quizzes.questions.Question`), in file order."""
+    """One GIFT (or YAML) bank file and its questions (`lms.quizzes.questions.Question`), in file order."""
 
     language: str
     source: str  # relative to the course folder
@@ -1081,12 +1082,23 @@ def _check_lesson_assets(lesson: _LessonFile, assets: Mapping[str, Asset], used:
             used.add(reference.name)
 
 
+YAML_BANK_SUFFIXES = (".yaml", ".yml")
+
+
 def _read_bank(path: Path, language: str, rel: str, sink: _Sink) -> QuestionBank | None:
     source = f"{language}/{path.name}"
     report = _Report(sink, f"{rel}/{source}")
     text = _read_text(path, report)
     if text is None:
         return None
+    if path.suffix.lower() in YAML_BANK_SUFFIXES:
+        # Types GIFT cannot say (ordering) live in YAML banks; every entry there has a name: key.
+        parsed = parse_content(text, f"{rel}/{source}")
+        for problem in parsed.errors:
+            report.error(problem.line, f"[{problem.question}] {problem.message}"
+                         if problem.question else problem.message)
+        return QuestionBank(language=language, source=source, text=text,
+                            content_hash=_sha256(text), questions=tuple(parsed.questions))
     parsed = parse_gift(text, f"{rel}/{source}")
     for problem in parsed.errors:
         report.error(problem.line, problem.message)
@@ -1278,7 +1290,7 @@ def _load_course(
                     continue
                 if lesson.text is not None:
                     texts[lesson.key][language] = lesson.text
-            elif path.is_file() and path.suffix.lower() == ".gift":
+            elif path.is_file() and path.suffix.lower() in (".gift", *YAML_BANK_SUFFIXES):
                 bank = _read_bank(path, language, rel, sink)
                 if bank is not None:
                     language_banks.append(bank)
@@ -1286,8 +1298,8 @@ def _load_course(
                 _Report(sink, f"{rel}/{language}/{path.name}").error(
                     None,
                     _(
-                        "only lessons (.md) and question banks (.gift) belong in a language folder; "
-                        "put other files in files/"
+                        "only lessons (.md) and question banks (.gift, or .yaml for the types GIFT "
+                        "cannot say) belong in a language folder; put other files in files/"
                     ),
                 )
         for key in listed_order:

@@ -14,7 +14,7 @@ from lms.catalog.models import Course
 from lms.extensions import db
 from lms.quizzes import services
 from lms.quizzes.aiken import parse_aiken
-from lms.quizzes.gift import export_gift, parse_gift
+from lms.quizzes.gift import export_gift_skipping, parse_gift
 from lms.quizzes.models import Quiz
 from lms.quizzes.questions import question_from_dict, question_to_dict
 
@@ -103,12 +103,15 @@ def export_command(course_key: str, lang: str | None, output: Path | None) -> No
     lang = lang or course.original_language
     questions = sorted((question_from_dict(row.data) for row in services.bank_rows(course.id, lang)),
                        key=lambda q: (q.category != "", q.category, q.name))
-    text = export_gift(questions)
+    text, skipped = export_gift_skipping(questions)
+    for question in skipped:
+        click.echo(f"warning: {question.name} ({question.type}) left out: GIFT has no syntax for "
+                   "this type", err=True)
     if output is None:
         click.echo(text)
     else:
         output.write_text(text, encoding="utf-8")
-        click.echo(f"{len(questions)} questions written to {output}", err=True)
+        click.echo(f"{len(questions) - len(skipped)} questions written to {output}", err=True)
 
 
 @click.group("quizzes", help="Quiz attempts: upkeep jobs.")

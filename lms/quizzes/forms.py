@@ -19,7 +19,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optional, ValidationError
 
 from lms.i18n import _, lazy
 from lms.quizzes.engine import Pick
@@ -43,6 +43,8 @@ class QuestionForm(FlaskForm):
             "The examples below show every type."
         ),
     )
+    # "gift", or "yaml" for the types GIFT cannot say (written as in content files).
+    syntax = HiddenField(default="gift", validators=[AnyOf(["gift", "yaml"])])
     category = StringField(lazy("Category"), validators=[Optional(), Length(max=255)],
                            description=lazy("Quizzes draw random questions by category, e.g. m1."))
     tags = StringField(lazy("Tags"), validators=[Optional(), Length(max=500)],

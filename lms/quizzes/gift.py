@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from lms.i18n import _, ngettext
-from lms.quizzes import formats
+from lms.quizzes import formats, qtypes
 from lms.quizzes.questions import (
     MAX_NAME,
     TEXT_FORMATS,
@@ -1044,3 +1044,16 @@ class _Exporter:
 
 def _export_question(question: Question) -> str:
     return _Exporter(question).export()
+
+
+def export_gift_skipping(questions: Iterable[Question]) -> tuple[str, list[Question]]:
+    """GIFT for the questions whose type GIFT can say, and the questions left out (e.g. ordering).
+
+    The file opens with one comment line per question left out, so whoever opens it sees the gap.
+    """
+    kept, skipped = qtypes.exportable(questions, "gift")
+    notes = "".join(
+        f"// lms: {_comment_value(q.name)} ({q.type}) left out: GIFT has no syntax for this type\n"
+        for q in skipped
+    )
+    return (notes + "\n" if notes else "") + export_gift(kept), skipped

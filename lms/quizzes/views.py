@@ -24,7 +24,7 @@ from lms import nav, policy
 from lms.catalog.models import Course
 from lms.db import utcnow
 from lms.extensions import db
-from lms.i18n import N_, _
+from lms.i18n import N_, _, ngettext
 from lms.progress import services as progress_services
 from lms.quizzes import engine, presentation, qtypes, queries, services
 from lms.quizzes.aiken import parse_aiken
@@ -41,8 +41,9 @@ from lms.quizzes.forms import (
     to_local,
     to_utc,
 )
-from lms.quizzes.gift import export_gift, parse_gift
+from lms.quizzes.gift import export_gift, export_gift_skipping, parse_gift
 from lms.quizzes.models import Attempt, AttemptAnswer, Question, Quiz
+from lms.quizzes.qtypes.content import dump_content, parse_content
 from lms.quizzes.questions import (
     ParseResult,
     question_from_dict,
@@ -400,8 +401,8 @@ def bank(course_id: int) -> str:
     )
 
 
-def _parse_one(text: str) -> tuple[Any, list[str]]:
-    result = parse_gift(text, "question")
+def _parse_one(text: str, syntax: str = "gift") -> tuple[Any, list[str]]:
+    result = parse_content(text, "question") if syntax == "yaml" else parse_gift(text, "question")
     errors = [str(error) for error in result.errors]
     if not errors and len(result.questions) != 1:
         errors.append(_("Write exactly one question (this text holds %(num)s).",
@@ -420,19 +421,23 @@ def _question_editor(course: Course, lang: str, row: Question | None) -> str | R
     form = QuestionForm()
     if request.method == "GET":
         if row is not None:
-            form.source.data = export_gift(
-                [question_from_dict({**row.data, "category": "", "tags": []})])
+            # A type GIFT cannot say is edited in the YAML of content files (qtypes.content).
+            current = question_from_dict({**row.data, "category": "", "tags": []})
+            form.syntax.data = qtypes.get(current.type).source_format
+            form.source.data = (dump_content([current], single=True) if form.syntax.data == "yaml"
+                                else export_gift([current]))
             form.category.data = row.category
             form.tags.data = ", ".join(row.tags or [])
             form.points.data = row.points
         else:
             qtype = request.args.get("type") if request.args.get("type") in qtypes.TYPES else "single"
             form.source.data = qtypes.get(qtype).example
+            form.syntax.data = qtypes.get(qtype).source_format
             form.category.data = request.args.get("category", "")
     preview = None
     errors: list[str] = []
     if form.validate_on_submit():
-        question, errors = _parse_one(form.source.data or "")
+        question, errors = _parse_one(form.source.data or "", form.syntax.data or "gift")
         if question is not None:
             question = _with_meta(question, form.category.data or "", form.tags.data or "")
             if request.form.get("action") == "preview":
@@ -452,6 +457,11 @@ def _question_editor(course: Course, lang: str, row: Question | None) -> str | R
                             name=question.name, version=change.version)
                           if change.status != "unchanged" else _("Nothing changed."), "success")
                     return redirect(url_for("quizzes.bank", course_id=course.id, lang=lang))
+    if form.syntax.data == "yaml":
+        form.source.label.text = _("Question in YAML")
+        form.source.description = _(
+            "One question as in a course's YAML question file: name, type, text, then the keys of "
+            "its type. The example shows them.")
     return render_template(
         "quizzes/question_form.html", course=course, lang=lang, row=row, form=form,
         preview=preview, gift_errors=errors, templates=qtypes.NAMES,
@@ -591,7 +601,13 @@ def export(course_id: int) -> Response:
     rows = services.bank_rows(course.id, lang)
     questions = sorted((question_from_dict(row.data) for row in rows),
                        key=lambda q: (q.category != "", q.category, q.name))
-    text = export_gift(questions)
+    text, skipped = export_gift_skipping(questions)
+    if skipped:
+        flash(ngettext(
+            "%(num)s question left out of the GIFT file: GIFT has no syntax for its type (%(names)s).",
+            "%(num)s questions left out of the GIFT file: GIFT has no syntax for their type (%(names)s).",
+            len(skipped), names=", ".join(f"{q.name} ({question_type_label(q.type)})" for q in skipped)),
+            "warning")
     response = Response(text, mimetype="text/plain")
     response.headers["Content-Disposition"] = f'attachment; filename="{course.key}-{lang}.gift"'
     return response

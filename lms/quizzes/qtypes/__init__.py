@@ -24,6 +24,7 @@ from lms.quizzes.qtypes import (
     matching,
     multi,
     numerical,
+    ordering,
     short,
     single,
     truefalse,
@@ -37,6 +38,7 @@ TABLE: tuple[QuestionType, ...] = (
     short.TYPE,
     numerical.TYPE,
     matching.TYPE,
+    ordering.TYPE,
     essay.TYPE,
     description.TYPE,
 )

@@ -37,7 +37,8 @@ class Grade:
 
 
 class ContentError(ValueError):
-    """A question in a content file that its type cannot accept; ``key`` says which entry is wrong."""
+    """A question in a content file that its type cannot accept; ``key`` says which entry is wrong
+    ("items", or "items[2]" for the third entry of a list), so the reader can give its line."""
 
     def __init__(self, message: str, key: str | None = None) -> None:
         super().__init__(message)
