@@ -187,6 +187,8 @@ def init_templates(app: Flask, _cfg: Any) -> None:
     app.jinja_env.filters["datetime"] = formatting.datetime_short
     app.jinja_env.filters["number"] = formatting.number
     app.jinja_env.filters["percent"] = formatting.percent
+    # A global, not a context value: macros imported without context (reports/_macros.html) use it too.
+    app.jinja_env.globals["table_wrap_attrs"] = formatting.table_wrap_attrs
 
     @app.context_processor
     def _globals() -> dict[str, Any]:
@@ -198,7 +200,6 @@ def init_templates(app: Flask, _cfg: Any) -> None:
             "site_name": app.config["SITE_NAME"],
             "nav_items": nav.items,
             "has_endpoint": lambda endpoint: endpoint in app.view_functions,
-            "table_wrap_attrs": formatting.table_wrap_attrs,
         }
 
 
