@@ -70,6 +70,9 @@ class Defaults:
     QUEUE_NAMESPACE = "lms"  # Redis key prefix of the queue (two installations may share a Redis)
     QUEUE_HEARTBEAT_TIMEOUT_MS = 60_000  # a worker silent this long is dead: its messages are redelivered
     QUEUE_MAINTENANCE_CHANCE = 10_000  # per million broker commands: how often dead workers are looked for
+    # Without a queue, tracked tasks (bulk renders, imports) run in a thread of the web process so
+    # that their page shows progress at once; False runs them inside the request (tests, the CLI).
+    TASKS_IN_THREAD = True
     DAILY_JOBS_AT = "01:30"  # local time at which the scheduler runs the daily jobs
 
 

@@ -92,9 +92,10 @@ def valid_until(certificate: Certificate) -> date | None:
     return local_date(certificate.expires_at - timedelta(seconds=1))
 
 
-def verification_url(code: str) -> str:
-    """``PUBLIC_BASE_URL/verify/<code>``; without that setting, the address of the current request."""
-    base = (current_app.config.get("PUBLIC_BASE_URL") or "").rstrip("/")
+def verification_url(code: str, base_url: str | None = None) -> str:
+    """``PUBLIC_BASE_URL/verify/<code>``; without that setting, the address of the request that asked
+    (``base_url``, for work done in the background) or of the current request."""
+    base = (current_app.config.get("PUBLIC_BASE_URL") or base_url or "").rstrip("/")
     if base:
         return f"{base}/verify/{code}"
     if has_request_context():
@@ -238,11 +239,11 @@ def certificate_data(certificate: Certificate, *, url: str, seal: bytes | None) 
     )
 
 
-def render_certificate(certificate: Certificate) -> bytes:
+def render_certificate(certificate: Certificate, *, base_url: str | None = None) -> bytes:
     """Render the certificate's PDF (raises ``CertificateRenderError`` when it cannot be made)."""
     try:
         seal = seal_image(certificate.course_id, certificate.seal_path)
-        data = certificate_data(certificate, url=verification_url(certificate.code), seal=seal)
+        data = certificate_data(certificate, url=verification_url(certificate.code, base_url), seal=seal)
         return render_certificate_pdf(data, base_url_fetcher_root=static_root())
     except CertificateRenderError:
         raise

@@ -51,6 +51,7 @@ def render_chunk(run_id: int, certificate_ids: Sequence[int]) -> None:
     if run is None:
         return
     since = run.created_at
+    base_url = (run.summary or {}).get("base_url")
     fresh = set(db.session.scalars(select(CertificatePdf.certificate_id).where(
         CertificatePdf.certificate_id.in_(certificate_ids), CertificatePdf.rendered_at >= since)))
     done = failed = 0
@@ -58,7 +59,7 @@ def render_chunk(run_id: int, certificate_ids: Sequence[int]) -> None:
             Certificate.id.in_(certificate_ids), Certificate.id.not_in(fresh)).order_by(Certificate.id)):
         started = time.perf_counter()
         try:
-            pdf = services.render_certificate(certificate)
+            pdf = services.render_certificate(certificate, base_url=base_url)
         except CertificateRenderError as error:
             certificate.render_error = str(error)[:2000]
             failed += 1
@@ -70,9 +71,14 @@ def render_chunk(run_id: int, certificate_ids: Sequence[int]) -> None:
 
 
 def start_bulk_render(certificate_ids: Sequence[int], *, user: Any = None,
-                      summary: dict[str, Any] | None = None) -> TaskRun:
-    """Render these certificates' PDFs in the background (inline without a queue); returns the run."""
+                      summary: dict[str, Any] | None = None, base_url: str | None = None) -> TaskRun:
+    """Render these certificates' PDFs in the background; returns the run.
+
+    ``base_url``: the address of the page that asked, for QR codes when PUBLIC_BASE_URL is not set
+    (possible only without a queue: with one, PUBLIC_BASE_URL is required).
+    """
     ids = list(certificate_ids)
+    summary = dict(summary or {}, **({"base_url": base_url} if base_url else {}))
     chunks = [ids[i : i + BULK_CHUNK] for i in range(0, len(ids), BULK_CHUNK)]
     return queue.start_fan_out(BULK_TASK, chunks, total=len(ids), user=user, summary=summary)
 

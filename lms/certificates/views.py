@@ -396,7 +396,7 @@ def render_missing() -> Response:
     if not ids:
         flash(_("Every certificate in this list already has its PDF."), "success")
         return redirect(url_for("certificates.manage", **request.args.to_dict()))
-    run = tasks.start_bulk_render(ids, user=current_user,
+    run = tasks.start_bulk_render(ids, user=current_user, base_url=request.host_url,
                                   summary={"back": url_for("certificates.manage", **request.args.to_dict())})
     return redirect(url_for("tasks.show", run_id=run.id))
 

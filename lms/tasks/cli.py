@@ -35,6 +35,7 @@ def _local_today() -> datetime:
 @with_appcontext
 def daily_command() -> None:
     """Start today's daily jobs (once per day: a second start shows the first run)."""
+    current_app.config["TASKS_IN_THREAD"] = False  # without a queue: here, before the command exits
     run = daily.start_daily(_local_today().date())
     where = "on the queue" if queue.queued() else "here"
     click.echo(f"daily jobs of {_local_today():%Y-%m-%d}: run {run.id}, {run.state} ({where}); "
@@ -53,6 +54,7 @@ def scheduler_command() -> None:
     from apscheduler.triggers.cron import CronTrigger
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app.config["TASKS_IN_THREAD"] = False  # the scheduler's own thread does the work without a queue
     zone = ZoneInfo(app.config.get("BABEL_DEFAULT_TIMEZONE") or "Asia/Ho_Chi_Minh")
     hour, minute = _daily_at()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -108,7 +108,11 @@ def start(name: str, *args: Any, total: int = 0, key: str | None = None, user: A
         db.session.rollback()  # another server started the same key a moment ago
         return db.session.scalars(select(TaskRun).where(TaskRun.key == key)).one()
     run_id = run.id
-    enqueue(name, run_id, *args)
+    if not queued() and _in_thread():
+        spec = REGISTRY[name]
+        _background(lambda: execute(spec, [run_id, *args], final=True, inline=True))
+    else:
+        enqueue(name, run_id, *args)
     return db.session.get(TaskRun, run_id) or run
 
 
@@ -128,9 +132,37 @@ def start_fan_out(name: str, chunks: Sequence[Sequence[Any]], *, total: int, use
     if total == 0:
         run.state, run.finished_at = TaskState.done.value, utcnow()
         db.session.commit()
-    for chunk in chunks:
-        enqueue(name, run_id, list(chunk))
+    if not queued() and _in_thread():
+        spec, todo = REGISTRY[name], [list(chunk) for chunk in chunks]
+        _background(lambda: [execute(spec, [run_id, chunk], final=True) for chunk in todo])
+    else:
+        for chunk in chunks:
+            enqueue(name, run_id, list(chunk))
     return db.session.get(TaskRun, run_id) or run
+
+
+def _in_thread() -> bool:
+    return bool(current_app.config.get("TASKS_IN_THREAD", True))
+
+
+def _background(work: Callable[[], Any]) -> None:
+    """Without a queue, run a tracked task in a thread of this process, so its page shows at once.
+
+    The thread has its own app context (and so its own database session). A process that stops
+    mid-task leaves the run unfinished: tracked tasks are idempotent, so starting it again is safe.
+    """
+    import threading
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    def target() -> None:
+        with app.app_context():
+            try:
+                work()
+            except Exception:  # noqa: BLE001 - a thread has no caller to tell; the run shows it
+                log.exception("background task failed")
+
+    threading.Thread(target=target, name="lms-task", daemon=True).start()
 
 
 def on_commit(name: str, *args: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from lms.extensions import db
@@ -14,6 +15,11 @@ from tests import factories
 
 ROSTER = ("Họ và tên,Mã đơn vị,Tên đăng nhập\n"
           "Nguyễn Văn An,STP,annv\nTrần Thị Bình,STP,binhtt\n").encode()
+
+
+@pytest.fixture
+def app_config():
+    return {"TASKS_IN_THREAD": False}  # run tracked tasks inside the call, to check their outcome
 
 
 def _batch():

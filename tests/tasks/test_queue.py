@@ -18,15 +18,23 @@ from tests.certificates import factories_certificates as cf
 
 
 @pytest.fixture
+def app_config():
+    return {"TASKS_IN_THREAD": False}  # run tracked tasks inside the call, to check their outcome
+
+
+@pytest.fixture
 def fast_pdf(monkeypatch):
     """A renderer that returns at once: these tests are about who renders, not how."""
     rendered = []
 
     def fake(data, **_kwargs):
         rendered.append(data.code)
+        urls.append(data.verification_url)
         return b"%PDF-1.7 " + data.code.encode()
 
+    urls: list[str] = []
     monkeypatch.setattr(services, "render_certificate_pdf", fake)
+    fake.urls = urls
     return rendered
 
 
@@ -35,7 +43,10 @@ def _pdf_count() -> int:
 
 
 def test_without_a_queue_a_bulk_render_runs_in_the_request_and_its_page_says_done(
-        client, auth, app, fast_pdf):
+        client, auth, app, fast_pdf, monkeypatch):
+    # Without PUBLIC_BASE_URL the QR codes point at the address the request came to, as before.
+    app.config["PUBLIC_BASE_URL"] = None
+    urls = services.render_certificate_pdf.urls
     f.user("root", roles={"officer", "admin"})
     course = cf.course()
     for _ in range(13):
@@ -53,6 +64,7 @@ def test_without_a_queue_a_bulk_render_runs_in_the_request_and_its_page_says_don
     again = client.post("/certificates/manage/render", follow_redirects=True)
     assert "đều đã có bản PDF" in again.get_data(as_text=True)
     assert len(fast_pdf) == 13
+    assert len(urls) == 13 and all(u.startswith("http://lms.test/verify/") for u in urls)
 
 
 def test_a_chunk_delivered_twice_renders_and_counts_its_certificates_once(app, fast_pdf):
@@ -146,3 +158,23 @@ def test_work_queued_on_commit_is_sent_only_if_the_transaction_commits(app, monk
     finally:
         app.config["REDIS_URL"] = None
         del app.extensions["lms_tasks"]
+
+
+def test_without_a_queue_a_tracked_run_goes_on_in_a_thread_and_its_page_shows_progress(
+        app, fast_pdf):
+    import time
+
+    app.config["TASKS_IN_THREAD"] = True
+    course = cf.course()
+    ids = [cf.certified(f.user(), course).id for _ in range(3)]
+    db.session.commit()
+    run = certificate_tasks.start_bulk_render(ids)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        db.session.rollback()
+        if db.session.get(TaskRun, run.id).state == "done":
+            break
+        time.sleep(0.1)
+    run = db.session.get(TaskRun, run.id)
+    assert (run.state, run.done) == ("done", 3)
+    assert _pdf_count() == 3
