@@ -20,7 +20,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # constraints.txt pins every package `make install` takes (the versions the tests last passed with).
 # `make lock` refreshes it from the current .venv after a deliberate upgrade.
 SCAN_VENV := .venv-scan
-.PHONY: axe scan lock help install debs translations messages db content demo run serve test test-pg lint bench bench-debs bench-quick clean
+.PHONY: typecheck axe scan lock help install debs translations messages db content demo run serve test test-pg lint bench bench-debs bench-quick clean
 
 help:
 	@echo "make run      set up everything and serve the demo on http://$(HOST):$(PORT)"
@@ -78,6 +78,9 @@ run: install content demo
 
 serve: install
 	$(BIN)/gunicorn -c gunicorn.conf.py 'lms:create_app()'
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
 
 lint: $(STAMP)
 	$(BIN)/ruff check lms tests $(wildcard bench)

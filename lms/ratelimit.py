@@ -19,7 +19,7 @@ from flask import current_app
 from sqlalchemy import String, delete, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from lms.db import UTCDateTime, utcnow
+from lms.db import UTCDateTime, affected_rows, utcnow
 from lms.extensions import Model, db
 
 
@@ -105,4 +105,4 @@ def prune(older_than_seconds: int = 86_400) -> int:
     """Delete events older than a day (or the given age); returns how many went."""
     since = utcnow() - timedelta(seconds=older_than_seconds)
     result = db.session.execute(delete(RateEvent).where(RateEvent.at < since))
-    return result.rowcount or 0
+    return affected_rows(result)

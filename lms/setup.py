@@ -162,8 +162,8 @@ def init_babel(app: Flask, _cfg: Any) -> None:
             return current_user.locale
         chosen = session.get("lang") or request.cookies.get("lms_lang")
         if chosen in languages:
-            return chosen
-        return app.config["BABEL_DEFAULT_LOCALE"]
+            return str(chosen)
+        return str(app.config["BABEL_DEFAULT_LOCALE"])
 
     babel.init_app(app, locale_selector=select_locale)
 

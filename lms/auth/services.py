@@ -7,12 +7,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 
 from lms import audit, ratelimit
 from lms.auth.models import ActivationToken
 from lms.auth.passwords import hash_password, needs_rehash, password_problems, verify_password
-from lms.db import utcnow
+from lms.db import affected_rows, utcnow
 from lms.extensions import db
 from lms.i18n import _
 from lms.org.models import User
@@ -142,7 +142,7 @@ def issue_activations_bulk(user_ids: list[int], days: int) -> dict[int, str]:
     tokens = {uid: secrets.token_urlsafe(32) for uid in user_ids}
     if tokens:
         db.session.execute(
-            ActivationToken.__table__.insert(),
+            insert(ActivationToken),
             [
                 {
                     "user_id": uid,
@@ -180,7 +180,7 @@ def activate(token: str, password: str, hash_profile: str) -> User:
         .values(used_at=utcnow())
         .execution_options(synchronize_session=False)
     )
-    if claimed.rowcount != 1:
+    if affected_rows(claimed) != 1:
         raise InvalidToken(
             _("This link is invalid, already used or expired. Ask your administrator for a new one.")
         )

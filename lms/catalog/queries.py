@@ -31,7 +31,7 @@ def catalogue_query(
     lang: str | None = None,
     hours: str | None = None,
     prefer_lang: str = "vi",
-) -> Select[tuple[Course]]:
+) -> Select[Course]:
     """Published courses matching the filters; courses in ``prefer_lang`` first, then by title."""
     stmt = select(Course).where(Course.published.is_(True), Course.archived_at.is_(None))
     words = fold(text).split()

@@ -49,7 +49,7 @@ def state_clause(state: str, now: datetime) -> Any:
 STATES = ("valid", "expiring", "expired", "revoked", "superseded")
 
 
-def user_certificates_query(user_id: int) -> Select[tuple[Certificate]]:
+def user_certificates_query(user_id: int) -> Select[Certificate]:
     """An officer's certificates, newest first; replaced ones are left out (their successor shows)."""
     return (
         select(Certificate)
@@ -60,7 +60,7 @@ def user_certificates_query(user_id: int) -> Select[tuple[Certificate]]:
 
 def expiring_soon_query(
     now: datetime, within_days: int = EXPIRING_SOON_DAYS, user_id: int | None = None
-) -> Select[tuple[Certificate]]:
+) -> Select[Certificate]:
     """Certificates in force that expire within ``within_days`` (for pages and reminders)."""
     stmt = (
         select(Certificate)
@@ -73,7 +73,7 @@ def expiring_soon_query(
     return stmt
 
 
-def newly_expired_query(now: datetime) -> Select[tuple[Certificate]]:
+def newly_expired_query(now: datetime) -> Select[Certificate]:
     """Certificates in force whose time ran out and that the expiry job has not handled yet."""
     return (
         select(Certificate)
@@ -92,7 +92,7 @@ def scoped_certificates_query(
     plan_id: int | None = None,
     state: str | None = None,
     search: str = "",
-) -> Select[tuple[Certificate]]:
+) -> Select[Certificate]:
     """Certificates of the officers in ``viewer``'s HR scope (by their current agency), filtered.
 
     ``agency`` narrows to that agency's subtree; the scope clause still applies, so naming an agency
@@ -153,12 +153,12 @@ def plan_choices() -> list[tuple[int, str]]:
     return [(plan_id, f"{name} ({year})") for plan_id, name, year in rows]
 
 
-def ids_of(stmt: Select[tuple[Certificate]]) -> Select[tuple[int]]:
+def ids_of(stmt: Select[Certificate]) -> Select[int]:
     """The same rows as ``stmt``, ids only, for archives that load them batch by batch."""
     return stmt.with_only_columns(Certificate.id)
 
 
-def certificates_with_pdf_query(ids: Sequence[int]) -> Select[tuple[Certificate]]:
+def certificates_with_pdf_query(ids: Sequence[int]) -> Select[Certificate]:
     return (
         select(Certificate)
         .where(Certificate.id.in_(ids))
@@ -227,7 +227,7 @@ def transcript_rows_query(user_id: int) -> Select[Any]:
     )
 
 
-def count_of(stmt: Select[Any]) -> Select[tuple[int]]:
+def count_of(stmt: Select[Any]) -> Select[int]:
     """``SELECT count(*)`` over the rows of ``stmt``."""
     return select(func.count()).select_from(stmt.order_by(None).subquery())
 
@@ -274,7 +274,7 @@ def completions_without_certificate_query(course_key: str | None = None) -> Sele
     )
 
 
-def without_pdf(stmt: Select[tuple[Certificate]]) -> Select[tuple[int]]:
+def without_pdf(stmt: Select[Certificate]) -> Select[int]:
     """Ids of the certificates of ``stmt`` that have no stored PDF yet."""
     return ids_of(stmt).where(~select(CertificatePdf.certificate_id).where(
         CertificatePdf.certificate_id == Certificate.id).exists()).order_by(Certificate.id)

@@ -33,7 +33,7 @@ from sqlalchemy import delete, func, insert, or_, select, update
 from lms import audit, policy
 from lms.auth.models import ActivationToken
 from lms.auth.services import issue_activations_bulk
-from lms.db import utcnow
+from lms.db import affected_rows, utcnow
 from lms.extensions import db
 from lms.i18n import _, lazy
 from lms.org import services
@@ -833,7 +833,7 @@ def report_lines(plan: Plan, *, limit: int | None = PREVIEW_ROWS) -> list[str]:
 def purge_expired_batches() -> int:
     """Delete import batches past their day (one statement)."""
     result = db.session.execute(delete(ImportBatch).where(ImportBatch.expires_at < utcnow()))
-    return result.rowcount or 0
+    return affected_rows(result)
 
 
 def create_batch(

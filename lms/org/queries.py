@@ -77,7 +77,7 @@ def users_query(
     agency_id: int | None = None,
     role: str | None = None,
     active: bool | None = None,
-) -> Select[tuple[User]]:
+) -> Select[User]:
     """Users visible to ``viewer`` matching the filters, by name; eager-loads what lists show."""
     stmt = (
         select(User)

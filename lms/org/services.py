@@ -6,11 +6,13 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 from sqlalchemy import func, literal, select, update
 
 from lms import audit
 from lms.auth.services import end_all_sessions
+from lms.db import affected_rows
 from lms.extensions import db
 from lms.i18n import _
 from lms.org.models import Agency, AgencyKind, Duty, HrScope, Role, User, UserRole
@@ -155,7 +157,7 @@ def move_agency(agency: Agency, new_parent: Agency | None, *, actor: User | None
             from_parent=old_parent_code,
             to_parent=new_parent.code if new_parent else None,
         )
-    return result.rowcount or 0
+    return affected_rows(result)
 
 
 # Users --------------------------------------------------------------------------------------
@@ -263,7 +265,7 @@ def update_user(user: User, data: UserData, *, actor: User | None = None) -> Non
             roles=[before_roles, sorted(user.roles)],
             hr_scopes=[before_scopes, sorted(s.agency_id for s in user.hr_scopes)],
             hr_all_agencies=[before_all, user.hr_all_agencies],
-            **{k: [before[k], after[k]] for k in before if before[k] != after[k]},
+            **cast(dict[str, Any], {k: [before[k], after[k]] for k in before if before[k] != after[k]}),
         )
 
 

@@ -287,7 +287,7 @@ def _vni_sequences() -> dict[str, str]:
             sequences[seq] = letter
             sequences[seq.upper()] = letter.upper()
             continue
-        base, mark = seq
+        base, mark = seq[0], seq[1]
         # Typists mixed small marks with capital letters and the reverse; the base letter decides.
         for mark_form in (mark, mark.upper()):
             sequences[base + mark_form] = letter

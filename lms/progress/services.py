@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from lms import audit
 from lms.catalog.models import Course, Lesson
-from lms.db import utcnow
+from lms.db import affected_rows, utcnow
 from lms.extensions import db
 from lms.i18n import _
 from lms.org import services as org_services
@@ -44,6 +44,7 @@ class ProgressError(Exception):
 def _insert_ignore(model: Any, values: dict[str, Any]) -> None:
     """INSERT ... ON CONFLICT DO NOTHING: a double click must not become an integrity error."""
     dialect = db.session.get_bind().dialect.name
+    stmt: Any
     if dialect == "postgresql":
         stmt = postgresql.insert(model).values(**values).on_conflict_do_nothing()
     elif dialect == "sqlite":
@@ -313,7 +314,7 @@ def require_renewal(pairs: Iterable[tuple[int, int, datetime]]) -> int:
             .values(renewal_required_since=moment, cycle_started_at=moment)
             .execution_options(synchronize_session=False)
         )
-        changed += result.rowcount or 0
+        changed += affected_rows(result)
     for obj in list(db.session.identity_map.values()):
         if isinstance(obj, CourseCompletion):
             db.session.expire(obj)

@@ -100,7 +100,7 @@ def quiz_attempt_stats(quiz_ids: list[int]) -> dict[int, dict[str, Any]]:
     }
 
 
-def attempts_overview_query(quiz_id: int, status: str | None = None) -> Select[tuple[Attempt]]:
+def attempts_overview_query(quiz_id: int, status: str | None = None) -> Select[Attempt]:
     """A quiz's attempts with their officers (and agencies), newest first."""
     stmt = (
         select(Attempt).where(Attempt.quiz_id == quiz_id)
@@ -115,7 +115,7 @@ def attempts_overview_query(quiz_id: int, status: str | None = None) -> Select[t
 def bank_query(
     course_id: int, lang: str, *, category: str | None = None, tag: str | None = None,
     text: str = "", archived: bool = False, qtype: str | None = None,
-) -> Select[tuple[Question]]:
+) -> Select[Question]:
     stmt = select(Question).where(Question.course_id == course_id, Question.lang == lang)
     stmt = stmt.where(Question.archived_at.is_not(None) if archived else Question.archived_at.is_(None))
     if category is not None:
@@ -162,7 +162,7 @@ def bank_sizes(course_id: int) -> dict[str, int]:
     return {lang: n for lang, n in rows}
 
 
-def editable_courses_query(user: Any) -> Select[tuple[Course]]:
+def editable_courses_query(user: Any) -> Select[Course]:
     """Courses a trainer may manage (all for admins and unrestricted trainers)."""
     stmt = select(Course).where(Course.archived_at.is_(None)).order_by(Course.key)
     limits = policy.trainer_course_limits(user)
@@ -187,7 +187,7 @@ def course_counts(course_ids: list[int]) -> dict[int, tuple[int, int]]:
     return {cid: (quizzes.get(cid, 0), questions.get(cid, 0)) for cid in course_ids}
 
 
-def grading_queue_query(user: Any) -> Select[tuple[AttemptAnswer]]:
+def grading_queue_query(user: Any) -> Select[AttemptAnswer]:
     """Essays waiting for a grade, oldest submission first, in courses the user may grade."""
     stmt = (
         select(AttemptAnswer)

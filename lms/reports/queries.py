@@ -500,7 +500,7 @@ def completions_per_month(viewer: Any, filters: Filters, months: int = 12) -> li
 # Plans ------------------------------------------------------------------------------------
 
 
-def plans_query(status: str | None = None) -> Select[tuple[Plan]]:
+def plans_query(status: str | None = None) -> Select[Plan]:
     stmt = select(Plan).order_by(Plan.year.desc(), Plan.name, Plan.id)
     if status:
         stmt = stmt.where(Plan.status == status)

@@ -97,7 +97,8 @@ def due_reminders(today: date, days_ahead: int) -> list[Reminder]:
         .where(User.active.is_(True), _not_completed(cc), AssignedCourse.due_date >= today,
                AssignedCourse.due_date <= today + timedelta(days=days_ahead))
     ).all()
-    out = [Reminder(u, "due_soon", f"course:{c.id}", due.isoformat(), c, due) for u, c, due in soon]
+    out = [Reminder(u, "due_soon", f"course:{c.id}", due.isoformat(), c, due)
+           for u, c, due in soon if due is not None]
     out += [Reminder(u, "overdue", f"course:{c.id}", due.isoformat(), c, due)
             for u, c, due in _overdue_pairs(today)]
     out += _expiring_certificates(today, days_ahead)
@@ -118,8 +119,9 @@ def _expiring_certificates(today: date, days_ahead: int) -> list[Reminder]:
                Certificate.expires_at.is_not(None), Certificate.expires_at >= start,
                Certificate.expires_at <= start + timedelta(days=days_ahead))
     ).all()
-    return [Reminder(u, "cert_expiring", f"certificate:{cert.code}", cert.expires_at.date().isoformat(), course,
-                     cert.expires_at.date(), cert.code) for u, cert, course in rows]
+    return [Reminder(u, "cert_expiring", f"certificate:{cert.code}", when.isoformat(), course, when, cert.code)
+            for u, cert, course in rows if cert.expires_at is not None
+            for when in [cert.expires_at.date()]]
 
 
 def overdue_reminders(agency: Agency, viewer: Any, today: date, filters: Filters | None = None) -> list[Reminder]:
