@@ -231,6 +231,8 @@ class ParseResult:
     notes: dict[int, list[str]] = field(default_factory=dict)
     encoding: str = "UTF-8"
     format: str = ""
+    # A question's marks when the file says (Moodle XML's defaultgrade), by the question's line.
+    points: dict[int, float] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:

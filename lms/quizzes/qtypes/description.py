@@ -26,5 +26,5 @@ TYPE = QuestionType(
     review=base.review_nothing,
     example="::new-question::Đọc tình huống sau trước khi trả lời các câu hỏi.",
     scored=False,
-    formats={"gift": "description"},
+    formats={"gift": "description", "moodle_xml": "description"},
 )

@@ -34,5 +34,5 @@ TYPE = QuestionType(
     labels=base.no_labels,
     review=review,
     example="::new-question::Trình bày ngắn gọn ...{}",
-    formats={"gift": "essay"},
+    formats={"gift": "essay", "moodle_xml": "essay"},
 )

@@ -129,5 +129,5 @@ TYPE = QuestionType(
     review=review,
     example="::new-question::Ghép mỗi mục với nội dung tương ứng{\n=Mục 1 -> Nội dung 1\n=Mục 2 -> Nội dung 2\n=Mục 3 -> Nội dung 3\n}",
     multiple_values=True,
-    formats={"gift": "matching"},
+    formats={"gift": "matching", "moodle_xml": "matching"},
 )

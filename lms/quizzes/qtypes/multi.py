@@ -54,6 +54,6 @@ TYPE = QuestionType(
     review=base.review_choices(normalise),
     example="::new-question::Chọn tất cả đáp án đúng{\n~%50%Đúng 1\n~%50%Đúng 2\n~%-100%Sai\n}",
     multiple_values=True,
-    formats={"gift": "choice"},
+    formats={"gift": "choice", "moodle_xml": "multichoice"},
     analysis_answers=base.answer_weights,
 )

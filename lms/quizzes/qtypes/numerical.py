@@ -92,5 +92,5 @@ TYPE = QuestionType(
     labels=labels,
     review=review,
     example="::new-question::Bao nhiêu?{#3.14:0.01}",
-    formats={"gift": "numerical"},
+    formats={"gift": "numerical", "moodle_xml": "numerical"},
 )

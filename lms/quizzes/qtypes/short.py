@@ -108,6 +108,6 @@ TYPE = QuestionType(
     labels=labels,
     review=review,
     example="// [lms:ignore-diacritics]\n::new-question::Điền từ còn thiếu{=quyền con người =nhân quyền}",
-    formats={"gift": "short"},
+    formats={"gift": "short", "moodle_xml": "shortanswer"},
     analysis_answers=base.answer_weights,
 )

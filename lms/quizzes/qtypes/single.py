@@ -49,6 +49,6 @@ TYPE = QuestionType(
     labels=base.answer_labels(normalise),
     review=base.review_choices(normalise),
     example="::new-question::Câu hỏi?{\n=Đáp án đúng#Phản hồi\n~Phương án sai#Phản hồi\n~Phương án sai\n}",
-    formats={"gift": "choice", "aiken": "choice"},
+    formats={"gift": "choice", "aiken": "choice", "moodle_xml": "multichoice"},
     analysis_answers=base.answer_weights,
 )

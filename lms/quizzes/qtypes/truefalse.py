@@ -77,6 +77,6 @@ TYPE = QuestionType(
     labels=labels,
     review=review,
     example="::new-question::Nhận định này đúng hay sai?{T#Phản hồi khi chọn sai#Phản hồi khi chọn đúng}",
-    formats={"gift": "truefalse"},
+    formats={"gift": "truefalse", "moodle_xml": "truefalse"},
     analysis_answers=base.answer_weights,
 )
