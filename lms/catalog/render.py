@@ -229,8 +229,27 @@ def _split_files_url(url: str) -> str | None:
     return unquote(path[len(FILES_PREFIX) :])
 
 
-def sanitize_html(html: str, *, asset_url: Callable[[str], str] | None = None) -> str:
-    """Clean HTML with the lesson allow-list; `files/NAME` URLs go through `asset_url`."""
+_DATA_IMAGE_URL = re.compile(r"data:image/(?:png|jpeg|gif|webp);base64,[A-Za-z0-9+/=]+\Z")
+
+
+def _only_data_images(tag: str, attribute: str, value: str) -> str | None:
+    """With ``data:`` allowed, keep it only as a raster image's source (never a link, never SVG)."""
+    if value.lstrip().lower().startswith("data:"):
+        return value if tag == "img" and attribute == "src" and _DATA_IMAGE_URL.match(value) else None
+    return value
+
+
+def sanitize_html(
+    html: str,
+    *,
+    asset_url: Callable[[str], str] | None = None,
+    data_images: bool = False,
+) -> str:
+    """Clean HTML with the lesson allow-list; `files/NAME` URLs go through `asset_url`.
+
+    ``data_images`` lets pictures embedded in the text itself through (question banks imported
+    from Moodle carry them so); anything else with a ``data:`` URL is still removed.
+    """
 
     def relative_url(url: str) -> str | None:
         if url.startswith("#"):
@@ -249,7 +268,8 @@ def sanitize_html(html: str, *, asset_url: Callable[[str], str] | None = None) -
         tag_attribute_values=_ALLOWED_ATTRIBUTE_VALUES,
         set_tag_attribute_values=_FORCED_ATTRIBUTES,
         allowed_classes=_ALLOWED_CLASSES,
-        url_schemes=_URL_SCHEMES,
+        url_schemes=_URL_SCHEMES | {"data"} if data_images else _URL_SCHEMES,
+        attribute_filter=_only_data_images if data_images else None,
         url_relative=relative_url,
         link_rel="noopener noreferrer",
         strip_comments=True,
@@ -262,6 +282,7 @@ def render_markdown(
     *,
     asset_url: Callable[[str], str] | None = None,
     translate: Callable[[str], str] | None = None,
+    data_images: bool = False,
 ) -> str:
     """Lesson Markdown to sanitised HTML.
 
@@ -271,7 +292,7 @@ def render_markdown(
     when the two differ.
     """
     md = _PARSER if translate is None else _make_parser(translate)
-    return sanitize_html(md.render(text), asset_url=asset_url)
+    return sanitize_html(md.render(text), asset_url=asset_url, data_images=data_images)
 
 
 class _HtmlTextAndLinks(HTMLParser):

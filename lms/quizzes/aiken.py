@@ -16,6 +16,7 @@ question gives one error with its line, and parsing carries on with the next que
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -29,7 +30,8 @@ from lms.quizzes.questions import (
     default_question_name,
 )
 
-_OPTION = re.compile(r"([A-Z])[.)](?:\s+(.*\S))?\s*$")
+# As Moodle reads it: a capital, '.' or ')', then the text (the space after it is optional).
+_OPTION = re.compile(r"([A-Z])[.)](?:\s*(.*\S))?\s*$")
 _ANSWER = re.compile(r"ANSWER\s*:\s*(.*?)\s*$", re.IGNORECASE)
 
 
@@ -61,14 +63,18 @@ def _clean(text: str) -> str:
 
 def parse_aiken(text: str, source: str = "<aiken>") -> ParseResult:
     """Parse an Aiken file into single-choice questions, with one error per bad question."""
-    result = ParseResult(source=source)
+    result = ParseResult(source=source, format="aiken")
     lines = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n")
     draft: _Draft | None = None
     skipping = False  # after an error: ignore lines up to the end of the broken question
     used_names: set[str] = set()
 
-    def fail(problem: _Problem, label: str | None) -> None:
-        result.errors.append(ParseError(problem.line, problem.message, label, source))
+    def fail(problem: _Problem, label: str | None, start: int | None = None) -> None:
+        first = start or problem.line
+        raw = "\n".join(lines[first - 1 : max(problem.line, first)]).strip("\n")
+        result.errors.append(
+            ParseError(problem.line, problem.message, label, source, None, "aiken", raw)
+        )
 
     for number, raw in enumerate(lines, start=1):
         line = raw.strip()
@@ -88,9 +94,17 @@ def parse_aiken(text: str, source: str = "<aiken>") -> ParseResult:
             try:
                 question = _finish(draft, answer.group(1), number, used_names)
             except _Problem as problem:
-                fail(problem, draft.label)
+                fail(_Problem(problem.line, problem.message), draft.label, draft.line)
+                result.errors[-1] = dataclasses.replace(
+                    result.errors[-1], raw="\n".join(lines[draft.line - 1 : number])
+                )
             else:
+                if not _in_sequence([letter for _l, letter, _t in draft.options]):
+                    result.note(question.line, _(
+                        "The options are not lettered A, B, C … in order; lms reads ANSWER: by "
+                        "letter, Moodle by position."))
                 result.questions.append(question)
+                result.unnamed.add(question.line)
                 used_names.add(question.name)
             draft = None
         elif option:
@@ -196,3 +210,7 @@ def _finish(draft: _Draft, letter: str, line: int, used_names: set[str]) -> Ques
         ),
         line=draft.line,
     )
+
+
+def _in_sequence(letters: list[str]) -> bool:
+    return letters == [chr(ord("A") + index) for index in range(len(letters))]

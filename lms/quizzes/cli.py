@@ -12,14 +12,12 @@ from sqlalchemy import select
 
 from lms.catalog.models import Course
 from lms.extensions import db
-from lms.quizzes import services
-from lms.quizzes.aiken import parse_aiken
-from lms.quizzes.gift import export_gift_skipping, parse_gift
+from lms.quizzes import importing, services
 from lms.quizzes.models import Quiz
-from lms.quizzes.questions import question_from_dict, question_to_dict
+from lms.quizzes.questions import question_to_dict
 
 
-@click.group("questions", help="Question banks: import GIFT or Aiken files, export GIFT.")
+@click.group("questions", help="Question banks: import GIFT, Aiken or Moodle XML files; export GIFT or Moodle XML.")
 def questions_cli() -> None:
     pass
 
@@ -31,48 +29,64 @@ def _course(key: str) -> Course:
     return course
 
 
-def _format_for(path: Path, fmt: str) -> str:
-    if fmt != "auto":
-        return fmt
-    return "aiken" if path.suffix.lower() in (".aiken", ".aik") else "gift"
-
-
 @questions_cli.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--course", "course_key", required=True, help="Key of the course whose bank it is.")
 @click.option("--lang", default=None, help="Language of the questions (default: the course's first).")
-@click.option("--format", "fmt", type=click.Choice(["auto", "gift", "aiken"]), default="auto",
-              show_default=True, help="auto: Aiken for .aiken files, else GIFT.")
+@click.option("--format", "fmt", type=click.Choice(["auto", *importing.FORMATS]), default="auto",
+              show_default=True,
+              help="auto: from the extension (.gift, .aiken, .xml), else from the content.")
 @click.option("--category", default="", help="Category for questions that name none.")
+@click.option("--skip-invalid", is_flag=True,
+              help="Import the good questions and leave the bad ones out (default: all or nothing).")
+@click.option("--bad-out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the bad questions, each with its errors, to this file to fix them.")
+@click.option("--on-conflict", type=click.Choice(services.CONFLICT_CHOICES), default=None,
+              help="When a question would change the type or text of one in the bank: replace it "
+                   "(new version) or keep both. Without it such an import is refused.")
 @click.option("--dry-run", is_flag=True, help="Check and report; write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the parsed questions as JSON.")
 @with_appcontext
 def import_command(file: Path, course_key: str, lang: str | None, fmt: str, category: str,
+                   skip_invalid: bool, bad_out: Path | None, on_conflict: str | None,
                    dry_run: bool, as_json: bool) -> None:
-    """Import FILE into a course's question bank; nothing is imported while any error remains."""
-    try:
-        text = file.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as err:
-        raise click.ClickException(f"{file}: not UTF-8 text ({err.reason} at byte {err.start})") from err
-    fmt = _format_for(file, fmt)
-    result = parse_aiken(text, file.name) if fmt == "aiken" else parse_gift(text, file.name)
+    """Import FILE (GIFT, Aiken or Moodle XML) into a course's question bank."""
+    result = importing.read_question_file(file.read_bytes(), file.name, fmt)
     if as_json:
         click.echo(json.dumps(
-            {"source": file.name, "format": fmt,
+            {"source": file.name, "format": result.format, "encoding": result.encoding,
              "questions": [question_to_dict(q) for q in result.questions],
-             "errors": [{"line": e.line, "question": e.question, "message": e.message}
+             "notes": {str(line): notes for line, notes in result.notes.items()},
+             "errors": [{"line": e.line, "column": e.column, "kind": e.kind,
+                         "question": e.question, "message": e.message}
                         for e in result.errors]},
             ensure_ascii=False, indent=2))
-    for error in result.errors:
+    if result.encoding not in ("UTF-8", ""):
+        click.echo(f"{file.name}: read as {result.encoding}", err=True)
+    summary = importing.summarise_errors(result.errors)
+    for error in summary.shown:
         click.echo(str(error), err=True)
-    if result.errors:
-        raise click.ClickException(f"{len(result.errors)} errors: nothing imported")
+    if summary.hidden:
+        click.echo(f"... and {summary.hidden} more errors: "
+                   + ", ".join(f"{label}: {count}" for label, count in summary.by_kind), err=True)
+    if bad_out is not None and result.errors:
+        _name, text = importing.bad_questions_file(result)
+        bad_out.write_text(text, encoding="utf-8")
+        click.echo(f"{len(result.errors)} errors written with their questions to {bad_out}",
+                   err=True)
+    if result.errors and not skip_invalid:
+        raise click.ClickException(
+            f"{len(result.errors)} errors: nothing imported (--skip-invalid imports the "
+            f"{len(result.questions)} good questions)")
     course = _course(course_key)
     lang = lang or course.original_language
     try:
-        report = services.import_questions(course, lang, result, default_category=category)
+        report = services.import_questions(course, lang, result, default_category=category,
+                                           skip_invalid=skip_invalid, on_conflict=on_conflict)
     except services.ImportRefused as err:
         db.session.rollback()
+        for line in err.errors[: importing.ERROR_LIMIT]:
+            click.echo(line, err=True)
         raise click.ClickException(err.message) from err
     except services.QuizError as err:
         db.session.rollback()
@@ -86,32 +100,32 @@ def import_command(file: Path, course_key: str, lang: str | None, fmt: str, cate
         if change.status != "unchanged":
             click.echo(f"{change.status:9} {change.name} (v{change.version})", file=stream)
     prefix = "dry run, nothing written: " if dry_run else ""
+    skipped = f", {report.skipped} bad questions left out" if report.skipped else ""
     click.echo(f"{prefix}{file.name} -> {course.key}/{lang}: {report.count('added')} added, "
-               f"{report.count('changed')} changed, {report.count('unchanged')} unchanged",
-               file=stream)
+               f"{report.count('changed')} changed, {report.count('unchanged')} unchanged"
+               f"{skipped}", file=stream)
 
 
 @questions_cli.command("export")
 @click.option("--course", "course_key", required=True)
 @click.option("--lang", default=None)
+@click.option("--format", "fmt", type=click.Choice(["gift", "xml"]), default="gift",
+              show_default=True, help="GIFT, or Moodle XML (keeps images, points and more).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write here instead of standard output.")
 @with_appcontext
-def export_command(course_key: str, lang: str | None, output: Path | None) -> None:
-    """Export a course's live bank as GIFT."""
+def export_command(course_key: str, lang: str | None, fmt: str, output: Path | None) -> None:
+    """Export a course's live bank as GIFT or Moodle XML."""
     course = _course(course_key)
     lang = lang or course.original_language
-    questions = sorted((question_from_dict(row.data) for row in services.bank_rows(course.id, lang)),
-                       key=lambda q: (q.category != "", q.category, q.name))
-    text, skipped = export_gift_skipping(questions)
-    for question in skipped:
-        click.echo(f"warning: {question.name} ({question.type}) left out: GIFT has no syntax for "
-                   "this type", err=True)
+    text, count, skipped = services.export_bank(course, lang, fmt)
+    for name, why in skipped:
+        click.echo(f"left out {name}: {why}", err=True)
     if output is None:
         click.echo(text)
     else:
         output.write_text(text, encoding="utf-8")
-        click.echo(f"{len(questions) - len(skipped)} questions written to {output}", err=True)
+        click.echo(f"{count} questions written to {output}", err=True)
 
 
 @click.group("quizzes", help="Quiz attempts: upkeep jobs.")

@@ -15,6 +15,7 @@ from wtforms import (
     DecimalField,
     HiddenField,
     IntegerField,
+    RadioField,
     SelectField,
     StringField,
     TextAreaField,
@@ -27,7 +28,8 @@ from lms.quizzes.engine import Pick
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
 KEY_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,59}$")
 
-FORMAT_CHOICES = [("gift", "GIFT (Moodle)"), ("aiken", "Aiken")]
+FORMAT_CHOICES = [("auto", lazy("Recognise from the file")), ("gift", "GIFT (Moodle)"),
+                  ("aiken", "Aiken"), ("xml", "Moodle XML")]
 
 
 class ConfirmForm(FlaskForm):
@@ -54,13 +56,21 @@ class QuestionForm(FlaskForm):
 
 
 class ImportForm(FlaskForm):
-    file = FileField(lazy("File"), description=lazy("A GIFT or Aiken text file, UTF-8, at most 2 MB."))
-    fmt = SelectField(lazy("Format"), choices=FORMAT_CHOICES, default="gift")
+    file = FileField(lazy("File"), description=lazy(
+        "A GIFT, Aiken or Moodle XML file as Moodle exports it, at most 2 MB."))
+    fmt = SelectField(lazy("Format"), choices=FORMAT_CHOICES, default="auto")
     lang = SelectField(lazy("Language of the questions"), choices=[])
     category = StringField(lazy("Category for questions without one"),
                            validators=[Optional(), Length(max=255)])
-    # The file's text, carried from the preview to the confirmation so nothing is stored meanwhile.
-    text = HiddenField()
+    # The file (base64) and its name, carried from the preview to the confirmation so nothing is
+    # stored meanwhile.
+    data = HiddenField()
+    filename = HiddenField()
+    on_conflict = RadioField(lazy("Questions that would change an existing question's type or text"),
+                             choices=[("replace", lazy("Replace them (a new version; attempts "
+                                                       "already made keep their grading)")),
+                                      ("keep-both", lazy("Keep both (import them as new questions)"))],
+                             validators=[Optional()])
 
 
 class GradeForm(FlaskForm):

@@ -264,6 +264,8 @@ def parse_gift(text: str, source: str = "<gift>") -> GiftResult:
             )
             continue
         question = _unique_name(question, parser.explicit_name, used_names, numbered)
+        if not parser.explicit_name:
+            result.unnamed.add(question.line)
         for note in parser.notes:
             result.note(question.line, note)
         result.questions.append(question)

@@ -205,6 +205,8 @@ def parse_moodle_xml(data: bytes | str, source: str = "<xml>") -> ParseResult:
             result.note(question.line, note)
         if reader.points is not None:
             result.points[question.line] = reader.points
+        if reader.unnamed:
+            result.unnamed.add(question.line)
         result.questions.append(question)
     return result
 
@@ -216,6 +218,7 @@ class _QuestionReader:
         self.notes: list[str] = []
         self.label: str | None = node.find("name").child_text("text") if node.find("name") else None
         self.points: float | None = None
+        self.unnamed = False
         self.parts: list[tuple[str, str]] = []
         self.converted: list[str] | None = None
         self.text_format = "moodle"
@@ -295,6 +298,7 @@ class _QuestionReader:
             self.notes.append(_("The name was shortened to %(limit)s characters, as Moodle does.",
                                 limit=MAX_NAME))
             name = name[: MAX_NAME - 1].rstrip() + "…"
+        self.unnamed = not name
         name = name or default_question_name(text, self.text_format) or "?"
         self.label = name
         general = self.rich(node.find("generalfeedback"))

@@ -233,6 +233,9 @@ class ParseResult:
     format: str = ""
     # A question's marks when the file says (Moodle XML's defaultgrade), by the question's line.
     points: dict[int, float] = field(default_factory=dict)
+    # Lines of the questions whose name was made from their text (no ::name::, Aiken): their
+    # identity is their content, not that name.
+    unnamed: set[int] = field(default_factory=set)
 
     @property
     def ok(self) -> bool:

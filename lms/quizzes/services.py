@@ -10,6 +10,7 @@ and re-reads it, so an autosave never lands after the submit, and two submits gi
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -30,7 +31,15 @@ from lms.org.models import User
 from lms.quizzes import engine, presentation
 from lms.quizzes.grading import InvalidResponse
 from lms.quizzes.models import Attempt, AttemptAnswer, Question, Quiz
-from lms.quizzes.questions import ParseResult, question_from_dict, question_to_dict
+from lms.quizzes.questions import (
+    MAX_CATEGORY,
+    MAX_NAME,
+    ParseResult,
+    control_character,
+    question_from_dict,
+    question_limit_problems,
+    question_to_dict,
+)
 from lms.quizzes.questions import Question as QuestionValue
 
 MAX_PICK_COUNT = 500
@@ -149,12 +158,16 @@ def upsert_question(
     existing: Question | None = None,
     points: float | None = None,
     actor: Any = None,
+    lookup: bool = True,
 ) -> BankChange:
-    """Insert or update one bank question by (course, lang, name); new content makes a new version."""
+    """Insert or update one bank question by (course, lang, name); new content makes a new version.
+
+    ``lookup=False`` with no ``existing`` row: the caller knows the name is free (no query).
+    """
     data = question_to_dict(question)
     digest = content_hash(data)
     row = existing
-    if row is None:
+    if row is None and lookup:
         row = db.session.scalar(
             select(Question).where(Question.course_id == course.id, Question.lang == lang,
                                    Question.name == question.name)
@@ -199,16 +212,137 @@ def bank_rows(course_id: int, lang: str, *, include_archived: bool = False) -> l
 @dataclass
 class ImportReport:
     changes: list[BankChange] = field(default_factory=list)
+    skipped: int = 0  # questions refused by the parser and left out (--skip-invalid)
 
     def count(self, status: str) -> int:
         return sum(1 for change in self.changes if change.status == status)
 
     def summary(self) -> str:
-        return _(
+        text = _(
             "%(added)s added, %(changed)s changed, %(unchanged)s unchanged",
             added=self.count("added"), changed=self.count("changed"),
             unchanged=self.count("unchanged"),
         )
+        if self.skipped:
+            text += "; " + _("%(num)s bad questions left out", num=self.skipped)
+        return text
+
+
+CONFLICT_CHOICES = ("replace", "keep-both")
+
+
+@dataclass
+class PlannedQuestion:
+    """What importing one parsed question does: its key in the bank, the row it meets, and why.
+
+    ``status`` is ``added``, ``unchanged``, ``changed`` (same type and text, other details
+    differ: a new version) or ``conflict`` (an existing question would change type or text:
+    the trainer chooses to replace it or to keep both).
+    """
+
+    question: QuestionValue
+    key: str
+    status: str
+    row: Question | None = None
+    alternative_key: str = ""  # the key it takes when the trainer keeps both
+    diff: list[tuple[str, str, str]] = field(default_factory=list)  # (what, before, after)
+
+
+@dataclass
+class ImportPlan:
+    items: list[PlannedQuestion]
+
+    @property
+    def conflicts(self) -> list[PlannedQuestion]:
+        return [item for item in self.items if item.status == "conflict"]
+
+    def count(self, status: str) -> int:
+        return sum(1 for item in self.items if item.status == status)
+
+
+def _identity(data: Mapping[str, Any]) -> str:
+    """A question's content without its name: two questions that say the same thing match."""
+    return content_hash({key: value for key, value in data.items() if key != "name"})
+
+
+def _diff(row: Question, question: QuestionValue) -> list[tuple[str, str, str]]:
+    from lms.quizzes.qtypes import get as qtype
+
+    old = row.data
+    out = []
+    if old.get("type") != question.type:
+        out.append((_("Type"), _(qtype(old.get("type", "")).label) if old.get("type") else "",
+                    _(qtype(question.type).label)))
+    if old.get("text") != question.text:
+        out.append((_("Text"), old.get("text", ""), question.text))
+    return out
+
+
+def plan_import(course: Course, lang: str, parsed: ParseResult,
+                default_category: str = "") -> ImportPlan:
+    """Decide, for each parsed question, which bank question it is (one query for the bank).
+
+    Identity: the id number when the file gives one; else the explicit name; a question whose
+    name was made from its text (no ``::name::``, Aiken) is identified by its content. A file may
+    repeat a name (Moodle allows it): the first question takes it, later ones that say something
+    else get a numbered key. Nothing is silently replaced: a change of type or text is a conflict.
+    """
+    rows = list(db.session.scalars(
+        select(Question).where(Question.course_id == course.id, Question.lang == lang)))
+    by_name = {row.name: row for row in rows}
+    by_idnumber = {row.data.get("idnumber"): row for row in rows if row.data.get("idnumber")}
+    by_identity: dict[str, Question] = {}
+    for row in rows:
+        by_identity.setdefault(_identity(row.data), row)
+    taken = set(by_name)
+    claimed: set[int] = set()
+    items: list[PlannedQuestion] = []
+
+    def free_key(base: str) -> str:
+        number = 2
+        candidate = base
+        while candidate in taken:
+            suffix = f" ({number})"
+            candidate = base[: MAX_NAME - len(suffix)] + suffix
+            number += 1
+        taken.add(candidate)
+        return candidate
+
+    for question in parsed.questions:
+        if not question.category and default_category:
+            question = _with_category(question, default_category)
+        data = question_to_dict(question)
+        identity = _identity(data)
+        same = by_identity.get(identity)
+        if same is not None and same.id not in claimed:
+            claimed.add(same.id)
+            key = same.name
+            status = "unchanged" if same.archived_at is None else "changed"
+            items.append(PlannedQuestion(_renamed(question, key), key, status, same))
+            continue
+        row = None
+        if question.idnumber and question.idnumber in by_idnumber:
+            row = by_idnumber[question.idnumber]
+        elif question.line not in parsed.unnamed:
+            row = by_name.get(question.name)
+        if row is not None and row.id in claimed:
+            row = None  # a repeated name in the file: this one is a question of its own
+        if row is None:
+            key = free_key(question.name)
+            items.append(PlannedQuestion(_renamed(question, key), key, "added"))
+            continue
+        claimed.add(row.id)
+        diff = _diff(row, question)
+        if diff:
+            items.append(PlannedQuestion(_renamed(question, row.name), row.name, "conflict", row,
+                                         alternative_key=free_key(question.name), diff=diff))
+        else:
+            items.append(PlannedQuestion(_renamed(question, row.name), row.name, "changed", row))
+    return ImportPlan(items)
+
+
+def _renamed(question: QuestionValue, name: str) -> QuestionValue:
+    return question if question.name == name else dataclasses.replace(question, name=name)
 
 
 def import_questions(
@@ -218,41 +352,85 @@ def import_questions(
     *,
     actor: Any = None,
     default_category: str = "",
+    skip_invalid: bool = False,
+    on_conflict: str | None = None,
 ) -> ImportReport:
-    """Add or update the parsed questions in the course's bank; nothing is written if any error.
+    """Add or update the parsed questions in the course's bank.
 
-    A question with the name of one that came from the course's files is refused: the file owns it.
+    All or nothing by default: any error refuses the file. ``skip_invalid`` imports the good
+    questions and leaves the bad ones out. A question that would change an existing one's type or
+    text is refused unless ``on_conflict`` says ``replace`` (a new version; attempts keep grading
+    by their snapshot) or ``keep-both`` (imported next to it under a numbered name). A question
+    with the name of one that came from the course's files is refused: the file owns it.
     """
     if lang not in (course.languages or []):
         raise QuizError(_("The course has no edition in the language %(lang)s.", lang=lang), "lang")
-    if parsed.errors:
+    if len(default_category) > MAX_CATEGORY or control_character(default_category):
+        raise QuizError(_("The category is longer than %(limit)s characters or contains control "
+                          "characters.", limit=MAX_CATEGORY), "category")
+    if parsed.errors and not skip_invalid:
         raise ImportRefused(
             _("Nothing was imported: the file has %(num)s errors.", num=len(parsed.errors)),
             [str(error) for error in parsed.errors],
         )
     if not parsed.questions:
         raise ImportRefused(_("Nothing was imported: the file holds no question."), [])
-    owned = db.session.scalars(
-        select(Question.name).where(Question.course_id == course.id, Question.lang == lang,
-                                    Question.source == "files",
-                                    Question.name.in_([q.name for q in parsed.questions]))
-    ).all()
+    plan = plan_import(course, lang, parsed, default_category)
+    if plan.conflicts and on_conflict not in CONFLICT_CHOICES:
+        raise ImportRefused(
+            _("Nothing was imported: %(num)s questions would change the type or text of questions "
+              "already in the bank; choose to replace them or to keep both.",
+              num=len(plan.conflicts)),
+            [_("'%(name)s': %(what)s changes.", name=item.key,
+               what=", ".join(what for what, _before, _after in item.diff))
+             for item in plan.conflicts],
+        )
+    owned = [item.key for item in plan.items
+             if item.row is not None and item.row.source == "files" and item.status != "unchanged"
+             and not (item.status == "conflict" and on_conflict == "keep-both")]
     if owned and course.source != "web":
         raise ImportRefused(
             _("Nothing was imported: %(num)s questions have the names of questions kept in the "
               "course's files; rename them in the file to import.", num=len(owned)),
             [_("'%(name)s' comes from the content folder.", name=name) for name in sorted(owned)],
         )
-    report = ImportReport()
-    for question in parsed.questions:
-        if not question.category and default_category:
-            question = _with_category(question, default_category)
-        report.changes.append(upsert_question(course, lang, question, source="web", actor=actor))
+    report = ImportReport(skipped=len(parsed.errors))
+    for item in plan.items:
+        question, row = item.question, item.row
+        if item.status == "conflict" and on_conflict == "keep-both":
+            question, row = _renamed(question, item.alternative_key), None
+        problems = question_limit_problems(question)
+        if problems:  # the parsers check this; a guard so that no engine ever sees a bad row
+            raise QuizError(" ".join(problems))
+        report.changes.append(upsert_question(
+            course, lang, question, source="web", existing=row, actor=actor,
+            points=parsed.points.get(question.line), lookup=row is None))
     db.session.flush()
     audit.record("quizzes.questions_imported", actor=actor, target=course, lang=lang,
                  source=parsed.source, added=report.count("added"),
-                 changed=report.count("changed"))
+                 changed=report.count("changed"), skipped=report.skipped)
     return report
+
+
+def export_bank(course: Course, lang: str, fmt: str) -> tuple[str, int, list[tuple[str, str]]]:
+    """The live bank as GIFT or Moodle XML: (text, questions written, [(name, why left out)])."""
+    from lms.quizzes.gift import export_gift
+    from lms.quizzes.moodlexml import export_moodle_xml
+
+    rows = bank_rows(course.id, lang)
+    points = {row.name: row.points for row in rows}
+    questions = sorted((question_from_dict(row.data) for row in rows),
+                       key=lambda q: (q.category != "", q.category, q.name))
+    write = (lambda qs: export_moodle_xml(qs, points)) if fmt == "xml" else export_gift
+    kept, skipped = [], []
+    for question in questions:
+        try:
+            write([question])
+        except ValueError as err:
+            skipped.append((question.name, str(err)))
+        else:
+            kept.append(question)
+    return write(kept), len(kept), skipped
 
 
 def _with_category(question: QuestionValue, category: str) -> QuestionValue:

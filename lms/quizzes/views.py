@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import random
 from typing import Any
+from urllib.parse import quote
 
 from flask import (
     Blueprint,
@@ -26,8 +29,7 @@ from lms.db import utcnow
 from lms.extensions import db
 from lms.i18n import N_, _, ngettext
 from lms.progress import services as progress_services
-from lms.quizzes import engine, presentation, qtypes, queries, services
-from lms.quizzes.aiken import parse_aiken
+from lms.quizzes import engine, importing, presentation, qtypes, queries, services
 from lms.quizzes.forms import (
     MAX_IMPORT_BYTES,
     ConfirmForm,
@@ -41,7 +43,7 @@ from lms.quizzes.forms import (
     to_local,
     to_utc,
 )
-from lms.quizzes.gift import export_gift, export_gift_skipping, parse_gift
+from lms.quizzes.gift import export_gift, parse_gift
 from lms.quizzes.models import Attempt, AttemptAnswer, Question, Quiz
 from lms.quizzes.qtypes.content import dump_content, parse_content
 from lms.quizzes.questions import (
@@ -521,31 +523,41 @@ def question_archive(question_id: int) -> Response:
     return redirect(url_for("quizzes.bank", course_id=course.id, lang=row.lang))
 
 
-def parse_file(text: str, fmt: str, source: str) -> ParseResult:
-    return parse_aiken(text, source) if fmt == "aiken" else parse_gift(text, source)
+# Questions shown in full (stem, keys, weights, feedback) on the import preview; the rest are listed.
+PREVIEW_DETAIL_LIMIT = 300
 
 
 @bp.route("/courses/<int:course_id>/import", methods=["GET", "POST"])
 def import_questions(course_id: int) -> str | Response:
+    """Upload, preview (every question as officers will see it, every error), then import."""
     course = _course_or_404(course_id)
     form = ImportForm()
     form.lang.choices = [(code, code) for code in course.languages or []]
     if request.method == "GET":
         form.lang.data = _bank_lang(course)
     result: ParseResult | None = None
-    statuses: dict[str, str] = {}
+    plan: services.ImportPlan | None = None
     problem = ""
+    action = request.form.get("action", "preview")
     if form.validate_on_submit():
-        text, problem = _upload_text(form)
-        if text is not None:
-            form.text.data = text
-            source = getattr(form.file.data, "filename", None) or "upload"
-            result = parse_file(text, form.fmt.data or "gift", source)
-            if request.form.get("action") == "import" and result.ok:
+        data, filename, problem = _upload_bytes(form)
+        if data is not None:
+            form.data.data = base64.b64encode(data).decode("ascii")
+            form.filename.data = filename
+            result = importing.read_question_file(data, filename, form.fmt.data or "auto")
+            category = (form.category.data or "").strip()
+            if action == "bad-file" and result.errors:
+                name, text = importing.bad_questions_file(result)
+                response = Response(text, mimetype="text/plain; charset=utf-8")
+                response.headers["Content-Disposition"] = (
+                    f"attachment; filename*=UTF-8''{quote(name)}")
+                return response
+            if action in ("import", "import-good"):
                 try:
                     report = services.import_questions(
                         course, form.lang.data or "", result, actor=current_user,
-                        default_category=(form.category.data or "").strip(),
+                        default_category=category, skip_invalid=action == "import-good",
+                        on_conflict=form.on_conflict.data or None,
                     )
                 except services.QuizError as err:
                     db.session.rollback()
@@ -555,58 +567,59 @@ def import_questions(course_id: int) -> str | Response:
                     flash(_("Import done: %(summary)s.", summary=report.summary()), "success")
                     return redirect(url_for("quizzes.bank", course_id=course.id,
                                             lang=form.lang.data))
-            statuses = _import_statuses(course, form.lang.data or "", result)
+            if result.questions and form.lang.data in (course.languages or []):
+                plan = services.plan_import(course, form.lang.data or "", result, category)
+    details = []
+    if plan is not None:
+        for item in plan.items[:PREVIEW_DETAIL_LIMIT]:
+            details.append(_preview(item.question))
+    summary = importing.summarise_errors(result.errors) if result else None
     return render_template("quizzes/import.html", course=course, form=form, result=result,
-                           statuses=statuses, problem=problem, editable=course.source == "web")
+                           plan=plan, details=details, summary=summary, problem=problem,
+                           detail_limit=PREVIEW_DETAIL_LIMIT, editable=course.source == "web")
 
 
-def _upload_text(form: ImportForm) -> tuple[str | None, str]:
-    """The uploaded file as text (or the text carried from the preview), or a message why not."""
+def _upload_bytes(form: ImportForm) -> tuple[bytes | None, str, str]:
+    """The uploaded file (or the one carried from the preview) and its name, or why not."""
+    too_big = _("The file is larger than 2 MB; split it into several files.")
     upload = form.file.data
     if upload and getattr(upload, "filename", ""):
         data = upload.read(MAX_IMPORT_BYTES + 1)
         if len(data) > MAX_IMPORT_BYTES:
-            return None, _("The file is larger than 2 MB; split it into several files.")
+            return None, "", too_big
+        return data, upload.filename, ""
+    if form.data.data:
         try:
-            return data.decode("utf-8-sig"), ""
-        except UnicodeDecodeError:
-            return None, _("The file is not UTF-8 text. Save it as UTF-8 (in Moodle's export it "
-                           "already is) and upload it again.")
-    if form.text.data:
-        if len(form.text.data) > MAX_IMPORT_BYTES:
-            return None, _("The file is larger than 2 MB; split it into several files.")
-        return form.text.data, ""
-    return None, _("Choose a file to import.")
+            data = base64.b64decode(form.data.data, validate=True)
+        except (ValueError, binascii.Error):
+            return None, "", _("Choose a file to import.")
+        if len(data) > MAX_IMPORT_BYTES:
+            return None, "", too_big
+        return data, form.filename.data or "upload", ""
+    return None, "", _("Choose a file to import.")
 
 
-def _import_statuses(course: Course, lang: str, result: ParseResult) -> dict[str, str]:
-    """What importing would do to each parsed question: added, changed or unchanged."""
-    existing = queries.questions_by_names(course.id, lang, [q.name for q in result.questions])
-    out = {}
-    for question in result.questions:
-        row = existing.get(question.name)
-        if row is None:
-            out[question.name] = "added"
-        elif row.content_hash != services.content_hash(question_to_dict(question)):
-            out[question.name] = "changed"
-        else:
-            out[question.name] = "unchanged"
-    return out
+@bp.get("/courses/<int:course_id>/export.xml")
+def export_xml(course_id: int) -> Response:
+    """The live bank as Moodle XML (images, points, tags and feedback included)."""
+    course = _course_or_404(course_id)
+    lang = _bank_lang(course)
+    text, _count, skipped = services.export_bank(course, lang, "xml")
+    response = Response(text, mimetype="application/xml")
+    response.headers["Content-Disposition"] = f'attachment; filename="{course.key}-{lang}.xml"'
+    return response
 
 
 @bp.get("/courses/<int:course_id>/export.gift")
 def export(course_id: int) -> Response:
     course = _course_or_404(course_id)
     lang = _bank_lang(course)
-    rows = services.bank_rows(course.id, lang)
-    questions = sorted((question_from_dict(row.data) for row in rows),
-                       key=lambda q: (q.category != "", q.category, q.name))
-    text, skipped = export_gift_skipping(questions)
+    text, _count, skipped = services.export_bank(course, lang, "gift")
     if skipped:
         flash(ngettext(
             "%(num)s question left out of the GIFT file: GIFT has no syntax for its type (%(names)s).",
             "%(num)s questions left out of the GIFT file: GIFT has no syntax for their type (%(names)s).",
-            len(skipped), names=", ".join(f"{q.name} ({question_type_label(q.type)})" for q in skipped)),
+            len(skipped), names=", ".join(name for name, _why in skipped)),
             "warning")
     response = Response(text, mimetype="text/plain")
     response.headers["Content-Disposition"] = f'attachment; filename="{course.key}-{lang}.gift"'

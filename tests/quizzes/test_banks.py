@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -97,17 +98,21 @@ def test_upload_page_previews_then_imports_and_shows_errors_with_lines(client, a
                                      "lang": "vi", "action": "preview"},
                           content_type="multipart/form-data")
     html = preview.get_data(as_text=True)
-    assert "Line 7" in html and "Line 9" in html and "nothing will be imported" in html
-    assert 'value="import"' not in html
-    ok = client.post(url, data={"file": (io.BytesIO(GOOD.encode()), "good.gift"), "fmt": "gift",
+    assert "Line 7, column" in html and "Line 9" in html
+    assert "Nothing is imported until the file is fixed" in html
+    assert 'value="import"' not in html and 'value="bad-file"' in html
+    ok = client.post(url, data={"file": (io.BytesIO(GOOD.encode()), "good.gift"), "fmt": "auto",
                                 "lang": "vi", "action": "preview"}, content_type="multipart/form-data")
-    assert "Import 2 questions" in ok.get_data(as_text=True) and count(Question) == 0
-    done = client.post(url, data={"text": GOOD, "fmt": "gift", "lang": "vi", "action": "import"})
+    page = ok.get_data(as_text=True)
+    assert "Import 2 questions" in page and count(Question) == 0
+    carried = re.search(r'name="data" type="hidden" value="([^"]+)"', page).group(1)
+    done = client.post(url, data={"data": carried, "filename": "good.gift", "fmt": "auto",
+                                  "lang": "vi", "action": "import"})
     assert done.status_code == 302 and count(Question) == 2
-    latin1 = client.post(url, data={"file": (io.BytesIO("Câu hỏi".encode("utf-16")), "x.gift"),
-                                    "fmt": "gift", "lang": "vi", "action": "preview"},
-                         content_type="multipart/form-data")
-    assert "not UTF-8" in latin1.get_data(as_text=True)
+    noise = client.post(url, data={"file": (io.BytesIO(b"::a:: \x81\x8d\x8f\x90 {T}"), "x.gift"),
+                                   "fmt": "gift", "lang": "vi", "action": "preview"},
+                        content_type="multipart/form-data")
+    assert "is not UTF-8" in noise.get_data(as_text=True)
 
 
 def test_export_then_reimport_gives_the_same_questions(client, auth):

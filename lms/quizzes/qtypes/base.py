@@ -118,13 +118,14 @@ class QuestionType:
 
 def render_text(text: str, text_format: str) -> str:
     """A question's text (or an answer's) as safe HTML, by its GIFT text format."""
+    # Pictures imported from Moodle XML are embedded as data: URLs (raster images only).
     if text_format == "markdown":
-        return render_markdown(text)
+        return render_markdown(text, data_images=True)
     if text_format == "plain":
         return escape(text).replace("\n", "<br>")
     # "moodle" (Moodle's auto-format) and "html": HTML as written, line breaks kept, then sanitised.
     html = text if text_format == "html" else text.replace("\n", "<br>")
-    return sanitize_html(html)
+    return sanitize_html(html, data_images=True)
 
 
 def render_inline(text: str, text_format: str) -> str:
