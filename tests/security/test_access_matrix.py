@@ -135,6 +135,7 @@ ROWS: dict[str, Row] = {
     "quizzes.attempts": Row(get=COURSE_EDITORS),
     "quizzes.bank": Row(get=COURSE_EDITORS),
     "quizzes.export": Row(get=COURSE_EDITORS),
+    "quizzes.export_xml": Row(get=COURSE_EDITORS),
     "quizzes.grade": Row(get=COURSE_EDITORS, post=COURSE_EDITORS),
     "quizzes.grading": Row(get=AUTHORS),  # the list is limited to one's courses (see scope tests)
     "quizzes.import_questions": Row(get=COURSE_EDITORS, post=COURSE_EDITORS),
