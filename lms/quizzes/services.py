@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from xml.sax.saxutils import escape
 
 from sqlalchemy import func, select
 
@@ -427,10 +428,19 @@ def export_bank(course: Course, lang: str, fmt: str) -> tuple[str, int, list[tup
         try:
             write([question])
         except ValueError as err:
-            skipped.append((question.name, str(err)))
+            skipped.append((question, str(err)))
         else:
             kept.append(question)
-    return write(kept), len(kept), skipped
+    # Whoever opens the file sees the gap: one comment per question left out.
+    if fmt == "xml":
+        notes = "".join(f"<!-- lms: {escape(q.name).replace('--', '- -')} ({q.type}) left out: "
+                        f"{escape(why).replace('--', '- -')} -->\n" for q, why in skipped)
+        text = write(kept).replace("<quiz>\n", "<quiz>\n" + notes, 1)
+    else:
+        notes = "".join(f"// lms: {q.name} ({q.type}) left out: {why}\n".replace("\n", " ")
+                        .rstrip() + "\n" for q, why in skipped)
+        text = (notes + "\n" if notes else "") + write(kept)
+    return text, len(kept), [(q.name, why) for q, why in skipped]
 
 
 def _with_category(question: QuestionValue, category: str) -> QuestionValue:

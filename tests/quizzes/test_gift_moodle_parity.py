@@ -171,3 +171,39 @@ def test_errors_carry_a_column_a_kind_and_their_source_text():
     [error] = result.errors
     assert (error.line, error.column, error.kind) == (4, 8, "weight")
     assert error.raw == "::b:: Which?\n  {=a ~%150%b}"
+
+
+FIXTURES = __import__("pathlib").Path(__file__).parent / "fixtures"
+
+
+def fixture(name: str):
+    from lms.quizzes import importing
+
+    return importing.read_question_file((FIXTURES / name).read_bytes(), name)
+
+
+def test_every_construct_of_moodles_reader_imports_from_one_file():
+    result = fixture("moodle_constructs.gift")
+    assert result.errors == []
+    kinds = [(q.name, q.type) for q in result.questions]
+    assert len(kinds) == 18 and ("Q1", "truefalse") in kinds and kinds.count(("Q1", "truefalse")) == 2
+    assert all(q.category.startswith("Default for Bồi dưỡng/") for q in result.questions)
+    by_name = {q.name: q for q in result.questions}
+    assert by_name["Q4"].type == "short" and by_name["three"].type == "multi"
+    assert by_name["Q7"].numerical[-1].other and by_name["Q10"].idnumber == "HR-001"
+
+
+def test_a_bank_in_the_style_of_moodles_gift_exporter_imports_whole():
+    result = fixture("moodle_exporter_style.gift")
+    assert result.errors == [] and len(result.questions) == 9
+    q = {(q.name, q.text): q for q in result.questions}
+    numerical = next(x for x in result.questions if x.type == "numerical")
+    assert numerical.numerical[-1].other and numerical.numerical[-1].feedback == "<p>Sai.</p>"
+    assert {x.category for x in result.questions} == {"Default for HR 101/Báo chí"}
+    assert [x.name for x in result.questions].count("Người phát ngôn") == 2
+    assert len(q) == 9
+
+
+def test_aiken_txt_without_space_after_the_letter():
+    result = fixture("aiken_no_space.txt")
+    assert result.format == "aiken" and result.errors == [] and len(result.questions) == 2
