@@ -7,6 +7,7 @@ request check is in every test's session watcher).
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from tests.e2e.browser import PHONE, Ui
@@ -22,15 +23,15 @@ MEASURE = """() => {
   const small = [...document.querySelectorAll(
       'main button, main .button, main input[type=submit], header button, header summary')]
     .filter(visible).filter((el) => { const r = el.getBoundingClientRect();
-      return Math.min(r.width, r.height) < %d; })
+      return Math.min(r.width, r.height) < MIN_TARGET; })
     .map((el) => name(el) + ' ' + Math.round(el.getBoundingClientRect().width) + 'x'
                  + Math.round(el.getBoundingClientRect().height));
   const tiny = [...document.querySelectorAll('main p, main li, main td, main label, main dd')]
-    .filter(visible).filter((el) => parseFloat(getComputedStyle(el).fontSize) < %d)
+    .filter(visible).filter((el) => parseFloat(getComputedStyle(el).fontSize) < MIN_TEXT)
     .filter((el) => !el.closest('small, .muted, figcaption, .hint, .tag'))
     .map((el) => name(el) + ' ' + getComputedStyle(el).fontSize);
   return {small, tiny: [...new Set(tiny)].slice(0, 8)};
-}""" % (MIN_TARGET_PX, MIN_TEXT_PX)
+}""".replace("MIN_TARGET", str(MIN_TARGET_PX)).replace("MIN_TEXT", str(MIN_TEXT_PX))
 
 
 def _officer_pages(ui: Ui) -> list[str]:
@@ -46,10 +47,8 @@ def _weight(ui: Ui, path: str) -> int:
     def count(response: Any) -> None:
         kind = response.request.resource_type
         if kind in {"document", "stylesheet", "script"}:
-            try:
+            with contextlib.suppress(Exception):  # a redirect has no body
                 sizes.append(len(response.body()))
-            except Exception:  # a redirect has no body
-                pass
 
     ui.page.on("response", count)
     try:
