@@ -46,8 +46,9 @@ def add_security_headers(response: Response) -> Response:
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     if request.is_secure:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-    if response.mimetype == "text/html":
-        # Personal pages must not linger in shared caches or the back-button cache of a shared PC.
+    if request.endpoint != "static":
+        # Personal pages, downloads and API answers must not linger in shared caches or the back-button
+        # cache of a shared PC (static files keep their own caching headers).
         headers.setdefault("Cache-Control", "no-store")
     return response
 

@@ -255,6 +255,11 @@ def update_user(user: User, data: UserData, *, actor: User | None = None) -> Non
     before = _identity(user)
     _apply(user, data)
     db.session.flush()
+    privileges = (sorted(user.roles), sorted(s.agency_id for s in user.hr_scopes), user.hr_all_agencies)
+    if privileges != (before_roles, before_scopes, before_all) and (actor is None or actor.id != user.id):
+        # A privilege change signs the account out on every device (ASVS 7.4): a session opened as
+        # HR of the province must not live on as one. An administrator editing themself stays signed in.
+        end_all_sessions(user)
     users_changed([user.id])
     if actor is not None:
         after = _identity(user)

@@ -193,3 +193,46 @@ def test_a_token_claimed_meanwhile_by_another_request_is_refused(app):
     finally:
         services.user_for_token = real
     db.session.rollback()
+
+
+def _data_of(user: User, **changes) -> services.UserData:
+    data = services.UserData(
+        username=user.username, full_name=user.full_name, agency=user.agency, email=user.email,
+        roles=set(user.roles), duty_codes={d.code for d in user.duties},
+        hr_agency_ids={s.agency_id for s in user.hr_scopes}, hr_all_agencies=user.hr_all_agencies)
+    for name, value in changes.items():
+        setattr(data, name, value)
+    return data
+
+
+def test_a_role_change_ends_the_accounts_sessions(app, client, auth):
+    """ASVS 7.4: a privilege change by an administrator signs the account out everywhere."""
+    admin = factories.user("role.admin", roles={"admin"})
+    hr = factories.user("role.hr", roles={"hr"}, hr_all=True)
+    db.session.commit()
+    auth.login("role.hr")
+    assert client.get("/reports/").status_code == 200
+    services.update_user(hr, _data_of(hr, roles={"officer"}), actor=admin)
+    db.session.commit()
+    assert not _signed_in(client)
+
+
+def test_an_hr_scope_change_ends_the_accounts_sessions(app, client, auth):
+    admin = factories.user("scope.admin", roles={"admin"})
+    unit = factories.agency()
+    hr = factories.user("scope.hr", roles={"hr"}, hr_all=True)
+    db.session.commit()
+    auth.login("scope.hr")
+    services.update_user(hr, _data_of(hr, hr_all_agencies=False, hr_agency_ids={unit.id}), actor=admin)
+    db.session.commit()
+    assert not _signed_in(client)
+
+
+def test_editing_only_the_name_keeps_the_session(app, client, auth):
+    admin = factories.user("name.admin", roles={"admin"})
+    officer = factories.user("name.officer")
+    db.session.commit()
+    auth.login("name.officer")
+    services.update_user(officer, _data_of(officer, full_name="Trần Thị Mới"), actor=admin)
+    db.session.commit()
+    assert _signed_in(client)
