@@ -105,6 +105,13 @@ def run_jobs(days: int | None, dry_run: bool) -> None:
     if not dry_run:
         db.session.commit()
     click.echo(f"certificates: {expiry}{' (dry run)' if dry_run else ''}.")
+    if not dry_run:
+        # Attempts whose deadline passed with the page closed: submitted with their saved answers.
+        from lms.quizzes.services import close_overdue_attempts
+
+        closed = close_overdue_attempts()
+        db.session.commit()
+        click.echo(f"quiz attempts: {closed} overdue closed and graded.")
     days_ahead = days if days is not None else int(current_app.config.get("REMINDER_DAYS_AHEAD", 7))
     todo = reminders.due_reminders(reminders.today(), days_ahead)
     if dry_run:
