@@ -236,7 +236,7 @@ def main() -> int:
             p.unlink()
         shutil.rmtree(OUT / "sqlmap", ignore_errors=True)
     build_demo()
-    budget = 240 if args.quick else 900
+    budget = 240 if args.quick else 600
     proc = serve()
     try:
         officer = login_cookie("officer")

@@ -520,8 +520,9 @@ def zip_stream(
 ) -> Iterator[bytes]:
     """A ZIP of the certificates' PDFs, produced piece by piece; missing PDFs are rendered and kept.
 
-    ``after_batch`` runs after every ``ZIP_BATCH`` certificates: the view passes its commit, so a long
-    archive keeps the PDFs it rendered without holding one transaction open throughout. A certificate
+    ``after_batch`` runs after every PDF rendered here and every ``ZIP_BATCH`` certificates: the view
+    passes its commit, so a long archive keeps the PDFs it rendered without holding a transaction (and,
+    on SQLite, the write lock) across more than one render. A certificate
     that cannot be rendered gets a line in ``ERRORS.txt`` inside the archive instead of stopping it.
     """
     import zipfile
@@ -541,6 +542,10 @@ def zip_stream(
                     except CertificateRenderError:
                         failures.append(f"{certificate.code}\t{certificate.holder_name}")
                         continue
+                    # Keep it at once: on SQLite a write transaction holds the database's only write
+                    # lock, and 25 renders in one (tens of seconds on a busy server) made every
+                    # autosave and submit meanwhile wait past the busy timeout and fail.
+                    after_batch()
                 info = zipfile.ZipInfo(zip_member_name(certificate), _zip_time(certificate))
                 archive.writestr(info, pdf)  # PDFs are compressed already: stored, not deflated
                 yield sink.take()
