@@ -276,3 +276,21 @@ def test_formulas_are_neutralised_in_every_csv_and_xlsx_export(harness):
                     seen |= markers
                     assert not (markers and dangerous), f"{template} {fmt}: {cell!r}"
         assert {"FML1", "FML2"} <= seen  # the officer's and the agency's names were in the files
+
+
+MOODLE_XXE = (b'<?xml version="1.0"?><!DOCTYPE quiz [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+              b'<quiz><question type="shortanswer"><name><text>&xxe;</text></name>'
+              b'<questiontext format="html"><text>&xxe;</text></questiontext>'
+              b'<answer fraction="100"><text>root</text></answer></question></quiz>')
+MOODLE_LAUGHS = BILLION_LAUGHS.replace(b"<sst", b"<quiz><question type=\"description\"><questiontext><text").replace(
+    b"</sst>", b"")
+
+
+@pytest.mark.parametrize("xml", [MOODLE_XXE, MOODLE_LAUGHS], ids=["external-entity", "entity-expansion"])
+def test_moodle_xml_banks_with_entities_are_refused_without_reading_files(xml):
+    """ASVS 5.2.x: the Moodle XML importer refuses a DOCTYPE or entities; nothing of /etc/passwd comes in."""
+    from lms.quizzes.moodlexml import parse_moodle_xml
+
+    result = parse_moodle_xml(xml, "bank.xml")
+    assert result.errors and not result.questions
+    assert "root:x" not in repr(result)

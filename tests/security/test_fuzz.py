@@ -84,3 +84,22 @@ def test_main_forms_never_answer_500_and_refusals_write_nothing(harness, form, v
         # 200 on a POST is the form shown again with its errors: nothing may have been written
         # (login counts a failure: that is the throttle's own row).
         assert not wrote or url == "/auth/login", f"{url} {data!r} wrote {wrote[:2]}"
+
+
+xml_like = st.one_of(
+    st.binary(max_size=300),
+    st.lists(st.sampled_from(["<quiz>", "</quiz>", '<question type="multichoice">', "</question>", "<name>",
+                              "</name>", "<text>", "</text>", '<answer fraction="100">', '<answer fraction="x">',
+                              "</answer>", "<![CDATA[", "]]>", "&amp;", "&nope;", "<!DOCTYPE q>", "Câu hỏi",
+                              '<questiontext format="html">', "</questiontext>", "<single>true</single>"]),
+             max_size=40).map(lambda parts: '<?xml version="1.0" encoding="UTF-8"?>' + "".join(parts)),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=xml_like)
+def test_moodle_xml_of_any_shape_gives_errors_never_an_exception(data):
+    from lms.quizzes.moodlexml import parse_moodle_xml
+
+    result = parse_moodle_xml(data, "bank.xml")
+    assert result.errors or result.questions or isinstance(result.questions, list)
