@@ -285,7 +285,8 @@ class _QuestionReader:
         if moodle_type not in names:
             raise _Problem(_(
                 "Moodle question type '%(type)s' has no counterpart in lms (lms has multiple "
-                "choice, true/false, short answer, numerical, matching, essay and description).",
+                "choice, true/false, short answer, numerical, matching, ordering, essay and "
+                "description).",
                 type=moodle_type or "?"), "type")
         question_text = node.find("questiontext")
         self.text_format = _FORMAT_IN.get(
@@ -457,6 +458,28 @@ class _QuestionReader:
                 "requires.", items=items, matches=len(pairs)), "matching")
         return Question(type="matching", pairs=tuple(pairs), **fields)
 
+    def _ordering(self, fields: dict[str, Any]) -> Question:
+        from lms.quizzes.qtypes.ordering import MAX_ITEMS, MIN_ITEMS
+
+        # qtype_ordering numbers the right position in each answer's fraction (1, 2, 3 …).
+        entries = []
+        for index, answer in enumerate(self.node.findall("answer")):
+            try:
+                position = float(answer.attrs.get("fraction", index))
+            except ValueError:
+                position = float(index)
+            entries.append((position, index, answer))
+        texts: list[str] = []
+        for _position, _index, answer in sorted(entries, key=lambda e: (e[0], e[1])):
+            text = self.rich(answer)
+            if text and text not in texts:
+                texts.append(text)
+        if not MIN_ITEMS <= len(texts) <= MAX_ITEMS:
+            raise _Problem(_("An ordering question has from %(low)s to %(high)s items (found "
+                             "%(num)s).", low=MIN_ITEMS, high=MAX_ITEMS, num=len(texts)),
+                           "answers")
+        return Question(type="ordering", answers=tuple(Answer(t, 1.0) for t in texts), **fields)
+
     def _essay(self, fields: dict[str, Any]) -> Question:
         if self.node.child_text("graderinfo") or (self.node.find("graderinfo") is not None
                                                   and self.node.find("graderinfo")
@@ -574,6 +597,14 @@ def export_moodle_xml(questions: Iterable[Question],
             for pair in q.pairs:
                 body.append(_rich("subquestion", pair.left, fmt, "    ",
                                   extra=_plain("answer", pair.right)))
+        elif q.type == "ordering":
+            body.append("    <layouttype>VERTICAL</layouttype>\n    <selecttype>ALL</selecttype>\n"
+                        "    <selectcount>0</selectcount>\n"
+                        "    <gradingtype>LONGESTORDEREDSUBSET</gradingtype>\n")
+            for position, a in enumerate(q.answers, start=1):
+                body.append(f'    <answer fraction="{position}" format="{_FORMAT_OUT[fmt]}">'
+                            f"<text>{escape(_images_to_files(a.text)[0])}</text>"
+                            + "".join(_images_to_files(a.text)[1]) + "</answer>\n")
         elif q.type == "essay":
             body.append("    <responseformat>editor</responseformat>\n"
                         "    <responserequired>1</responserequired>\n"

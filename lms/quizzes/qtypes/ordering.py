@@ -200,4 +200,6 @@ TYPE = QuestionType(
     content_keys=frozenset({"items"}),
     from_content=from_content,
     to_content=to_content,
+    # Moodle's ordering plugin (qtype_ordering) in Moodle XML; GIFT and Aiken cannot say it.
+    formats={"moodle_xml": "ordering"},
 )
