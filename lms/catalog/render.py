@@ -7,6 +7,7 @@ tags and classes that the allow-list below knows about, never by widening the li
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -30,6 +31,7 @@ from lms.i18n import N_, _
 __all__ = [
     "CALLOUTS",
     "AssetReference",
+    "asset_names",
     "asset_references",
     "heading_slug",
     "lesson_plain_text",
@@ -350,6 +352,13 @@ def asset_references(text: str) -> list[AssetReference]:
                 for url in _scan_html(child.content).urls:
                     add(url, line)
     return found
+
+
+@functools.lru_cache(maxsize=1024)
+def asset_names(text: str) -> tuple[str, ...]:
+    """The distinct `files/NAME`s a lesson refers to, in order; cached by text, because the lesson
+    page needs them on every view and parsing the Markdown was a third of the page's time."""
+    return tuple(dict.fromkeys(ref.name for ref in asset_references(text)))
 
 
 def lesson_plain_text(text: str) -> str:

@@ -32,7 +32,7 @@ from lms.catalog.forms import (
     UploadForm,
 )
 from lms.catalog.models import Course, Lesson, Module
-from lms.catalog.render import asset_references
+from lms.catalog.render import asset_names
 from lms.extensions import db
 from lms.i18n import N_, _, ngettext
 from lms.progress import queries as progress_queries
@@ -160,7 +160,7 @@ def lesson(key: str, lesson_key: str) -> str:
         state.enrollment = progress_services.enrol(current_user, course, source="assignment")
     if state.enrollment is not None:
         progress_services.note_lesson_opened(state.enrollment, lesson)
-    names = list(dict.fromkeys(ref.name for ref in asset_references(text.body_md)))
+    names = list(asset_names(text.body_md))
     position = next((i for i, le in enumerate(outline.lessons, 1) if le.id == lesson.id), None)
     page = render_template(
         "catalog/lesson.html", course=course, lesson=lesson, text=text, lang=lang, state=state,
