@@ -99,7 +99,8 @@ class Run:
         ratio = f" = {figure.ratio:.2f}x {figure.floor_name}" if figure.ratio is not None else ""
         met = "" if figure.met is None else (" met" if figure.met else " MISSED")
         print(f"  {figure.scenario}: {figure.name} [{figure.size or '-'}] {figure.value:,.3f} {figure.unit}"
-              f"{ratio} (target {figure.target or '-'}{met}); load {figure.load}", flush=True)
+              f"{ratio} (target {figure.target or '-'}{met}); load {figure.load}"
+              + (f" {figure.extra}" if figure.met is False and figure.extra else ""), flush=True)
         return figure
 
     def note(self, scenario: str, text: str) -> None:

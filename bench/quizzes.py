@@ -15,6 +15,7 @@ import threading
 import time
 import urllib.parse
 import urllib.request
+from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
@@ -51,7 +52,7 @@ def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, float]:
 
 def _prepare(app: Any, rng: random.Random) -> list[dict[str, Any]]:
     """Start an attempt for 250 officers; their cookie, CSRF token and the answers to send."""
-    from flask import session
+    from flask import g, session
     from flask_login import login_user
     from flask_wtf.csrf import generate_csrf
 
@@ -85,6 +86,7 @@ def _prepare(app: Any, rng: random.Random) -> list[dict[str, Any]]:
         for person in people:
             user = db.session.get(User, person["user_id"])
             with app.test_request_context("/", environ_base={"REMOTE_ADDR": "127.0.0.1"}):
+                g.__dict__.clear()  # the app context (and g's cached CSRF token) outlives each request
                 login_user(user)
                 person["csrf"] = generate_csrf()
                 value = app.session_interface.get_signing_serializer(app).dumps(dict(session))
@@ -166,7 +168,8 @@ def run(ctx: Run) -> None:
             select(AttemptAnswer).where(AttemptAnswer.attempt_id.in_(everyone)))}
 
         def canonical(attempt_id: int, slot: int, value: list[str]) -> Any:
-            return parse_values(rows[attempt_id], {slot: value})[slot]
+            # As stored: through JSON (a tuple of choices comes back as a list).
+            return json.loads(json.dumps(parse_values(rows[attempt_id], {slot: value})[slot]))
 
         lost = sum(1 for p in submitters if rows[p["attempt_id"]].status == "in_progress")
         wrong_answers = sum(1 for p in submitters for slot, value in p["values"].items()
@@ -174,10 +177,11 @@ def run(ctx: Run) -> None:
         counts = dict(db.session.execute(
             select(QuizResult.user_id, QuizResult.attempts_count)
             .where(QuizResult.user_id.in_([p["user_id"] for p in submitters]))).all())
-        doubled = sum(1 for p in submitters if counts.get(p["user_id"], 0) != 1)
+        doubled = sum(1 for p in submitters if counts.get(p["user_id"], 0) > 1)
         extra_attempts = db.session.scalar(
             select(func.count()).select_from(Attempt)
-            .where(Attempt.user_id.in_([p["user_id"] for p in people]))) - len(people)
+            .where(Attempt.quiz_id == rows[people[0]["attempt_id"]].quiz_id,
+                   Attempt.user_id.in_([p["user_id"] for p in people]))) - len(people)
         lost_saves = sum(1 for (attempt_id, slot), value in last_saved.items()
                          if stored.get((attempt_id, slot)) != canonical(attempt_id, slot, value))
     submit_errors = sum(1 for status, _s in results["submit"] if status != 302)
@@ -191,8 +195,10 @@ def run(ctx: Run) -> None:
                    "submits/s", size=ctx.sizes[0], target="0 lost, 0 doubled, 0 errors", met=ok,
                    extra={"p95_s": p95, "p50_s": median(latencies), "seconds": burst, "lost": lost,
                           "answers_lost": wrong_answers, "doubled": doubled, "extra_attempts": extra_attempts,
-                          "errors": submit_errors}))
+                          "errors": submit_errors,
+                          "statuses": dict(Counter(status for status, _s in results["submit"]))}))
     ctx.add(Figure("quizzes", f"{AUTOSAVERS} officers autosaving every second", len(results["save"]) / max(
         1.0, AUTOSAVE_SECONDS), "saves/s", size=ctx.sizes[0], target="0 lost, 0 errors",
         met=save_errors == 0 and lost_saves == 0,
-        extra={"p95_s": save_p95, "saves": len(results["save"]), "errors": save_errors, "lost": lost_saves}))
+        extra={"p95_s": save_p95, "saves": len(results["save"]), "errors": save_errors, "lost": lost_saves,
+               "statuses": dict(Counter(status for status, _s in results["save"]))}))

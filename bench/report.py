@@ -130,3 +130,28 @@ def scaling_svg(figures: list[Any]) -> str:
         out.append(f'<text x="{left + plot_w + 8}" y="{top + 12 + i * 13}" fill="{colour}">{label}</text>')
     out.append("</svg>")
     return "\n".join(out) + "\n"
+
+
+BEGIN, END = "<!-- results: written by python -m bench.report from bench/results.json -->", "<!-- /results -->"
+
+
+def update_readme(results: dict[str, Any], readme: Any) -> None:
+    """Put the tables of ``results`` between the markers of bench/README.md."""
+    text = readme.read_text(encoding="utf-8")
+    block = f"{BEGIN}\n\n{markdown(results)}\n![scaling](scaling.svg)\n\n{END}"
+    if BEGIN in text and END in text:
+        text = text[:text.index(BEGIN)] + block + text[text.index(END) + len(END):]
+    else:
+        text = text.rstrip() + "\n\n## Latest results\n\n" + block + "\n"
+    readme.write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    import json
+    from pathlib import Path
+
+    here = Path(__file__).resolve().parent
+    data = json.loads((here / "results.json").read_text(encoding="utf-8"))
+    (here / "scaling.svg").write_text(scaling_svg(data["figures"]), encoding="utf-8")
+    update_readme(data, here / "README.md")
+    print(f"bench/README.md: tables of {data['date']} written")

@@ -55,6 +55,10 @@ def run(ctx: Run) -> None:
                 ("API completion by officer", f"/api/v1/completion/officers?plan={plan.id}&agency=STP", OFFICERS, whole,
                  True),
             ]
+            if size > 20000 and not ctx.quick:
+                # A report takes tens of seconds here on a busy 2-core machine: only the two with a
+                # time target, so that make bench stays within its budget.
+                cases = [c for c in cases if c[0] in FAST]
             for name, path, sql, params, api in cases:
                 statement = text(sql)
 

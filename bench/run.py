@@ -14,12 +14,13 @@ import argparse
 import importlib
 import json
 import os
+import signal
 import sys
 import time
 from datetime import UTC, datetime
 
 from bench.core import ROOT, Figure, Run, as_json, commit, load_average, machine
-from bench.report import markdown, scaling_svg
+from bench.report import markdown, scaling_svg, update_readme
 from bench.scenarios import SCENARIOS
 
 
@@ -39,8 +40,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--sizes", help="comma-separated province sizes instead of 1000,20000,200000")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results.json"))
+    parser.add_argument("--merge", action="store_true",
+                        help="replace only the figures of the scenarios run now in bench/results.json")
     parser.add_argument("only", nargs="*")
     args = parser.parse_args(argv)
+    # A terminated run still stops the servers it started (their finally blocks run).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     url = os.environ.get("DATABASE_URL", "")
     engines = ["sqlite"] + (["postgresql"] if url.startswith("postgresql") else [])
     ctx = Run(quick=args.quick, rounds=max(3, args.rounds), pg_url=url or None, engines=tuple(engines),
@@ -72,10 +77,22 @@ def main(argv: list[str]) -> int:
         "notes": ctx.notes,
         "figures": [as_json(f) for f in ctx.figures],
     }
-    if not args.only and not args.sizes:
+    if args.merge and os.path.exists(args.out):
+        with open(args.out, encoding="utf-8") as old:
+            previous = json.load(old)
+        ran = {(f.scenario, f.engine) for f in ctx.figures}
+        kept = [f for f in previous["figures"] if (f["scenario"], f["engine"]) not in ran]
+        results["figures"] = kept + results["figures"]
+        results["merged_from"] = sorted({previous["date"], *previous.get("merged_from", [])})
+        results["notes"] = {**previous.get("notes", {}), **{k: previous.get("notes", {}).get(k, []) + v
+                                                            for k, v in ctx.notes.items()}}
+        results["seconds"] = round(previous.get("seconds", 0) + results["seconds"], 1)
+        results["load_average"]["start"] = previous["load_average"]["start"]
+    if args.merge or (not args.only and not args.sizes):
         with open(args.out, "w", encoding="utf-8") as out:
             json.dump(results, out, ensure_ascii=False, indent=1)
         (ROOT / "bench" / "scaling.svg").write_text(scaling_svg(ctx.figures), encoding="utf-8")
+        update_readme(results, ROOT / "bench" / "README.md")
     print(markdown(results))
     print(f"\nbench: {len(ctx.figures)} figures in {results['seconds']:.0f} s; load average now {load_average()}")
     return 0
