@@ -47,6 +47,8 @@ def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, float]:
             status = response.status
     except urllib.error.HTTPError as err:
         status = err.code
+    except OSError:  # no answer within the timeout, connection refused or reset: an error for the officer
+        status = 0
     return status, time.perf_counter() - started
 
 

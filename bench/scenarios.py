@@ -22,8 +22,8 @@ SCENARIOS = [
     Scenario("pages", "bench.pages:run"),
     Scenario("statements", "bench.statements:run"),
     Scenario("reports", "bench.reports:run"),
-    Scenario("certificates", "bench.certificates:run", engines=("sqlite",)),
     Scenario("quizzes", "bench.quizzes:run"),
+    Scenario("certificates", "bench.certificates:run", engines=("sqlite",)),
     Scenario("imports", "bench.imports:run"),
     # Its own PostgreSQL database and Redis whatever the engine pass: run once, in the first pass.
     Scenario("scaleout", "bench.scaleout:run", quick=False, engines=("sqlite",)),
