@@ -167,6 +167,7 @@ def _sync_course(
             "module": quiz.module,
             "final": quiz.final,
             "pass_mark": quiz.pass_mark,
+            "review_score": quiz.review.score,
         }
         for quiz in loaded.quizzes.values()
     ]

@@ -58,3 +58,35 @@ def set_language() -> Response:
         "lms_lang", lang, max_age=365 * 24 * 3600, samesite="Lax", httponly=True, secure=request.is_secure
     )
     return response
+
+
+# Addresses people type from habit (Moodle's /login, /admin ...) lead to the page they mean instead
+# of a 404. They only redirect or show a page: signing out stays a POST with its CSRF token.
+@bp.get("/login")
+@bp.get("/signin")
+def login_alias() -> Response:
+    target = safe_next(request.args.get("next"), "")
+    return redirect(url_for("auth.login", next=target) if target else url_for("auth.login"))
+
+
+@bp.get("/logout")
+@bp.get("/signout")
+def logout_alias() -> str | Response:
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
+    return render_template("home/logout.html")
+
+
+@bp.get("/admin")
+@bp.get("/dashboard")
+def admin_alias() -> Response:
+    # The home page is each role's dashboard (an administrator's shows the installation's health).
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login", next=url_for("home.index")))
+    return redirect(url_for("home.index"))
+
+
+@bp.get("/profile")
+@bp.get("/account")
+def profile_alias() -> Response:
+    return redirect(url_for("auth.profile"))

@@ -134,6 +134,9 @@ class QuizResult(Model):
     last_passed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     attempts_count: Mapped[int] = mapped_column(Integer, default=0)
     awaiting_grading: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # While the course waits for renewal: the best score of the attempts graded after the old
+    # certificate expired (the renewed completion records this, not the best of all time).
+    renewal_best_score: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (CheckConstraint("best_score BETWEEN 0 AND 100", name="score"),)
 
@@ -180,3 +183,19 @@ class CourseCompletion(Model):
         return self.renewal_required_since is not None
 
     __table_args__ = (UniqueConstraint("user_id", "course_id"),)
+
+
+class CalendarFeed(Model):
+    """An officer's personal iCalendar feed: the due dates of their assigned courses.
+
+    Calendar apps cannot sign in, so the feed's URL carries a secret. Only its SHA-256 is stored: the
+    URL is shown once when made, and making a new one (or removing it) stops the old one working.
+    """
+
+    __tablename__ = "calendar_feed"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

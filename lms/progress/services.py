@@ -135,6 +135,8 @@ class QuizStanding:
     passed: bool  # whether any graded attempt passed
     passed_at: datetime | None  # when the first passing attempt was submitted
     last_passed_at: datetime | None = None  # when the latest passing attempt was submitted
+    # (submitted_at, score 0..100) of every graded attempt: a renewal counts only the later ones.
+    graded_scores: tuple[tuple[datetime, int], ...] = ()
 
 
 def record_quiz_result(
@@ -175,6 +177,13 @@ def record_quiz_result(
     result.passed = latest.passed
     result.passed_at = latest.passed_at if latest.passed else None
     result.last_passed_at = (latest.last_passed_at or latest.passed_at) if latest.passed else None
+    since = db.session.scalar(
+        select(CourseCompletion.renewal_required_since).where(
+            CourseCompletion.user_id == user.id, CourseCompletion.course_id == course.id
+        )
+    )
+    fresh = [score for at, score in latest.graded_scores if since is not None and at > since]
+    result.renewal_best_score = max(fresh) if fresh else None
     db.session.flush()
     return evaluate_completion(user, course, lang=lang)
 
@@ -247,7 +256,12 @@ def evaluate_completion(user: Any, course: Course, *, lang: str | None = None) -
     if not all(fresh_pass(results.get(key)) for key in quiz_keys):
         return None
     final_key = course.final_quiz_key
-    score = results[final_key].best_score if final_key and final_key in results else None
+    score = None
+    if final_key and final_key in results:
+        # A renewal records what the officer scored for it, not their best score of all time.
+        final = results[final_key]
+        score = final.renewal_best_score if since is not None and final.renewal_best_score is not None \
+            else final.best_score
     minimum = rule.get("min_final_score")
     if minimum is not None and final_key and (score is None or score < minimum):
         return None

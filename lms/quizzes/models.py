@@ -88,6 +88,9 @@ class Quiz(Model):
     review_correct: Mapped[bool] = mapped_column(Boolean, default=True)
     review_feedback: Mapped[bool] = mapped_column(Boolean, default=True)
     final: Mapped[bool] = mapped_column(Boolean, default=False)
+    # How many questions the take page shows at a time on a wide screen (phones always show one);
+    # 0 puts every question on one page. Without JavaScript the page always shows them all.
+    questions_per_page: Mapped[int] = mapped_column(Integer, default=5, server_default="5")
     # Web-only settings: the content format has no dates, so a sync never touches them.
     open_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     close_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -134,6 +137,8 @@ class Attempt(Model):
     # The drawn questions (see engine.build_slots): snapshots with keys. Never sent to a browser.
     slots: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     pass_mark: Mapped[int] = mapped_column(Integer)  # the rule this attempt is graded by
+    # Slots the officer flagged for review while answering (only a reminder: grading ignores it).
+    flags: Mapped[list[int] | None] = mapped_column(JSON, default=list)
 
     quiz: Mapped[Quiz] = relationship()
     user = relationship("User", lazy="joined", innerjoin=True)

@@ -52,7 +52,16 @@ def quiz_standing(user_id: int, quiz_id: int) -> QuizStanding:
         ).where(Attempt.user_id == user_id, Attempt.quiz_id == quiz_id,
                 Attempt.status != "in_progress")
     ).one()
+    graded_scores = tuple(
+        (at, min(100, max(0, int(math.floor(score)))))
+        for at, score in db.session.execute(
+            select(Attempt.submitted_at, Attempt.score).where(
+                Attempt.user_id == user_id, Attempt.quiz_id == quiz_id, graded,
+                Attempt.score.is_not(None), Attempt.submitted_at.is_not(None))
+        )
+    )
     return QuizStanding(
+        graded_scores=graded_scores,
         attempts=attempts or 0,
         awaiting_grading=int(waiting or 0),
         best_score=min(100, max(0, int(math.floor(best)))) if best is not None else 0,

@@ -594,7 +594,7 @@ def refresh_course_quiz_list(course: Course) -> None:
     )
     course.quizzes = [
         {"key": q.key, "title": dict(q.title or {}), "module": q.module_key, "final": q.final,
-         "pass_mark": q.pass_mark}
+         "pass_mark": q.pass_mark, "review_score": q.review_score}
         for q in quizzes
     ]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import json
 import random
 from typing import Any
@@ -183,10 +184,13 @@ def start(course_key: str, quiz_key: str) -> Response:
 
 
 def _own_attempt_or_404(attempt_id: int) -> Attempt:
+    """The signed-in officer's attempt, while they may still take its quiz: an attempt started
+    before the course was unpublished, archived or unassigned cannot be answered or submitted."""
     attempt = queries.attempt_with_answers(attempt_id)
     if attempt is None:
         abort(404)
     policy.authorize("quizzes.answer", attempt)
+    _authorize_take(attempt.quiz)
     return attempt
 
 
@@ -746,9 +750,14 @@ def analysis(quiz_id: int) -> str:
     quiz = _managed_quiz_or_404(quiz_id)
     observations = []
     attempts = queries.analysis_attempts(quiz.id)
-    langs: set[str] = set()
+    # Language editions of a question share its name but are different texts (and translations
+    # mislead differently): with more than one edition, each is analysed on its own.
+    several = len({attempt.lang for attempt in attempts}) > 1
+
+    def item_name(slot: dict[str, Any], lang: str) -> str:
+        return f"{slot['name']} [{lang}]" if several else str(slot["name"])
+
     for attempt in attempts:
-        langs.add(attempt.lang)
         answers = {answer.slot: answer for answer in attempt.answers}
         row = []
         for slot in attempt.slots:
@@ -757,13 +766,13 @@ def analysis(quiz_id: int) -> str:
                 continue
             obs = engine.observation(slot, answer.response, answer.final_fraction)
             if obs is not None:
-                row.append(obs)
+                row.append(dataclasses.replace(obs, name=item_name(slot, attempt.lang)))
         observations.append(row)
     stats = engine.item_analysis(observations)
     titles = {}
     for attempt in attempts:  # newest first: the latest text of each question
         for slot in attempt.slots:
-            titles.setdefault(slot["name"], slot["question"].get("text", ""))
+            titles.setdefault(item_name(slot, attempt.lang), slot["question"].get("text", ""))
     return render_template("quizzes/analysis.html", quiz=quiz, course=quiz.course, stats=stats,
                            attempts=len(attempts), titles=titles, flags=FLAG_LABELS,
                            form=ConfirmForm())
