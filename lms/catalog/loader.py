@@ -211,6 +211,7 @@ class Quiz:
     review: ReviewOptions
     final: bool
     module: str | None  # the module that shows it, if any
+    questions_per_page: int = 5  # on a wide screen; phones show one at a time; 0: all on one page
 
 
 @dataclass(frozen=True)
@@ -627,7 +628,7 @@ _COURSE_FIELDS = (
 _MODULE_FIELDS = ("key", "title", "lessons", "quiz")
 _QUIZ_FIELDS = (
     "key", "title", "questions", "pass_mark", "time_limit_minutes", "max_attempts",
-    "attempt_delay_minutes", "shuffle_choices", "review", "final",
+    "attempt_delay_minutes", "shuffle_choices", "review", "final", "questions_per_page",
 )  # fmt: skip
 _COMPLETION_FIELDS = ("lessons", "quizzes", "min_final_score")
 _CERTIFICATE_FIELDS = (
@@ -794,6 +795,9 @@ def _read_quizzes(report: _Report, top: _Map, m: _Manifest) -> None:
                 ),
             )
         final = _boolean(report, quiz.get("final"), f"{name}.final", False)
+        per_page = _integer(
+            report, quiz.get("questions_per_page"), f"{name}.questions_per_page", 0, 50
+        )
         if key is None or key_node is None or pass_mark is None:
             continue
         m.quiz_nodes[key] = key_node
@@ -810,6 +814,7 @@ def _read_quizzes(report: _Report, top: _Map, m: _Manifest) -> None:
                 review=review,
                 final=final,
                 module=None,
+                questions_per_page=5 if per_page is None else per_page,
             )
         )
     finals = [quiz for quiz in m.quizzes if quiz.final]

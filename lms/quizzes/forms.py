@@ -140,6 +140,9 @@ class QuizForm(QuizDatesForm):
     review_correct = BooleanField(lazy("After submitting, show the correct answers"), default=True)
     review_feedback = BooleanField(lazy("After submitting, show the feedback"), default=True)
     final = BooleanField(lazy("This is the course's final test"))
+    questions_per_page = IntegerField(
+        lazy("Questions per page"), default=5, validators=[Optional(), NumberRange(min=0, max=50)],
+        description=lazy("On a computer; phones show one question at a time. 0: all on one page."))
     module_key = SelectField(lazy("Shown in module"), choices=[])
 
     def validate_key(self, field: StringField) -> None:

@@ -508,11 +508,12 @@ class QuizSettings:
     module_key: str | None
     open_at: datetime | None = None
     close_at: datetime | None = None
+    questions_per_page: int = 5
 
 
 _MANIFEST_FIELDS = (
     "pass_mark", "time_limit_minutes", "max_attempts", "attempt_delay_minutes", "shuffle_choices",
-    "review_score", "review_correct", "review_feedback", "final", "module_key",
+    "review_score", "review_correct", "review_feedback", "final", "module_key", "questions_per_page",
 )
 
 
@@ -747,6 +748,31 @@ def save_answers(
         answer.saved_at = now
     db.session.flush()
     return sorted(responses)
+
+
+def set_flags(attempt: Attempt, slots: Iterable[int]) -> list[int]:
+    """Remember which questions the officer flagged for review (slots not in the attempt are
+    ignored); only while the attempt is in progress. Flags never change a grade."""
+    if attempt.status != "in_progress":
+        raise AttemptClosed(_("This attempt has already been submitted; answers can no longer "
+                              "change."))
+    known = {int(s["slot"]) for s in attempt.slots}
+    attempt.flags = sorted({int(s) for s in slots} & known)
+    db.session.flush()
+    return list(attempt.flags)
+
+
+def is_answered(response: Any) -> bool:
+    """Whether a stored response counts as answered on the navigation panel and the summary."""
+    if response is None:
+        return False
+    if isinstance(response, str):
+        return response.strip() != ""
+    if isinstance(response, list | tuple | set):
+        return any(is_answered(item) for item in response)
+    if isinstance(response, dict):
+        return any(is_answered(value) for value in response.values())
+    return True
 
 
 @dataclass

@@ -67,6 +67,7 @@ def settings_from_loader(quiz: loader.Quiz, previous: Quiz | None) -> QuizSettin
         review_feedback=quiz.review.feedback,
         final=quiz.final,
         module_key=quiz.module,
+        questions_per_page=quiz.questions_per_page,
         open_at=previous.open_at if previous else None,
         close_at=previous.close_at if previous else None,
     )

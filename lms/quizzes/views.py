@@ -197,6 +197,7 @@ def _own_attempt_or_404(attempt_id: int) -> Attempt:
 def _slot_views(attempt: Attempt) -> list[dict[str, Any]]:
     """What the take page shows per question: public view and saved form state, never the key."""
     answers = {answer.slot: answer for answer in attempt.answers}
+    flags = set(attempt.flags or [])
     views = []
     number = 0
     for slot in attempt.slots:
@@ -215,6 +216,8 @@ def _slot_views(attempt: Attempt) -> list[dict[str, Any]]:
             "points": slot["points"], "view": presentation.public_view(snapshot, slot["order"]),
             "widget": presentation.presenter(snapshot).widget, "state": state,
             "saved_at": answer.saved_at if answer is not None else None,
+            "answered": scored and services.is_answered(response),
+            "flagged": scored and slot["slot"] in flags,
         })
     return views
 
@@ -237,6 +240,27 @@ def take(attempt_id: int) -> str | Response:
     )
 
 
+@bp.get("/attempts/<int:attempt_id>/summary")
+@writes  # closes the attempt if its deadline has passed
+def summary(attempt_id: int) -> str | Response:
+    """Before submitting: every question with its state (answered, not answered, flagged), as saved
+    on the server, and the one button that submits."""
+    attempt = _own_attempt_or_404(attempt_id)
+    if services.close_if_overdue(attempt) is not None:
+        db.session.commit()
+        flash(_("Time is up: the attempt was submitted with the answers saved before the "
+                "deadline."), "warning")
+    if attempt.finished:
+        return redirect(url_for("quizzes.review", attempt_id=attempt.id))
+    quiz = attempt.quiz
+    slots = [s for s in _slot_views(attempt) if s["number"]]
+    return render_template(
+        "quizzes/summary.html", attempt=attempt, quiz=quiz, course=quiz.course, slots=slots,
+        unanswered=[s for s in slots if not s["answered"]], flagged=[s for s in slots if s["flagged"]],
+        form=ConfirmForm(), seconds_left=engine.seconds_left(utcnow(), attempt.deadline),
+    )
+
+
 def _form_values(attempt: Attempt) -> dict[int, list[str]]:
     """Answers from a plain form post: every slot the page listed, answered or not."""
     listed = request.form.get("slots", "")
@@ -246,6 +270,21 @@ def _form_values(attempt: Attempt) -> dict[int, list[str]]:
         if raw.strip().isdigit() and int(raw) in numbers:
             values[int(raw)] = request.form.getlist(f"q{int(raw)}")
     return values
+
+
+def _flag_values(attempt: Attempt) -> list[int] | None:
+    """The flagged slots sent with a save (None: the request did not send flags)."""
+    if request.is_json:
+        payload = request.get_json(silent=True)
+        raw = payload.get("flags") if isinstance(payload, dict) else None
+        if raw is None:
+            return None
+        if not isinstance(raw, list) or len(raw) > 500:
+            raise services.BadAnswer(_("The answers could not be read; reload the page."))
+        return [int(v) for v in raw if str(v).isdigit()]
+    if request.form.get("flags_listed") != "1":
+        return None
+    return [int(v) for v in request.form.getlist("flags") if v.isdigit()]
 
 
 def _json_values() -> dict[int, list[str]]:
@@ -271,7 +310,10 @@ def save(attempt_id: int) -> Response | tuple[Response, int]:
     wants_json = request.is_json
     try:
         values = _json_values() if wants_json else _form_values(attempt)
+        flags = _flag_values(attempt)
         saved = services.save_answers(attempt, values)
+        if flags is not None:
+            services.set_flags(attempt, flags)
     except services.QuizError as err:
         closed = isinstance(err, services.DeadlinePassed | services.AttemptClosed)
         if isinstance(err, services.DeadlinePassed):
@@ -290,6 +332,8 @@ def save(attempt_id: int) -> Response | tuple[Response, int]:
     if wants_json:
         return jsonify({"ok": True, "saved": saved,
                         "seconds_left": engine.seconds_left(utcnow(), attempt.deadline)})
+    if request.form.get("then") == "summary":
+        return redirect(url_for("quizzes.summary", attempt_id=attempt_id))
     flash(_("Your answers are saved."), "success")
     return redirect(url_for("quizzes.take", attempt_id=attempt_id))
 
@@ -646,7 +690,7 @@ def _quiz_form(course: Course, quiz: Quiz | None) -> QuizForm:
         form.picks.data = format_picks(quiz.picks or [])
         for name in ("pass_mark", "time_limit_minutes", "max_attempts", "attempt_delay_minutes",
                      "shuffle_choices", "review_score", "review_correct", "review_feedback",
-                     "final"):
+                     "final", "questions_per_page"):
             getattr(form, name).data = getattr(quiz, name)
         form.module_key.data = quiz.module_key or ""
         form.open_at.data = to_local(quiz.open_at)
@@ -666,6 +710,7 @@ def _settings(form: QuizForm) -> services.QuizSettings:
         review_correct=bool(form.review_correct.data),
         review_feedback=bool(form.review_feedback.data), final=bool(form.final.data),
         module_key=form.module_key.data or None, open_at=to_utc(form.open_at.data),
+        questions_per_page=5 if form.questions_per_page.data is None else form.questions_per_page.data,
         close_at=to_utc(form.close_at.data),
     )
 

@@ -137,8 +137,20 @@ class Ui:
         self.submit(self.page.locator("main form button[type=submit]"))
         assert "/auth/login" not in self.page.url, f"{username} could not sign in: {self.main_text()[:300]}"
 
+    def open_menu(self) -> None:
+        """On a phone the menu sits behind one disclosure button: open it (no-op on a wide screen)."""
+        button = self.page.locator("summary.menu-button")
+        if button.is_visible() and not self.page.locator("details.menu-disclosure[open]").count():
+            button.click()
+
+    def menu_link(self, name: str) -> Any:
+        """The main-menu link called ``name``, made visible the way a person would."""
+        self.open_menu()
+        return self.page.locator("header nav a:visible").filter(has_text=re.compile(f"^{re.escape(name)}$"))
+
     def logout(self) -> None:
-        self.submit(self.page.locator("header form[action$='/auth/logout'] button"))
+        self.open_menu()
+        self.submit(self.page.locator("header form[action$='/auth/logout'] button:visible"))
 
     def submit(self, locator: Any) -> None:
         """Click something that loads a new page, wait for it, check it."""

@@ -48,7 +48,7 @@ def test_hr_assigns_a_course_to_every_spokesperson_of_an_agency_and_the_officer_
     page = ui.page
 
     ui.login("hr")
-    ui.follow(page.locator("nav.main-nav").get_by_role("link", name="Giao khóa học"))
+    ui.follow(ui.menu_link("Giao khóa học"))
     ui.follow(page.get_by_role("link", name="Giao khóa học").last)
     page.get_by_label("Khóa học").select_option(label=MISINFORMATION_COURSE)
     page.get_by_label("Toàn bộ cán bộ được giao một nhiệm vụ").check()

@@ -43,7 +43,7 @@ def test_officer_on_a_phone_switches_language_reads_two_lessons_and_continues_wh
     assert page.locator("html").get_attribute("lang") == "vi"
 
     # The catalogue, through the menu, then a search.
-    ui.follow(page.locator("nav.main-nav").get_by_role("link", name="Khóa học"))
+    ui.follow(ui.menu_link("Khóa học"))
     page.get_by_label("Tìm kiếm").fill("phát ngôn")
     ui.submit(page.get_by_role("button", name="Lọc"))
     ui.follow(page.get_by_role("link", name=SPOKESPERSON_COURSE))
@@ -90,10 +90,22 @@ def _answers(page) -> dict[str, list[str]]:
     )
 
 
+def _go_to(page, index: int) -> None:
+    """Open question ``index`` (0-based) from the navigation panel: on a phone one question is shown."""
+    page.locator("#quiz-nav a.qnav").nth(index).click()
+
+
+def _submit(ui: Ui) -> None:
+    """Review and submit, then confirm on the summary page."""
+    ui.submit(ui.page.get_by_role("button", name="Xem lại và nộp bài"))
+    assert "/summary" in ui.page.url
+    ui.submit(ui.page.get_by_role("button", name="Nộp bài", exact=True))
+
+
 def _answer(question) -> None:
     """Answer one question whatever its widget, as a person would (click, tick, choose, type)."""
     radios = question.locator("input[type=radio]")
-    boxes = question.locator("input[type=checkbox]")
+    boxes = question.locator("input[type=checkbox]:not([name=flags])")
     selects = question.locator("select")
     texts = question.locator("input[type=text], textarea")
     if radios.count():
@@ -126,11 +138,13 @@ def test_officer_whose_connection_drops_mid_quiz_finds_every_answer_after_reload
     assert count >= 4, f"the module quiz should have several questions, found {count}"
     half = count // 2
     for i in range(half):
+        _go_to(page, i)
         _answer(questions.nth(i))
     page.wait_for_selector("#save-state.save-saved")
 
     with ui.offline():
         for i in range(half, count):
+            _go_to(page, i)
             _answer(questions.nth(i))
         page.wait_for_selector("#save-state.save-offline")
         assert "mất kết nối" in status.inner_text(), "the officer is told, in Vietnamese, that saving waits"
@@ -151,7 +165,7 @@ def test_officer_whose_connection_drops_mid_quiz_finds_every_answer_after_reload
     other.goto(attempt_url)
     assert _answers(other.page) == before
 
-    ui.submit(page.get_by_role("button", name="Nộp bài"))
+    _submit(ui)
     assert "/review" in page.url
     assert re.search(r"\d+(,\d+)?\s?%", ui.main_text())
 
@@ -166,7 +180,7 @@ def test_officer_completes_a_course_downloads_the_certificate_and_an_inspector_v
     with live_server.db() as session:
         full_name = session.scalar(select(User.full_name).where(User.username == username))
     ui.login(username)
-    ui.follow(page.locator("nav.main-nav").get_by_role("link", name="Khóa học"))
+    ui.follow(ui.menu_link("Khóa học"))
     page.get_by_label("Tìm kiếm").fill("thông cáo")
     ui.submit(page.get_by_role("button", name="Lọc"))
     ui.follow(page.get_by_role("link", name="Kiểm tra nhanh thông cáo báo chí"))
@@ -177,9 +191,11 @@ def test_officer_completes_a_course_downloads_the_certificate_and_an_inspector_v
         ui.follow(page.locator("nav.breadcrumb a").first)
     ui.follow(page.get_by_role("link", name="Làm bài kiểm tra cuối khóa"))
     ui.submit(page.get_by_role("button", name="Bắt đầu làm bài"))
-    page.locator("fieldset.question", has_text="ghi rõ nguồn").get_by_label("Đúng").check()
-    page.locator("fieldset.question", has_text="người có thẩm quyền duyệt").get_by_label("Sai").check()
-    ui.submit(page.get_by_role("button", name="Nộp bài"))
+    for text, choice in (("ghi rõ nguồn", "Đúng"), ("người có thẩm quyền duyệt", "Sai")):
+        box = page.locator("fieldset.question", has_text=text)
+        _go_to(page, int(box.get_attribute("data-number")) - 1)
+        box.get_by_label(choice).check()
+    _submit(ui)
     assert "100" in ui.main_text()
 
     # The certificate: listed under My certificates, downloadable, and its PDF names the officer.

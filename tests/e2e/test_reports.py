@@ -41,7 +41,7 @@ def test_hr_plan_shows_agencies_behind_drills_in_reminds_and_exports_the_same_nu
 ):
     page = ui.page
     ui.login("hr")
-    ui.follow(page.locator("nav.main-nav").get_by_role("link", name="Báo cáo"))
+    ui.follow(ui.menu_link("Báo cáo"))
     ui.follow(page.get_by_role("link", name="Kế hoạch mới"))
     page.get_by_label("Tên", exact=True).fill(PLAN)
     page.get_by_label("Năm", exact=True).fill(str(dt.date.today().year))

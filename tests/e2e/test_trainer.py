@@ -20,7 +20,7 @@ Công dân có quyền tiếp cận thông tin theo Điều 25 Hiến pháp năm
 def test_trainer_previews_a_lesson_edit_live(ui: Ui):
     page = ui.page
     ui.login("trainer")
-    ui.follow(page.locator("nav.main-nav").get_by_role("link", name="Soạn khóa học"))
+    ui.follow(ui.menu_link("Soạn khóa học"))
     ui.follow(page.get_by_role("link", name="Khóa học mới"))
     page.get_by_label("Mã", exact=True).fill("e2e-access-to-information")
     page.get_by_label("Ngôn ngữ", exact=True).fill("vi")

@@ -1,21 +1,25 @@
-/* Quiz page: autosave answers as the officer goes, and show the time left.
+/* Quiz page: an exam paper. Autosave answers as the officer goes, page through the questions, keep
+ * the navigation panel (answered / not answered / flagged) up to date, and show the time left.
  *
- * The page works without this script (a "Save answers" button and a plain form submit). With it, every
- * change is sent to the server in a small JSON POST (CSRF token in the X-CSRFToken header); changes not
- * yet acknowledged are kept in localStorage, so a reload or a dropped connection loses nothing, and are
- * sent again every few seconds until the server has them. The server decides the deadline: when it
- * answers 409 the attempt is closed and we go to its review.
+ * The page works without this script: every question on one page, a "Save answers" button, flags as
+ * checkboxes and "Review and submit" leading to the server's summary page. With it, every change is
+ * sent to the server in a small JSON POST (CSRF token in the X-CSRFToken header); changes not yet
+ * acknowledged are kept in localStorage, so a reload or a dropped connection loses nothing, and are
+ * sent again every few seconds until the server has them; every page change saves at once. The server
+ * decides the deadline: when it answers 409 the attempt is closed and we go to its review.
  */
 (function () {
   "use strict";
   var form = document.getElementById("quiz-form");
-  if (!form || !window.fetch) { return; }
+  if (!form) { summaryTimer(); return; }
+  if (!window.fetch) { return; }
   var saveUrl = form.getAttribute("data-save-url");
   var tokenInput = form.querySelector("input[name=csrf_token]");
   var token = tokenInput ? tokenInput.value : "";
   var stateEl = document.getElementById("save-state");
   var storeKey = "lms-quiz:" + saveUrl;
   var dirty = {};     // slot -> change counter
+  var flagsDirty = false;
   var counter = 0;
   var inFlight = false;
   var closed = false;
@@ -75,14 +79,24 @@
     });
   }
 
+  function flaggedSlots() {
+    var out = [];
+    var boxes = form.querySelectorAll("input[name=flags]");
+    for (var i = 0; i < boxes.length; i++) { if (boxes[i].checked) { out.push(parseInt(boxes[i].value, 10)); } }
+    return out;
+  }
+
   function save(useBeacon) {
     // Once the form is submitted it carries every answer; a late autosave would only meet a closed attempt.
     if (closed || inFlight || submitting) { return; }
     var slots = Object.keys(dirty);
-    if (!slots.length) { return; }
+    if (!slots.length && !flagsDirty) { return; }
     var answers = {};
     var sent = {};
+    var sentFlags = flagsDirty;
     slots.forEach(function (slot) { answers[slot] = valuesOf(slot); sent[slot] = dirty[slot]; });
+    var body = { answers: answers };
+    if (flagsDirty) { body.flags = flaggedSlots(); flagsDirty = false; }
     inFlight = true;
     say("saving");
     fetch(saveUrl, {
@@ -90,7 +104,7 @@
       credentials: "same-origin",
       keepalive: !!useBeacon,
       headers: { "Content-Type": "application/json", "X-CSRFToken": token, "Accept": "application/json" },
-      body: JSON.stringify({ answers: answers })
+      body: JSON.stringify(body)
     }).then(function (response) {
       return response.json().then(function (data) { return { status: response.status, data: data }; },
                                    function () { return { status: response.status, data: {} }; });
@@ -101,6 +115,9 @@
         writeStore();
         say(Object.keys(dirty).length ? "saving" : "saved");
         if (typeof result.data.seconds_left === "number") { timer.sync(result.data.seconds_left); }
+      } else if (result.status === 403) {
+        closed = true;
+        say("forbidden");
       } else if (result.status === 409) {
         closed = true;
         dirty = {};
@@ -111,9 +128,11 @@
         // A value the server refused (400): show its message; the slot stays dirty for the next try.
         if (stateEl && result.data.error) { stateEl.textContent = result.data.error; stateEl.className = "save-state save-error"; }
         else { say("offline"); }
+        if (sentFlags) { flagsDirty = true; }
       }
     }).catch(function () {
       inFlight = false;
+      if (sentFlags) { flagsDirty = true; }
       say("offline");
     });
   }
@@ -122,6 +141,14 @@
   function changed(event) {
     var slot = slotOf(event.target);
     if (slot === null) { return; }
+    if (event.target.name === "flags") {
+      flagsDirty = true;
+      paper.refresh(slot);
+      window.clearTimeout(debounce);
+      debounce = window.setTimeout(save, 200);
+      return;
+    }
+    paper.refresh(slot);
     dirty[slot] = ++counter;
     writeStore();
     window.clearTimeout(debounce);
@@ -139,7 +166,20 @@
 
   var timer = (function () {
     var el = document.getElementById("quiz-timer");
+    var announcer = document.getElementById("quiz-announce");
+    var announced = {};
     var deadline = null;
+    function announce(left) {
+      // Polite and rare: at 10, 5 and 1 minute left, never every second.
+      if (!announcer) { return; }
+      [600, 300, 60].forEach(function (mark) {
+        if (left <= mark && left > mark - 30 && !announced[mark]) {
+          announced[mark] = true;
+          announcer.textContent = mark === 60 ? announcer.getAttribute("data-minute")
+            : (announcer.getAttribute("data-minutes") || "").replace("%(num)s", String(mark / 60));
+        }
+      });
+    }
     function sync(seconds) { deadline = Date.now() + seconds * 1000; }
     function tick() {
       if (!el || deadline === null) { return; }
@@ -147,8 +187,10 @@
       var m = Math.floor(left / 60), s = left % 60;
       el.textContent = m + ":" + (s < 10 ? "0" : "") + s;
       el.parentNode.className = "quiz-timer" + (left <= 60 ? " quiz-timer-warn" : "");
-      if (left === 0 && !submitting && !closed) {
+      announce(left);
+      if (left === 0 && !submitting && !closed && form) {
         submitting = true;
+        writeStore();
         form.submit();  // the server keeps what arrives by the deadline (plus a short grace)
       }
     }
@@ -159,6 +201,140 @@
     return { sync: sync };
   })();
 
+
+  // The exam paper: pages of questions, the navigation panel, flags. --------------------------------
+  var paper = (function () {
+    var boxes = Array.prototype.slice.call(form.querySelectorAll("fieldset.question"));
+    var links = Array.prototype.slice.call(document.querySelectorAll("#quiz-nav a.qnav"));
+    var countEl = document.getElementById("quiz-nav-count");
+    var perPage = parseInt(form.getAttribute("data-per-page"), 10);
+    if (isNaN(perPage) || perPage < 0) { perPage = 5; }
+    if (window.matchMedia && window.matchMedia("(max-width: 39.99rem)").matches) { perPage = 1; }
+    // A description (no number) goes with the question after it.
+    var pages = [], page = [], count = 0, waiting = [];
+    boxes.forEach(function (box) {
+      if (!box.hasAttribute("data-number")) { waiting.push(box); return; }
+      if (perPage > 0 && count === perPage) { pages.push(page); page = []; count = 0; }
+      page = page.concat(waiting); waiting = [];
+      page.push(box); count++;
+    });
+    page = page.concat(waiting);
+    if (page.length) { pages.push(page); }
+    var current = 0;
+    var pager = null, label = null, prev = null, next = null;
+
+    function pageOf(slot) {
+      for (var i = 0; i < pages.length; i++) {
+        for (var j = 0; j < pages[i].length; j++) { if (pages[i][j].getAttribute("data-slot") === String(slot)) { return i; } }
+      }
+      return 0;
+    }
+
+    function answered(slot) {
+      return valuesOf(slot).some(function (v) { v = String(v).trim(); return v !== "" && !/^\d+:$/.test(v); });
+    }
+
+    function refresh(slot) {
+      links.forEach(function (a) {
+        if (slot !== undefined && a.getAttribute("data-slot") !== String(slot)) { return; }
+        var s = a.getAttribute("data-slot");
+        var flag = form.querySelector("input[name=flags][value='" + s + "']");
+        var isAnswered = answered(s), isFlagged = !!(flag && flag.checked);
+        a.classList.toggle("answered", isAnswered);
+        a.classList.toggle("flagged", isFlagged);
+        var state = a.querySelector(".qnav-state");
+        if (state) {
+          state.textContent = state.getAttribute(isAnswered ? "data-answered" : "data-unanswered") +
+            (isFlagged ? ", " + state.getAttribute("data-flagged") : "");
+        }
+      });
+      if (countEl) {
+        var done = links.filter(function (a) { return a.classList.contains("answered"); }).length;
+        countEl.textContent = (countEl.getAttribute("data-template") || "")
+          .replace("%(answered)s", String(done)).replace("%(total)s", String(links.length));
+      }
+    }
+
+    function show(index, focus) {
+      if (pages.length < 2) { return; }
+      current = Math.max(0, Math.min(pages.length - 1, index));
+      boxes.forEach(function (box) { box.hidden = pages[current].indexOf(box) === -1; });
+      links.forEach(function (a) {
+        if (pageOf(a.getAttribute("data-slot")) === current) { a.setAttribute("aria-current", "true"); }
+        else { a.removeAttribute("aria-current"); }
+      });
+      label.textContent = (form.getAttribute("data-page-label") || "")
+        .replace("%(num)s", String(current + 1)).replace("%(total)s", String(pages.length));
+      prev.disabled = current === 0;
+      next.disabled = current === pages.length - 1;
+      if (focus) {
+        var target = focus === true ? pages[current][0] : focus;
+        var legend = target.querySelector("legend");
+        target.scrollIntoView({ block: "start" });
+        if (legend) { legend.focus({ preventScroll: true }); }
+      }
+    }
+
+    function go(index, focus) {
+      if (index !== current) { save(false); }  // every page change saves at once
+      show(index, focus);
+    }
+
+    if (pages.length > 1) {
+      pager = document.createElement("div");
+      pager.className = "quiz-pager";
+      prev = document.createElement("button");
+      prev.type = "button"; prev.className = "button"; prev.id = "quiz-prev";
+      prev.textContent = "← " + (form.getAttribute("data-prev") || "");
+      next = document.createElement("button");
+      next.type = "button"; next.className = "button"; next.id = "quiz-next";
+      next.textContent = (form.getAttribute("data-next") || "") + " →";
+      label = document.createElement("span");
+      label.className = "quiz-page-label"; label.id = "quiz-page-label";
+      label.setAttribute("aria-live", "polite");
+      pager.appendChild(prev); pager.appendChild(label); pager.appendChild(next);
+      form.insertBefore(pager, document.getElementById("quiz-actions"));
+      prev.addEventListener("click", function () { go(current - 1, true); });
+      next.addEventListener("click", function () { go(current + 1, true); });
+      form.classList.add("paged");
+    }
+    links.forEach(function (a) {
+      a.addEventListener("click", function (event) {
+        var slot = a.getAttribute("data-slot");
+        var box = document.getElementById("q" + slot + "-box");
+        if (!box || pages.length < 2) { return; }  // one page: the anchor scrolls by itself
+        event.preventDefault();
+        go(pageOf(slot), box);
+      });
+    });
+    var hash = /^#q(\d+)-box$/.exec(window.location.hash || "");
+    show(hash ? pageOf(hash[1]) : 0, hash ? document.getElementById("q" + hash[1] + "-box") : false);
+    return { refresh: refresh, show: show };
+  })();
+
   restore();
+  paper.refresh();
   if (Object.keys(dirty).length) { save(false); }
+
+  // The summary page has no answers to save, only the clock: at zero its form submits.
+  function summaryTimer() {
+    var el = document.getElementById("quiz-timer");
+    var submitForm = document.getElementById("summary-form");
+    var announcer = document.getElementById("quiz-announce");
+    if (!el) { return; }
+    var deadline = Date.now() + (parseInt(el.getAttribute("data-seconds"), 10) || 0) * 1000;
+    var done = false, announced = {};
+    window.setInterval(function () {
+      var left = Math.max(0, Math.round((deadline - Date.now()) / 1000));
+      el.textContent = Math.floor(left / 60) + ":" + (left % 60 < 10 ? "0" : "") + (left % 60);
+      [600, 300, 60].forEach(function (mark) {
+        if (announcer && left <= mark && left > mark - 30 && !announced[mark]) {
+          announced[mark] = true;
+          announcer.textContent = mark === 60 ? announcer.getAttribute("data-minute")
+            : (announcer.getAttribute("data-minutes") || "").replace("%(num)s", String(mark / 60));
+        }
+      });
+      if (left === 0 && !done && submitForm) { done = true; submitForm.submit(); }
+    }, 1000);
+  }
 })();
