@@ -6,6 +6,8 @@ its certificate share one transaction.
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -22,6 +24,7 @@ from lms.i18n import _
 from lms.org import services as org_services
 from lms.org.models import Agency, Duty, User, user_duty
 from lms.progress.models import (
+    CalendarFeed,
     AssignedCourse,
     Assignment,
     CourseCompletion,
@@ -492,3 +495,55 @@ def _on_users_changed(user_ids: list[int] | None) -> None:
 # assignments recomputed in the same transaction.
 if _on_users_changed not in org_services.USER_CHANGE_LISTENERS:
     org_services.USER_CHANGE_LISTENERS.append(_on_users_changed)
+
+
+# Personal calendar feed -------------------------------------------------------------------------
+
+
+def _feed_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def create_calendar_feed(user: Any) -> str:
+    """Make the officer's calendar feed secret (a new one replaces the old, which stops working) and
+    return it; only its hash is stored, so it is shown once."""
+    token = secrets.token_urlsafe(32)
+    feed = db.session.scalar(select(CalendarFeed).where(CalendarFeed.user_id == user.id))
+    if feed is None:
+        feed = CalendarFeed(user_id=user.id)
+        db.session.add(feed)
+    feed.token_hash = _feed_hash(token)
+    feed.created_at = utcnow()
+    feed.last_used_at = None
+    db.session.flush()
+    audit.record("progress.calendar_feed_created", actor=user, target=user)
+    return token
+
+
+def remove_calendar_feed(user: Any) -> bool:
+    """Stop the officer's calendar feed; returns whether there was one."""
+    feed = db.session.scalar(select(CalendarFeed).where(CalendarFeed.user_id == user.id))
+    if feed is None:
+        return False
+    db.session.delete(feed)
+    db.session.flush()
+    audit.record("progress.calendar_feed_removed", actor=user, target=user)
+    return True
+
+
+def calendar_feed_of(user: Any) -> CalendarFeed | None:
+    return db.session.scalar(select(CalendarFeed).where(CalendarFeed.user_id == user.id))
+
+
+def calendar_feed_user(token: str) -> Any | None:
+    """The active officer a feed secret belongs to (None for an unknown, revoked or disabled one)."""
+    if not token or len(token) > 100:
+        return None
+    feed = db.session.scalar(select(CalendarFeed).where(CalendarFeed.token_hash == _feed_hash(token)))
+    if feed is None:
+        return None
+    user = db.session.get(User, feed.user_id)
+    if user is None or not user.active:
+        return None
+    feed.last_used_at = utcnow()
+    return user

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask_babel import force_locale, format_date, get_locale
 from flask_login import current_user, login_required
 from sqlalchemy import func, or_, select
 from werkzeug.wrappers import Response
@@ -13,12 +14,13 @@ from werkzeug.wrappers import Response
 from lms import nav, policy
 from lms.catalog import queries as catalog_queries
 from lms.catalog.models import Course
+from lms.db import utcnow
 from lms.extensions import db
 from lms.home.views import DASHBOARD_PANELS
 from lms.i18n import N_, _
 from lms.org import queries as org_queries
 from lms.org.models import Agency, Duty, User
-from lms.progress import queries, services
+from lms.progress import calendar, queries, services
 from lms.progress.forms import KIND_LABELS, AssignmentForm, ConfirmForm
 from lms.progress.models import Assignment
 
@@ -207,3 +209,88 @@ def assignment_deactivate(assignment_id: int) -> Response:
     flash(_("Unassigned. Officers keep the progress they made."), "success")
     return redirect(url_for("progress.assignments", course=assignment.course_id))
 
+
+# Personal calendar feed -------------------------------------------------------------------------
+
+
+def calendar_events(user: User) -> list[calendar.DueEvent]:
+    """Every assigned course of ``user`` that has a due date, as calendar events in their language."""
+    lang = user.locale or "vi"
+    events = []
+    with force_locale(lang):
+        for row in queries.my_training(user):
+            if not row.assigned or row.due_date is None:
+                continue
+            title = row.course.title_in(lang)
+            done = row.status == "completed"
+            events.append(calendar.DueEvent(
+                uid=f"due-{user.id}-{row.course.key}@lms",
+                title=(_("Completed: %(course)s", course=title) if done
+                       else _("Due: %(course)s", course=title)),
+                due=row.due_date,
+                url=url_for("catalog.course", key=row.course.key, _external=True),
+                description=_("Assigned course; complete it by %(date)s.", date=format_date(row.due_date)),
+            ))
+    return events
+
+
+@bp.get("/calendar/<token>.ics")
+def calendar_feed(token: str) -> Response:
+    """The officer's due dates for a calendar app (no sign-in: the secret in the URL is the key)."""
+    user = services.calendar_feed_user(token)
+    if user is None:
+        abort(404)
+    body = calendar.due_calendar(calendar_events(user), now=utcnow(),
+                                 name=_("Training due dates: %(name)s", name=user.full_name))
+    db.session.commit()  # last_used_at
+    response = Response(body, mimetype="text/calendar")
+    response.headers["Content-Disposition"] = 'inline; filename="lms-due-dates.ics"'
+    response.headers["Cache-Control"] = "private, max-age=900"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@bp.post("/calendar")
+@policy.require("catalog.browse")
+def calendar_create() -> str | Response:
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    token = services.create_calendar_feed(current_user._get_current_object())
+    db.session.commit()
+    # Shown once, in this response only (never in a redirect, a flash or the session).
+    url = url_for("progress.calendar_feed", token=token, _external=True)
+    response = Response(render_template("progress/calendar_created.html", url=url))
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/calendar/remove")
+@policy.require("catalog.browse")
+def calendar_remove() -> Response:
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if services.remove_calendar_feed(current_user._get_current_object()):
+        db.session.commit()
+        flash(_("Your calendar link is switched off; calendars using it get nothing from now on."), "success")
+    return redirect(url_for("auth.profile") + "#calendar")
+
+
+@bp.app_template_global()
+def calendar_feed_state() -> Any:
+    return services.calendar_feed_of(current_user)
+
+
+@bp.app_template_global()
+def calendar_form() -> ConfirmForm:
+    return ConfirmForm()
+
+
+def _register_profile_section() -> None:
+    from lms.auth.views import PROFILE_SECTIONS
+
+    if "progress/_profile_calendar.html" not in PROFILE_SECTIONS:
+        PROFILE_SECTIONS.insert(0, "progress/_profile_calendar.html")
+
+
+_register_profile_section()

@@ -27,6 +27,7 @@ from lms.db import utcnow
 from lms.extensions import db
 from lms.i18n import _
 from lms.org.models import Agency, User
+from lms.progress import calendar
 from lms.progress.models import AssignedCourse, CourseCompletion
 from lms.reports.models import Notice, ReminderLog
 from lms.reports.queries import Filters, _filter_pairs, local_today
@@ -199,6 +200,8 @@ def send(reminders: Iterable[Reminder], settings: MailSettings, *, actor: User |
             message["To"] = formataddr((r.user.full_name, r.user.email))
             message["Message-ID"] = make_msgid(domain="lms")
             message.set_content(body + (f"\n\n{settings.base_url}/\n" if settings.base_url else "\n"))
+            if r.due_date is not None and r.course is not None:
+                _attach_due_date(message, r, settings)
             emails.append((r, message))
     delivered = _deliver(emails, settings)
     for r in delivered:
@@ -225,6 +228,20 @@ def _claim(reminders: list[Reminder], actor: User | None) -> dict[tuple[int, str
             continue
         claimed[(r.user.id, r.reason, r.object_key, r.period)] = log_row
     return claimed
+
+
+def _attach_due_date(message: EmailMessage, r: Reminder, settings: MailSettings) -> None:
+    """The due date as an .ics file: one tap adds it to the officer's calendar (the same event, by
+    UID, as in their calendar feed, so it is updated rather than doubled)."""
+    lang = r.user.locale or "vi"
+    with force_locale(lang):
+        title = _("Due: %(course)s", course=r.course.title_in(lang))  # type: ignore[union-attr]
+    url = f"{settings.base_url}/catalog/c/{r.course.key}" if settings.base_url else ""  # type: ignore[union-attr]
+    event = calendar.DueEvent(uid=f"due-{r.user.id}-{r.course.key}@lms", title=title,  # type: ignore[union-attr]
+                              due=r.due_date, url=url)  # type: ignore[arg-type]
+    body = calendar.due_calendar([event], name=title, now=utcnow(), method="PUBLISH")
+    message.add_attachment(body, maintype="text", subtype="calendar", filename="due-date.ics",
+                           params={"method": "PUBLISH", "charset": "utf-8"})
 
 
 def _deliver(emails: list[tuple[Reminder, EmailMessage]], settings: MailSettings) -> list[Reminder]:

@@ -108,3 +108,26 @@ def test_reports_completions_cli_writes_each_format(app, runner, tmp_path):
     result = runner.invoke(args=["reports", "completions", "--agency", "NOPE", "--format", "csv",
                                  "--out", str(tmp_path / "x.csv")])
     assert result.exit_code != 0 and "no agency with code NOPE" in result.output
+
+
+def test_reminder_emails_carry_the_due_date_as_a_calendar_attachment(app, runner, smtp_server):
+    from icalendar import Calendar
+
+    agency = f.agency()
+    admin = f.user(agency=agency, roles={"admin"})
+    soon = f.user("soon.ics", agency=agency, email="soon.ics@sonha.test")
+    c = course("lich-han")
+    due = date.today() + timedelta(days=3)
+    fr.plan(admin, courses=[c], users=[soon], due=due)
+    db.session.commit()
+    assert runner.invoke(args=["jobs", "run"]).exit_code == 0
+    message = message_from_bytes(smtp_server.messages[-1], policy=policy.default)
+    attachments = [part for part in message.iter_attachments() if part.get_content_type() == "text/calendar"]
+    assert len(attachments) == 1 and attachments[0].get_filename() == "due-date.ics"
+    cal = Calendar.from_ical(attachments[0].get_payload(decode=True))
+    event = next(iter(cal.walk("VEVENT")))
+    assert event.decoded("dtstart") == due
+    assert str(event["uid"]) == f"due-{soon.id}-{c.key}@lms"  # the same event as in the calendar feed
+    assert "Hạn hoàn thành" in str(event["summary"])
+    # The text of the message is still there, first.
+    assert message.get_body(("plain",)).get_content().strip()
