@@ -24,9 +24,9 @@ from lms.i18n import _
 from lms.org import services as org_services
 from lms.org.models import Agency, Duty, User, user_duty
 from lms.progress.models import (
-    CalendarFeed,
     AssignedCourse,
     Assignment,
+    CalendarFeed,
     CourseCompletion,
     Enrollment,
     LessonProgress,
