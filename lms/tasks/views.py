@@ -57,3 +57,29 @@ def download(run_id: int) -> Response:
     response.headers["Content-Disposition"] = f'attachment; filename="{run.filename}"'
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+@bp.app_template_global()
+def installation_health() -> Any:
+    from lms.tasks.health import installation_health as read
+
+    return read()
+
+
+@bp.app_template_global()
+def task_title(name: str) -> str:
+    from lms.i18n import _
+
+    return _(TITLES[name]) if name in TITLES else name
+
+
+def _register_panel() -> None:
+    from lms.home.views import DASHBOARD_PANELS
+
+    panel = "tasks/_health_panel.html"
+    if all(template != panel for template, _visible in DASHBOARD_PANELS):
+        DASHBOARD_PANELS.insert(0, (panel, lambda user: policy.is_admin(user)))
+
+
+_register_panel()
+

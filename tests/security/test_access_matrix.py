@@ -105,6 +105,11 @@ ROWS: dict[str, Row] = {
     # home
     "home.index": Row(get=EVERYONE),
     "home.set_language": Row(post=EVERYONE),
+    # usual addresses (/login, /logout, /admin, /profile): redirects, and a sign-out page with a POST form
+    "home.admin_alias": Row(get=SIGNED_IN),  # signed out: sent to sign in
+    "home.login_alias": Row(get=EVERYONE),
+    "home.logout_alias": Row(get=EVERYONE),  # signed out: a plain redirect to the login page
+    "home.profile_alias": Row(get=EVERYONE),  # a redirect; the profile page itself needs a session
     # org: Sở Tư pháp, officer A, hr_all's import batch
     "org.agencies": Row(get=HR),
     "org.agency_edit": Row(get=ADMIN, post=ADMIN),
@@ -128,6 +133,10 @@ ROWS: dict[str, Row] = {
     "progress.assignment_deactivate": Row(post=HR_ALL),
     "progress.assignment_new": Row(get=HR, post=HR),
     "progress.assignments": Row(get=HR),
+    "progress.calendar_create": Row(post=SIGNED_IN),  # one's own feed
+    # The secret in the URL is the key: a guessed one (here an activation token) is refused to everyone.
+    "progress.calendar_feed": Row(get=NOBODY, get_writes="notes when a calendar last read the feed"),
+    "progress.calendar_remove": Row(post=SIGNED_IN),
     "progress.complete": Row(post=SIGNED_IN),  # course X is open: anyone signed in may take it
     "progress.enrol": Row(post=SIGNED_IN),
     # quizzes: course X's quiz, bank, officer A's attempts and essay answer
@@ -153,6 +162,7 @@ ROWS: dict[str, Row] = {
     "quizzes.save": Row(post=OFFICER_A),
     "quizzes.start": Row(post=SIGNED_IN),
     "quizzes.submit": Row(post=OFFICER_A),
+    "quizzes.summary": Row(get=OFFICER_A),
     "quizzes.take": Row(get=OFFICER_A),
     # reports: hr_all's plan over Sở Tư pháp
     "reports.agencies": Row(get=HR),
