@@ -548,3 +548,9 @@ def trainer_limits(user_id: int) -> Response:
     db.session.commit()
     flash(_("Course limits saved for %(name)s.", name=trainer.full_name), "success")
     return redirect(url_for("catalog.trainers"))
+
+
+@bp.app_template_filter("lesson_url")
+def lesson_url(lesson_key: str, course_key: str, lang: str) -> str:
+    """A lesson's address as the course page links it (the offline copy stores exactly these)."""
+    return url_for("catalog.lesson", key=course_key, lesson_key=lesson_key, lang=lang)

@@ -90,3 +90,19 @@ def admin_alias() -> Response:
 @bp.get("/account")
 def profile_alias() -> Response:
     return redirect(url_for("auth.profile"))
+
+
+@bp.get("/sw.js")
+def service_worker() -> Response:
+    """The service worker, served from the root so that it may answer for the whole site."""
+    response = current_app.send_static_file("js/sw.js")
+    response.headers["Content-Type"] = "text/javascript; charset=utf-8"
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["Service-Worker-Allowed"] = "/"
+    return response
+
+
+@bp.get("/offline")
+def offline() -> str:
+    """What a page not saved for offline reading shows without a connection (saved with each course)."""
+    return render_template("home/offline.html")

@@ -108,6 +108,8 @@ ROWS: dict[str, Row] = {
     # usual addresses (/login, /logout, /admin, /profile): redirects, and a sign-out page with a POST form
     "home.admin_alias": Row(get=SIGNED_IN),  # signed out: sent to sign in
     "home.login_alias": Row(get=EVERYONE),
+    "home.offline": Row(get=EVERYONE),  # the page a service worker shows offline (no data in it)
+    "home.service_worker": Row(get=EVERYONE),  # /sw.js, a static script
     "home.logout_alias": Row(get=EVERYONE),  # signed out: a plain redirect to the login page
     "home.profile_alias": Row(get=EVERYONE),  # a redirect; the profile page itself needs a session
     # org: Sở Tư pháp, officer A, hr_all's import batch
