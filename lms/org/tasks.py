@@ -27,7 +27,10 @@ def apply_import(run: TaskRun, batch_id: int, fingerprint: str) -> None:
     if not plan.ok or plan.fingerprint != fingerprint:
         # Not worth a retry: the officer must look at a new preview. Nothing was written.
         db.session.rollback()
-        run = db.session.get(TaskRun, run.id)
+        fresh = db.session.get(TaskRun, run.id)
+        if fresh is None:  # the run row went with the rollback: nothing to record
+            return
+        run = fresh
         run.state, run.finished_at = TaskState.failed.value, utcnow()
         run.error = "the data changed since the preview; nothing was written"
         run.summary = dict(run.summary, next=None)

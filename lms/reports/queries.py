@@ -17,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
+    CompoundSelect,
     Date,
     Interval,
     Select,
@@ -82,7 +83,7 @@ def _utc_bound(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=LOCAL_TZ).astimezone(ZoneInfo("UTC"))
 
 
-def plan_user_ids(plan_id: int) -> Select[Any]:
+def plan_user_ids(plan_id: int) -> CompoundSelect[Any]:
     """SELECT user_id of the active officers a plan's target group reaches (one UNION)."""
     member_agency = Agency.__table__.alias("member_agency")
     home = Agency.__table__.alias("home_agency")

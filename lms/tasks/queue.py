@@ -290,7 +290,8 @@ class _QueueState:
 
 
 def _state() -> _QueueState:
-    return current_app.extensions["lms_tasks"]  # type: ignore[no-any-return]
+    state: _QueueState = current_app.extensions["lms_tasks"]
+    return state
 
 
 def init_app(app: Flask) -> None:
