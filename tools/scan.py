@@ -145,9 +145,9 @@ def sqlmap_targets(cookie: str, token: str) -> list[tuple[str, list[str]]]:
         (f"{BASE}/catalog/?q=quyen&topic=foundations&hours=short&lang=vi", c),
         (f"{BASE}/org/users?q=Nguyen&agency=1&role=officer", c),
         (f"{BASE}/verify?code=ABCD-EFGH", []),
-        (f"{BASE}/api/v1/completion/officers?agency=STP&course=nhan-quyen&page=1", t),
-        (f"{BASE}/api/v1/certificates?course=nhan-quyen&status=valid&page=1", t),
-        (f"{BASE}/api/v1/agencies?kind=department&under=SONHA", t),
+        (f"{BASE}/api/v1/completion/officers?agency=STP&course=hr-foundations&page=1", t),
+        (f"{BASE}/api/v1/certificates?course=hr-foundations&status=valid&page=1", t),
+        (f"{BASE}/api/v1/agencies?kind=department&under=SH", t),
     ]
 
 
