@@ -51,6 +51,10 @@ class Defaults:
     PASSWORD_HASH_PROFILE = "default"  # noqa: S105 (a profile name, not a password)
     ACTIVATION_TOKEN_DAYS = 14
 
+    # An officer reached by an assignment after its due date passed (imported, moved, given a duty)
+    # gets this many days from that day instead of a date already in the past.
+    LATE_ASSIGNMENT_DAYS = 30
+
     CONTENT_DIR: str | None = None  # default: the content/ folder next to the package
     SITE_NAME = "lms"
     PROVINCE_NAME = "Sơn Hà"

@@ -10,12 +10,20 @@ from wtforms import (
     HiddenField,
     IntegerField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
+    widgets,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from lms.i18n import lazy
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
 
 TOPIC_LABELS = {
     "foundations": lazy("Human-rights foundations"),
@@ -78,3 +86,25 @@ class UploadForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """An empty form: a POST button with its CSRF token."""
+
+
+class CompletionForm(FlaskForm):
+    """The course's completion rule and certificate, as the settings page edits them."""
+
+    lessons_all = BooleanField(lazy("Every lesson, also lessons added later"), default=True)
+    lessons = MultiCheckboxField(lazy("Required lessons"), choices=[])
+    quizzes_all = BooleanField(lazy("Every quiz, also quizzes added later"), default=True)
+    quizzes = MultiCheckboxField(lazy("Required quizzes"), choices=[],
+                                 description=lazy("The final test is always required."))
+    min_final_score = IntegerField(
+        lazy("Minimum score on the final test (%)"), validators=[Optional(), NumberRange(min=0, max=100)],
+        description=lazy("Empty: passing the final test at its pass mark is enough."),
+    )  # fmt: skip
+    certificate = BooleanField(lazy("Completing the course issues a certificate"))
+    validity_months = IntegerField(
+        lazy("Validity (months)"), validators=[Optional(), NumberRange(min=1, max=1200)],
+        description=lazy("Empty: the certificate never expires."),
+    )  # fmt: skip
+    issuer = StringField(lazy("Issuing body"), validators=[Optional(), Length(max=200)])
+    signer_name = StringField(lazy("Signer's name"), validators=[Optional(), Length(max=200)])
+    signer_title = StringField(lazy("Signer's title"), validators=[Optional(), Length(max=200)])

@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import quote
@@ -200,7 +202,9 @@ def create_course(
         title={original: _text(title, "title", _("The title"))},
         summary={original: _text(summary, "summary", _("The summary"), 2000)},
     )
-    course.completion = {"lessons": "all", "quizzes": [], "min_final_score": None}
+    # Every quiz added later counts too (the final test always does): the author narrows it on the
+    # course's completion page.
+    course.completion = {"lessons": "all", "quizzes": "all", "min_final_score": None}
     course.certificate = {"enabled": False}
     course.quizzes = []
     db.session.add(course)
@@ -546,3 +550,94 @@ def _register_policy() -> None:
 
 
 _register_policy()
+
+
+# Completion rule and certificate settings -----------------------------------------------------
+
+# Called with (course, actor) after a course's completion rule or certificate settings changed
+# (on the settings page or by a content sync), inside the transaction; each may return counts to
+# report (the progress domain re-evaluates the officers who have not completed the course yet).
+RULE_LISTENERS: list[Callable[[Course, Any], dict[str, int] | None]] = []
+
+
+@dataclass
+class CompletionSettings:
+    """What completes a course and what completing it gives, as the settings page edits it."""
+
+    lessons: list[str] | None  # None: every lesson, including lessons added later
+    quizzes: list[str] | None  # None: every quiz, including quizzes added later
+    min_final_score: int | None
+    certificate: bool
+    validity_months: int | None = None
+    issuer: str = ""  # in ``lang``
+    signer_name: str = ""
+    signer_title: str = ""  # in ``lang``
+    lang: str = "vi"
+
+
+def set_completion_rule(course: Course, settings: CompletionSettings, *, actor: Any) -> dict[str, int]:
+    """Change a web course's completion rule and certificate settings, audited with the rule before
+    and after; officers who have not completed it are re-evaluated against the new rule at once, and
+    completions (and certificates) already issued stay. Returns the listeners' counts."""
+    _require_web(course)
+    lessons = {lesson.key for lesson in db.session.scalars(
+        select(Lesson).where(Lesson.course_id == course.id, Lesson.archived_at.is_(None)))}
+    quizzes = {q["key"] for q in course.quizzes or []}
+    for field_name, chosen, known in (("lessons", settings.lessons, lessons),
+                                      ("quizzes", settings.quizzes, quizzes)):
+        unknown = sorted(set(chosen or ()) - known)
+        if unknown:
+            raise CatalogError(_("Not part of this course: %(keys)s.", keys=", ".join(unknown)), field_name)
+    some_lesson = lessons if settings.lessons is None else settings.lessons
+    some_quiz = quizzes if settings.quizzes is None else settings.quizzes
+    if not some_lesson and not some_quiz and course.final_quiz_key is None:
+        raise CatalogError(_("Require at least one lesson or quiz: an empty rule completes nothing."),
+                           "lessons")
+    if settings.min_final_score is not None:
+        if not 0 <= settings.min_final_score <= 100:
+            raise CatalogError(_("The minimum score is a percentage between 0 and 100."), "min_final_score")
+        if course.final_quiz_key is None:
+            raise CatalogError(_("A minimum score needs a final test: mark one quiz as the final test."),
+                               "min_final_score")
+    if settings.validity_months is not None and not 1 <= settings.validity_months <= 1200:
+        raise CatalogError(_("The validity is between 1 and 1200 months."), "validity_months")
+    certificate = dict(course.certificate or {})
+    issuer = dict(certificate.get("issuer") or {})
+    title = dict(certificate.get("signer_title") or {})
+    if settings.certificate:
+        texts = (("issuer", settings.issuer, _("The issuing body")), ("signer_name", settings.signer_name,
+                 _("The signer's name")), ("signer_title", settings.signer_title, _("The signer's title")))
+        for name, value, label in texts:
+            if not nfc(value).strip():
+                raise CatalogError(_("%(what)s is needed on a certificate.", what=label), name)
+            if len(nfc(value).strip()) > 200:
+                raise CatalogError(_("%(what)s is too long (at most 200 characters).", what=label), name)
+    if nfc(settings.issuer).strip():
+        issuer[settings.lang] = nfc(settings.issuer).strip()
+    if nfc(settings.signer_title).strip():
+        title[settings.lang] = nfc(settings.signer_title).strip()
+    before = {"completion": dict(course.completion or {}), "certificate": dict(course.certificate or {})}
+    course.completion = {
+        "lessons": "all" if settings.lessons is None else list(settings.lessons),
+        "quizzes": "all" if settings.quizzes is None else list(settings.quizzes),
+        "min_final_score": settings.min_final_score,
+    }
+    course.certificate = {
+        "enabled": settings.certificate, "validity_months": settings.validity_months, "issuer": issuer,
+        "signer_name": nfc(settings.signer_name).strip() or certificate.get("signer_name"), "signer_title": title,
+        "seal": certificate.get("seal"),
+    }  # fmt: skip
+    course.revision = (course.revision or 1) + 1
+    db.session.flush()
+    audit.record("catalog.completion_rule_changed", actor=actor, target=course, key=course.key,
+                 before=before, after={"completion": course.completion, "certificate": course.certificate})
+    return rule_changed(course, actor)
+
+
+def rule_changed(course: Course, actor: Any) -> dict[str, int]:
+    """Tell the other domains that a course's rule changed; returns their counts, added up."""
+    counts: dict[str, int] = {}
+    for listener in RULE_LISTENERS:
+        for name, value in (listener(course, actor) or {}).items():
+            counts[name] = counts.get(name, 0) + value
+    return counts

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from lms import audit
-from lms.catalog import loader
+from lms.catalog import loader, services
 from lms.catalog.models import Asset, Course, Lesson, LessonRevision, LessonText, Module
 from lms.catalog.services import apply_course_metadata, render_lesson_body
 from lms.db import utcnow
@@ -116,9 +116,16 @@ def sync_content(
                 ),
             )
             continue
+        rule_before = None if course is None else (course.completion, course.certificate)
         course = _sync_course(course, loaded, Path(root), report, publish_new)
         for hook in SYNC_HOOKS:
             hook(course, loaded, report, dry_run)
+        if rule_before is not None and rule_before != (course.completion, course.certificate) and not dry_run:
+            # The same as a change on the settings page: audited, open completions re-evaluated.
+            audit.record("catalog.completion_rule_changed", target=course, key=course.key, source="files",
+                         before={"completion": rule_before[0], "certificate": rule_before[1]},
+                         after={"completion": course.completion, "certificate": course.certificate})
+            services.rule_changed(course, None)
     if archive_missing:
         seen = {loaded.key for loaded in result.courses}
         for key, course in existing.items():

@@ -24,6 +24,7 @@ from lms import formatting, nav, policy
 from lms.catalog import loader, queries, services
 from lms.catalog.forms import (
     TOPIC_LABELS,
+    CompletionForm,
     ConfirmForm,
     CourseEditForm,
     CourseForm,
@@ -133,6 +134,7 @@ def course(key: str) -> str:
         may_enrol=policy.can(current_user, "progress.enrol", (course, state.assigned is not None)),
         may_read=policy.can(current_user, "catalog.read_lessons", (course, state.has_access)),
         quiz_url=quiz_url, form=ConfirmForm(),
+        missing=progress_queries.missing_requirements(course, state, lessons, lang) if state.has_access else [],
     )  # fmt: skip
 
 
@@ -285,6 +287,62 @@ def course_edit(key: str) -> str | Response:
         "catalog/course_edit.html", course=course, form=form, lang=lang, modules=modules,
         by_module=by_module, module_form=ModuleForm(), upload_form=UploadForm(),
         confirm=ConfirmForm(), assets=queries.course_assets(course),
+    )  # fmt: skip
+
+
+@bp.route("/author/<key>/completion", methods=["GET", "POST"])
+def course_completion(key: str) -> str | Response:
+    """What completes the course and what completing it gives (files: read-only, from course.yaml)."""
+    course = _editable(key)
+    lang = course.language_for(request.args.get("lang"), _ui_lang())
+    lessons = [le for le in queries.all_lessons(course) if le.archived_at is None]
+    form = CompletionForm()
+    titles = {le.key: getattr(le.text(lang) or le.text(course.original_language), "title", le.key)
+              for le in lessons}
+    form.lessons.choices = [(le.key, titles[le.key]) for le in lessons]
+    form.quizzes.choices = [
+        (q["key"], _("%(title)s (pass mark %(mark)s%%)", title=(q.get("title") or {}).get(lang)
+                     or (q.get("title") or {}).get(course.original_language) or q["key"], mark=q.get("pass_mark")))
+        for q in course.quizzes or []
+    ]
+    rule, certificate = course.completion or {}, course.certificate or {}
+    if request.method == "GET":
+        form.lessons_all.data = rule.get("lessons", "all") == "all"
+        form.lessons.data = [] if form.lessons_all.data else list(rule.get("lessons") or [])
+        form.quizzes_all.data = rule.get("quizzes") == "all"
+        form.quizzes.data = [] if form.quizzes_all.data else list(rule.get("quizzes") or [])
+        form.min_final_score.data = rule.get("min_final_score")
+        form.certificate.data = bool(certificate.get("enabled"))
+        form.validity_months.data = certificate.get("validity_months")
+        form.issuer.data = (certificate.get("issuer") or {}).get(lang, "")
+        form.signer_name.data = certificate.get("signer_name") or ""
+        form.signer_title.data = (certificate.get("signer_title") or {}).get(lang, "")
+    if course.source == "web" and form.validate_on_submit():
+        settings = services.CompletionSettings(
+            lessons=None if form.lessons_all.data else list(form.lessons.data or []),
+            quizzes=None if form.quizzes_all.data else list(form.quizzes.data or []),
+            min_final_score=form.min_final_score.data, certificate=bool(form.certificate.data),
+            validity_months=form.validity_months.data, issuer=form.issuer.data or "",
+            signer_name=form.signer_name.data or "", signer_title=form.signer_title.data or "", lang=lang,
+        )  # fmt: skip
+        try:
+            counts = services.set_completion_rule(course, settings, actor=current_user)
+        except services.CatalogError as err:
+            db.session.rollback()
+            _apply_error(form, err, "lessons")
+        else:
+            db.session.commit()
+            flash(_("Completion rule saved. %(completed)s of %(evaluated)s officers still working on the "
+                    "course meet it now; %(kept)s completions (and their certificates) made earlier stay.",
+                    completed=counts.get("completed", 0), evaluated=counts.get("evaluated", 0),
+                    kept=counts.get("kept", 0)), "success")
+            return redirect(url_for("catalog.course_completion", key=course.key, lang=lang))
+    return render_template(
+        "catalog/course_completion.html", course=course, form=form, lang=lang, lesson_titles=titles,
+        quiz_url=quiz_url,
+        required_quizzes=progress_services.required_quiz_keys(course),
+        required_lessons={le.key for le in lessons} if rule.get("lessons", "all") == "all"
+        else set(rule.get("lessons") or []),
     )  # fmt: skip
 
 

@@ -61,6 +61,9 @@ class Assignment(Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Set when its plan closes: from then on it reaches exactly the officers it had reached
+    # (``AssignmentReach``) and nobody new (imports, duty changes and moves no longer add anyone).
+    frozen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     course = relationship("Course", lazy="joined", innerjoin=True)
     target_user = relationship("User", foreign_keys=[user_id])
@@ -76,6 +79,27 @@ class Assignment(Model):
             name="target",
         ),
     )
+
+
+class AssignmentReach(Model):
+    """That an assignment reached an officer, and on which local day.
+
+    Kept up to date with the assignment's target group while it is open; frozen with it when its plan
+    closes. ``late_due`` is the due date an officer gets who is reached after the assignment's own due
+    date passed (reached day + ``LATE_ASSIGNMENT_DAYS``), so a due date is never in the past at the
+    moment it is given.
+    """
+
+    __tablename__ = "assignment_reach"
+
+    assignment_id: Mapped[int] = mapped_column(
+        ForeignKey("assignment.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    reached_on: Mapped[date] = mapped_column(Date)
+    late_due: Mapped[date | None] = mapped_column(Date)
 
 
 class AssignedCourse(Model):

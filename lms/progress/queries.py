@@ -22,7 +22,7 @@ from lms.progress.models import (
     LessonProgress,
     QuizResult,
 )
-from lms.progress.services import assignment_targets
+from lms.progress.services import assignment_targets, required_quiz_keys
 
 
 @dataclass
@@ -75,7 +75,7 @@ def course_state(user: Any, course: Course) -> CourseState:
         }
         if state.renewal_required:
             since = state.completion.renewal_required_since  # type: ignore[union-attr]
-            required = [k for k in (course.completion or {}).get("quizzes") or [] if course.quiz(k)]
+            required = required_quiz_keys(course)
             if required:
                 state.renewal_quiz_keys = [
                     key for key in required
@@ -289,3 +289,43 @@ def assignable_courses() -> list[Course]:
             select(Course).where(Course.published.is_(True), Course.archived_at.is_(None)).order_by(Course.key)
         )
     )
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """One thing the course's completion rule still asks of the officer."""
+
+    kind: str  # "lesson", "quiz" or "final_score"
+    key: str
+    title: str = ""
+    pass_mark: int | None = None
+    best_score: int | None = None
+    pending: bool = False  # waits for a trainer to grade
+
+
+def missing_requirements(course: Course, state: CourseState, lessons: list[Any], lang: str) -> list[Requirement]:
+    """What the officer must still do to complete ``course``, from the state already loaded (no SQL).
+
+    ``lessons`` are the course's live lessons with ``key``, ``id`` and ``title``. Empty once completed
+    (and not waiting for renewal)."""
+    if state.completion is not None and not state.renewal_required:
+        return []
+    rule = course.completion or {}
+    wanted = rule.get("lessons", "all")
+    out = [Requirement("lesson", le.key, le.title) for le in lessons
+           if (wanted in (None, "all") or le.key in wanted) and le.id not in state.done_lesson_ids]
+    for key in required_quiz_keys(course):
+        quiz = course.quiz(key) or {}
+        result = state.quiz_results.get(key)
+        renewing = state.renewal_required and key in state.renewal_quiz_keys
+        if result is not None and result.passed and not renewing:
+            continue
+        title = (quiz.get("title") or {}).get(lang) or (quiz.get("title") or {}).get(course.original_language) or key
+        out.append(Requirement("quiz", key, title, quiz.get("pass_mark"),
+                               result.best_score if result and result.graded_count else None,
+                               bool(result and result.pending)))
+    minimum, final = rule.get("min_final_score"), course.final_quiz_key
+    result = state.quiz_results.get(final) if final else None
+    if minimum is not None and final and result is not None and result.passed and result.best_score < minimum:
+        out.append(Requirement("final_score", final, "", minimum, result.best_score))
+    return out

@@ -10,13 +10,30 @@ import hashlib
 import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, delete, func, insert, or_, select, tuple_, union_all, update
+from flask import current_app, has_app_context
+from sqlalchemy import (
+    Date,
+    and_,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    tuple_,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import aliased
 
 from lms import audit
+from lms.catalog import services as catalog_services
 from lms.catalog.models import Course, Lesson
 from lms.db import affected_rows, utcnow
 from lms.extensions import db
@@ -26,6 +43,7 @@ from lms.org.models import Agency, Duty, User, user_duty
 from lms.progress.models import (
     AssignedCourse,
     Assignment,
+    AssignmentReach,
     CalendarFeed,
     CourseCompletion,
     Enrollment,
@@ -200,6 +218,18 @@ def required_lesson_ids(course: Course) -> list[int]:
     return list(db.session.scalars(stmt))
 
 
+def required_quiz_keys(course: Course) -> list[str]:
+    """Keys of the quizzes the completion rule requires: those it lists (``all``: every quiz of the
+    course), and always the final test, whatever the list says."""
+    wanted = (course.completion or {}).get("quizzes")
+    live = [q["key"] for q in course.quizzes or []]
+    keys = live if wanted == "all" else [key for key in wanted or [] if key in live]
+    final = course.final_quiz_key
+    if final is not None and final not in keys:
+        keys.append(final)
+    return keys
+
+
 def evaluate_completion(user: Any, course: Course, *, lang: str | None = None) -> CourseCompletion | None:
     """Record the completion when the course's rule is met; returns it only when it is new or renewed.
 
@@ -233,7 +263,7 @@ def evaluate_completion(user: Any, course: Course, *, lang: str | None = None) -
     since = renewing.renewal_required_since if renewing is not None else None
     rule = course.completion or {}
     lesson_ids = required_lesson_ids(course)
-    quiz_keys = [q for q in rule.get("quizzes") or [] if course.quiz(q) is not None]
+    quiz_keys = required_quiz_keys(course)
     if not lesson_ids and not quiz_keys:
         return None  # an empty course is never "completed"
     if lesson_ids:
@@ -338,6 +368,33 @@ def require_renewal(pairs: Iterable[tuple[int, int, datetime]]) -> int:
     return changed
 
 
+def reevaluate_course(course: Course, actor: Any = None) -> dict[str, int]:
+    """After the course's rule changed: evaluate every enrolled officer who has not completed it (or
+    whose completion waits for renewal) against the new rule. Completions already recorded stay, and
+    so do their certificates; the counts go to the audit log and back to the caller."""
+    open_users = list(db.session.scalars(
+        select(User)
+        .join(Enrollment, and_(Enrollment.user_id == User.id, Enrollment.course_id == course.id))
+        .outerjoin(CourseCompletion, and_(CourseCompletion.user_id == User.id,
+                                          CourseCompletion.course_id == course.id))
+        .where(User.active.is_(True),
+               or_(CourseCompletion.id.is_(None), CourseCompletion.renewal_required_since.is_not(None)))
+        .order_by(User.id)
+    ))  # fmt: skip
+    completed = sum(1 for user in open_users if evaluate_completion(user, course) is not None)
+    kept = db.session.scalar(
+        select(func.count()).select_from(CourseCompletion).where(
+            CourseCompletion.course_id == course.id, CourseCompletion.renewal_required_since.is_(None))
+    ) - completed  # fmt: skip
+    counts = {"evaluated": len(open_users), "completed": completed, "kept": kept}
+    audit.record("progress.completions_reevaluated", actor=actor, target=course, **counts)
+    return counts
+
+
+if reevaluate_course not in catalog_services.RULE_LISTENERS:
+    catalog_services.RULE_LISTENERS.append(reevaluate_course)
+
+
 # Assignments --------------------------------------------------------------------------------
 
 
@@ -356,7 +413,7 @@ def create_assignments(
     """Create the assignment(s) (one per chosen officer) and refresh who has the course."""
     if course.archived_at is not None or not course.published:
         raise ProgressError(_("Only published courses can be assigned."), "course_id")
-    if due_date is not None and due_date < utcnow().date():
+    if due_date is not None and due_date < local_today():
         raise ProgressError(_("The due date is in the past."), "due_date")
     rows: list[Assignment] = []
     common = {"course_id": course.id, "due_date": due_date, "created_by_id": getattr(actor, "id", None),
@@ -397,22 +454,21 @@ def deactivate_assignment(assignment: Assignment, *, actor: Any) -> None:
     audit.record("progress.unassigned", actor=actor, target=assignment, course=assignment.course.key)
 
 
-def assignment_targets(course_ids: list[int] | None = None, user_ids: list[int] | None = None) -> Any:
-    """SELECT (assignment_id, course_id, due_date, created_at, user_id) for every officer each active
-    assignment reaches; one UNION ALL, no Python loop."""
+def _group_targets(course_ids: list[int] | None = None, user_ids: list[int] | None = None) -> Any:
+    """SELECT (assignment_id, user_id) for every active officer each open (active, not frozen)
+    assignment's target group reaches now; one UNION ALL, no Python loop."""
     target = Agency.__table__.alias("target_agency")
     home = Agency.__table__.alias("home_agency")
 
     def base(stmt: Any) -> Any:
-        stmt = stmt.where(Assignment.active.is_(True), User.active.is_(True))
+        stmt = stmt.where(Assignment.active.is_(True), Assignment.frozen_at.is_(None), User.active.is_(True))
         if course_ids is not None:
             stmt = stmt.where(Assignment.course_id.in_(course_ids))
         if user_ids is not None:
             stmt = stmt.where(User.id.in_(user_ids))
         return stmt
 
-    cols = (Assignment.id.label("assignment_id"), Assignment.course_id, Assignment.due_date,
-            Assignment.created_at, User.id.label("user_id"))
+    cols = (Assignment.id.label("assignment_id"), User.id.label("user_id"))
     by_user = base(select(*cols).join(User, User.id == Assignment.user_id).where(Assignment.kind == "user"))
     in_agency = or_(
         and_(Assignment.include_subtree.is_(True), home.c.path.startswith(target.c.path)),
@@ -433,19 +489,98 @@ def assignment_targets(course_ids: list[int] | None = None, user_ids: list[int] 
         .outerjoin(target, target.c.id == Assignment.agency_id)
         .where(Assignment.kind == "duty", or_(Assignment.agency_id.is_(None), in_agency))
     )
-    return union_all(by_user, by_agency, by_duty).subquery("targets")
+    return union_all(by_user, by_agency, by_duty).subquery("group_targets")
+
+
+def effective_due_date(due: Any, reached_on: Any, late_due: Any) -> Any:
+    """SQL: the due date an assignment gives an officer: its own, unless that had already passed on
+    the day the officer was reached; then the late date recorded for them."""
+    return case(
+        (due.is_(None), None),
+        (due >= reached_on, due),
+        else_=func.coalesce(late_due, due),
+    )
+
+
+def assignment_targets(course_ids: list[int] | None = None, user_ids: list[int] | None = None) -> Any:
+    """SELECT (assignment_id, course_id, due_date, created_at, user_id) for every active officer each
+    active assignment has reached (``AssignmentReach``), with the due date it gives them."""
+    stmt = (
+        select(
+            Assignment.id.label("assignment_id"),
+            Assignment.course_id,
+            effective_due_date(Assignment.due_date, AssignmentReach.reached_on, AssignmentReach.late_due)
+            .label("due_date"),
+            Assignment.created_at,
+            AssignmentReach.user_id,
+        )
+        .select_from(AssignmentReach)
+        .join(Assignment, Assignment.id == AssignmentReach.assignment_id)
+        .join(User, User.id == AssignmentReach.user_id)
+        .where(Assignment.active.is_(True), User.active.is_(True))
+    )
+    if course_ids is not None:
+        stmt = stmt.where(Assignment.course_id.in_(course_ids))
+    if user_ids is not None:
+        stmt = stmt.where(AssignmentReach.user_id.in_(user_ids))
+    return stmt.subquery("targets")
+
+
+def local_today() -> date:
+    """Today in the province's time zone (due dates are local calendar days)."""
+    zone = "Asia/Ho_Chi_Minh"
+    if has_app_context():
+        zone = current_app.config.get("BABEL_DEFAULT_TIMEZONE") or zone
+    return utcnow().astimezone(ZoneInfo(zone)).date()
+
+
+def sync_reach(user_ids: list[int] | None = None, course_ids: list[int] | None = None) -> None:
+    """Bring ``AssignmentReach`` of the open assignments in line with their target groups (two
+    set-based statements): officers no longer reached are dropped, officers newly reached are added
+    with today's date. Frozen assignments (closed plans) are left as they are."""
+    group = _group_targets(course_ids, user_ids)
+    reach = AssignmentReach.__table__
+    open_assignments = select(Assignment.id).where(Assignment.active.is_(True), Assignment.frozen_at.is_(None))
+    if course_ids is not None:
+        open_assignments = open_assignments.where(Assignment.course_id.in_(course_ids))
+    stale = delete(reach).where(
+        reach.c.assignment_id.in_(open_assignments),
+        ~select(group.c.user_id)
+        .where(group.c.assignment_id == reach.c.assignment_id, group.c.user_id == reach.c.user_id)
+        .exists(),
+    )
+    if user_ids is not None:
+        stale = stale.where(reach.c.user_id.in_(user_ids))
+    db.session.execute(stale.execution_options(synchronize_session=False))
+    today = local_today()
+    late = today + timedelta(days=int(current_app.config.get("LATE_ASSIGNMENT_DAYS", 30)))
+    known = aliased(AssignmentReach)
+    fresh = (
+        select(group.c.assignment_id, group.c.user_id, literal(today, Date()), literal(late, Date()))
+        .where(
+            ~select(known.user_id)
+            .where(known.assignment_id == group.c.assignment_id, known.user_id == group.c.user_id)
+            .exists()
+        )
+        .group_by(group.c.assignment_id, group.c.user_id)
+    )
+    db.session.execute(
+        insert(reach).from_select(["assignment_id", "user_id", "reached_on", "late_due"], fresh)
+    )
 
 
 def refresh_assigned_courses(
     user_ids: Iterable[int] | None = None, *, course_ids: Iterable[int] | None = None
 ) -> None:
     """Rebuild AssignedCourse rows (for some officers and/or courses, or all) from the active
-    assignments, in two set-based statements."""
+    assignments, in a few set-based statements: first who each open assignment reaches
+    (:func:`sync_reach`), then the per-officer result."""
     users = sorted(set(user_ids)) if user_ids is not None else None
     courses = sorted(set(course_ids)) if course_ids is not None else None
     if users == [] or courses == []:
         return
     db.session.flush()
+    sync_reach(users, courses)
     purge = delete(AssignedCourse)
     if users is not None:
         purge = purge.where(AssignedCourse.user_id.in_(users))

@@ -38,7 +38,14 @@ from lms.catalog.models import Course
 from lms.db import utcnow
 from lms.extensions import db
 from lms.org.models import Agency, User, user_duty
-from lms.progress.models import AssignedCourse, CourseCompletion, LessonProgress, QuizResult
+from lms.progress.models import (
+    AssignedCourse,
+    Assignment,
+    AssignmentReach,
+    CourseCompletion,
+    LessonProgress,
+    QuizResult,
+)
 from lms.reports.models import Plan, PlanCourse, PlanMember, PlanTarget, TargetKind
 from lms.reports.targets import Status, TargetResult, share, target_status
 
@@ -84,7 +91,11 @@ def _utc_bound(day: date) -> datetime:
 
 
 def plan_user_ids(plan_id: int) -> CompoundSelect[Any]:
-    """SELECT user_id of the active officers a plan's target group reaches (one UNION)."""
+    """SELECT user_id of the active officers a plan's target group reaches (one UNION).
+
+    An open plan's group is what its members reach now; a closed plan's group is who its assignments
+    had reached when it closed (``AssignmentReach``), so officers imported, moved or given a duty after
+    the close never enter its figures."""
     member_agency = Agency.__table__.alias("member_agency")
     home = Agency.__table__.alias("home_agency")
     in_agency = or_(
@@ -112,7 +123,16 @@ def plan_user_ids(plan_id: int) -> CompoundSelect[Any]:
         .where(PlanMember.plan_id == plan_id, PlanMember.kind == "duty", active,
                or_(PlanMember.agency_id.is_(None), in_agency))
     )
-    return union(by_user, by_agency, by_duty)
+    is_open = select(Plan.id).where(Plan.id == plan_id, Plan.status != "closed").exists()
+    by_user, by_agency, by_duty = (part.where(is_open) for part in (by_user, by_agency, by_duty))
+    frozen = (
+        select(AssignmentReach.user_id.label("user_id"))
+        .join(Assignment, Assignment.id == AssignmentReach.assignment_id)
+        .join(User, User.id == AssignmentReach.user_id)
+        .join(Plan, Plan.id == Assignment.plan_id)
+        .where(Assignment.plan_id == plan_id, Plan.status == "closed", active)
+    )
+    return union(by_user, by_agency, by_duty, frozen)
 
 
 def pair_facts(viewer: Any, filters: Filters) -> Any:

@@ -268,12 +268,25 @@ def activate_plan(plan: Plan, *, actor: User) -> int:
 
 
 def close_plan(plan: Plan, *, actor: User) -> None:
-    """Close a plan: its numbers stay, no more reminders; assignments stay so officers keep them."""
+    """Close a plan: its numbers stay, no more reminders; it assigns nothing new.
+
+    Its assignments stay, so the officers they reached keep the courses, but they are frozen: the
+    officers reached at this moment are the plan's target group from now on, and an officer imported,
+    moved into a targeted agency or given a targeted duty later gets nothing from it.
+    """
     if plan.status != PlanStatus.active:
         raise ReportError(_("Only an active plan can be closed."))
+    now = utcnow()
+    course_ids = [pc.course_id for pc in plan.courses]
+    progress.sync_reach(course_ids=course_ids)
+    frozen = 0
+    for assignment in _plan_assignments(plan):
+        assignment.frozen_at = now
+        frozen += 1
     plan.status = PlanStatus.closed.value
-    plan.closed_at = utcnow()
-    audit.record("reports.plan_closed", actor=actor, target=plan)
+    plan.closed_at = now
+    db.session.flush()
+    audit.record("reports.plan_closed", actor=actor, target=plan, assignments_frozen=frozen)
 
 
 def course_by_key(key: str) -> Course | None:

@@ -72,7 +72,7 @@ def test_merge_writes_only_to_people_scopes_units_and_assignments_so_history_kee
     writes = [s.split()[:3] for s in counter.statements if s.lstrip().upper().startswith(("UPDATE", "DELETE"))]
     touched = {w[1] if w[0].upper() == "UPDATE" else w[2] for w in writes}
     touched = {name.strip('"') for name in touched}
-    allowed = {"user", "hr_scope", "agency", "assignment", "assigned_course"}
+    allowed = {"user", "hr_scope", "agency", "assignment", "assignment_reach", "assigned_course"}
     assert touched and touched <= allowed, touched
 
 

@@ -18,7 +18,13 @@ from lms.db import utcnow
 from lms.extensions import db
 from lms.org import services as org
 from lms.progress import queries, services
-from lms.progress.models import AssignedCourse, Assignment, CourseCompletion, QuizResult
+from lms.progress.models import (
+    AssignedCourse,
+    Assignment,
+    AssignmentReach,
+    CourseCompletion,
+    QuizResult,
+)
 from lms.quizzes import services as quizzes
 from tests import factories
 from tests.catalog import factories_catalog as cf
@@ -208,8 +214,11 @@ def test_a_course_with_a_quiz_keeps_its_lessons_done_during_renewal(app):
 
 def backdate_assignments(course, due: date) -> None:
     """Make the course's assignments look two years old, with a due date long past."""
+    then = utcnow() - timedelta(days=760)
     db.session.execute(update(Assignment).where(Assignment.course_id == course.id).values(
-        due_date=due, created_at=utcnow() - timedelta(days=760)))
+        due_date=due, created_at=then))
+    db.session.execute(update(AssignmentReach).where(AssignmentReach.assignment_id.in_(
+        select(Assignment.id).where(Assignment.course_id == course.id))).values(reached_on=then.date()))
     services.refresh_assigned_courses(course_ids=[course.id])
 
 
@@ -229,9 +238,15 @@ def test_an_older_past_due_date_does_not_hide_the_recertification_due_date(app):
     services.refresh_assigned_courses([officer.id])
     db.session.expire_all()
     assert db.session.get(AssignedCourse, (officer.id, course.id)).due_date == recertification.due_date
-    # The other officers of the agency, who never completed it, keep the plan's date.
-    other = factories.user(agency=agency)
-    assert db.session.get(AssignedCourse, (other.id, course.id)).due_date == date(2024, 6, 30)
+    # The other officers of the agency, who never completed it, keep the plan's date; one who joins
+    # the agency now, long after that date, gets a date ahead of him instead of one already past.
+    colleague = factories.user(agency=agency)
+    db.session.execute(update(AssignmentReach).where(AssignmentReach.user_id == colleague.id)
+                       .values(reached_on=date(2024, 6, 1)))
+    services.refresh_assigned_courses([colleague.id])
+    assert db.session.get(AssignedCourse, (colleague.id, course.id)).due_date == date(2024, 6, 30)
+    newcomer = factories.user(agency=agency)
+    assert db.session.get(AssignedCourse, (newcomer.id, course.id)).due_date > utcnow().date()
 
 
 def test_the_earliest_due_date_of_the_current_cycle_counts(app):
