@@ -215,9 +215,27 @@ def _assign_edit(user: Any, assignment: Any) -> bool:
     return _assign_target(user, agency)
 
 
+@rule("progress.override")
+def _override(user: Any, target: User | None) -> bool:
+    """More time, attempts or a later due date for an officer: HR whose scope covers the officer."""
+    if target is None or not (is_admin(user) or has_role(user, Role.hr)):
+        return False
+    return agency_in_scope(user, target.agency)
+
+
+@rule("workshops.manage")
+def _manage_workshops(user: Any, _obj: Any) -> bool:
+    """HR and admins record workshops and attendance (agencies and officers limited to their scope)."""
+    return is_admin(user) or has_role(user, Role.hr)
+
+
 @rule("certificates.revoke")
-def _revoke(user: Any, _obj: Any) -> bool:
-    return is_admin(user)
+def _revoke(user: Any, certificate: Any) -> bool:
+    """Admins, and HR users whose scope covers the holder's agency."""
+    if is_admin(user):
+        return True
+    return (has_role(user, Role.hr) and certificate is not None
+            and agency_in_scope(user, certificate.user.agency))
 
 
 @rule("certificates.verify")

@@ -306,12 +306,14 @@ register_profile_section()
 
 COUNTS_SCHEMA = {
     "type": "object",
-    "required": ["officers", "assigned", "completed", "in_progress", "not_started", "overdue",
-                 "completion_rate", "average_score"],
+    "required": ["officers", "assigned", "completed", "completed_elsewhere", "in_progress", "not_started",
+                 "overdue", "completion_rate", "average_score"],
     "properties": {
         "officers": {"type": "integer", "minimum": 0},
         "assigned": {"type": "integer", "minimum": 0, "description": "Assigned (officer, course) pairs."},
         "completed": {"type": "integer", "minimum": 0},
+        "completed_elsewhere": {"type": "integer", "minimum": 0,
+                                "description": "Of completed: by an in-person workshop or an external certificate."},
         "in_progress": {"type": "integer", "minimum": 0},
         "not_started": {"type": "integer", "minimum": 0},
         "overdue": {"type": "integer", "minimum": 0},
@@ -413,6 +415,7 @@ def counts_json(counts: Any) -> dict[str, Any]:
     score = decimal_number(counts.average_score)
     return {
         "officers": counts.officers, "assigned": counts.assigned, "completed": counts.completed,
+        "completed_elsewhere": counts.completed_elsewhere,
         "in_progress": counts.in_progress, "not_started": counts.not_started, "overdue": counts.overdue,
         "completion_rate": float(rate) / 100 if rate is not None else None,
         "average_score": float(score) if score is not None else None,

@@ -8,9 +8,11 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     UniqueConstraint,
 )
@@ -198,6 +200,11 @@ class CourseCompletion(Model):
     lang: Mapped[str] = mapped_column(String(20), default="vi")
     renewal_required_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
     cycle_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # How it was earned: "online" (lessons and quizzes here), "workshop" (attended an in-person
+    # workshop for the course) or "external" (a certificate from elsewhere HR accepted for it); reports
+    # show the last two apart. ``evidence`` names the workshop or external record ("workshop:12").
+    source: Mapped[str] = mapped_column(String(10), default="online", server_default="online")
+    evidence: Mapped[str | None] = mapped_column(String(40), index=True)
 
     course = relationship("Course")
     user = relationship("User")
@@ -223,3 +230,109 @@ class CalendarFeed(Model):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    __table_args__ = (
+        UniqueConstraint("user_id", "course_id"),
+        CheckConstraint("source IN ('online','workshop','external')", name="source"),
+    )
+
+
+class Override(Model):
+    """An arrangement HR made for one officer in one course: more time per quiz attempt, more
+    attempts, a later due date, always with the reason (illness, disability, a failed connection).
+
+    The quiz domain adds the minutes and attempts when an attempt starts; the assigned-course rebuild
+    takes the later due date. Every change is audited and the officer sees the arrangement."""
+
+    __tablename__ = "progress_override"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id", ondelete="CASCADE"), index=True)
+    extra_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    extra_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    due_date: Mapped[date | None] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(500))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    course = relationship("Course")
+    created_by = relationship("User", foreign_keys=[created_by_id])
+
+    __table_args__ = (
+        UniqueConstraint("user_id", "course_id"),
+        CheckConstraint("extra_minutes BETWEEN 0 AND 600", name="minutes"),
+        CheckConstraint("extra_attempts BETWEEN 0 AND 20", name="attempts"),
+    )
+
+
+TRAINING_KINDS = ("workshop", "external")
+
+
+class Workshop(Model):
+    """An in-person workshop (tập huấn) HR records: when, where, who ran it, how long, on which course
+    or topic. With a course and ``counts_as_completion``, attending completes the course for officers
+    who had not completed it (``CourseCompletion.source == "workshop"``); the hours always go to the
+    attendees' transcripts."""
+
+    __tablename__ = "workshop"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    held_on: Mapped[date] = mapped_column(Date, index=True)
+    place: Mapped[str] = mapped_column(String(300))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)  # the organiser
+    trainer: Mapped[str] = mapped_column(String(200))
+    hours: Mapped[float] = mapped_column(Float)
+    course_id: Mapped[int | None] = mapped_column(ForeignKey("course.id", ondelete="SET NULL"), index=True)
+    topic: Mapped[str] = mapped_column(String(200), default="")
+    counts_as_completion: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    agency = relationship("Agency")
+    course = relationship("Course")
+    attendance: Mapped[list[WorkshopAttendance]] = relationship(
+        cascade="all, delete-orphan", back_populates="workshop"
+    )
+
+    __table_args__ = (CheckConstraint("hours > 0 AND hours <= 200", name="hours"),)
+
+
+class WorkshopAttendance(Model):
+    """That an officer attended a workshop (ticked on screen or read from an attendance sheet)."""
+
+    __tablename__ = "workshop_attendance"
+
+    workshop_id: Mapped[int] = mapped_column(ForeignKey("workshop.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True, index=True)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    workshop: Mapped[Workshop] = relationship(back_populates="attendance")
+    user = relationship("User")
+
+
+class ExternalTraining(Model):
+    """Training an officer did elsewhere, proved by an uploaded PDF certificate. With a course and
+    ``counts_as_completion`` it completes that course (``CourseCompletion.source == "external"``)."""
+
+    __tablename__ = "external_training"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    issuer: Mapped[str] = mapped_column(String(300))
+    hours: Mapped[float] = mapped_column(Float)
+    completed_on: Mapped[date] = mapped_column(Date)
+    course_id: Mapped[int | None] = mapped_column(ForeignKey("course.id", ondelete="SET NULL"))
+    counts_as_completion: Mapped[bool] = mapped_column(Boolean, default=False)
+    file_name: Mapped[str] = mapped_column(String(255))
+    file_data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    user = relationship("User", foreign_keys=[user_id])
+    course = relationship("Course")
+
+    __table_args__ = (CheckConstraint("hours > 0 AND hours <= 2000", name="hours"),)

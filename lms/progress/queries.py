@@ -20,6 +20,7 @@ from lms.progress.models import (
     CourseCompletion,
     Enrollment,
     LessonProgress,
+    Override,
     QuizResult,
 )
 from lms.progress.services import assignment_targets, required_quiz_keys
@@ -38,6 +39,8 @@ class CourseState:
     # A course without a required quiz asks for its lessons again: done_lesson_ids then holds only the
     # lessons marked done since.
     renewal_quiz_keys: list[str] = field(default_factory=list)
+    # HR's arrangement for this officer in this course (more time, attempts, a later due date).
+    override: Override | None = None
 
     @property
     def has_access(self) -> bool:
@@ -49,12 +52,15 @@ class CourseState:
 
 
 def course_state(user: Any, course: Course) -> CourseState:
-    """Four small queries, whatever the size of the course."""
+    """Five small queries, whatever the size of the course."""
     state = CourseState()
     state.enrollment = db.session.scalar(
         select(Enrollment).where(Enrollment.user_id == user.id, Enrollment.course_id == course.id)
     )
     state.assigned = db.session.get(AssignedCourse, (user.id, course.id))
+    state.override = db.session.scalar(
+        select(Override).where(Override.user_id == user.id, Override.course_id == course.id)
+    )
     state.completion = db.session.scalar(
         select(CourseCompletion).where(
             CourseCompletion.user_id == user.id, CourseCompletion.course_id == course.id
@@ -329,3 +335,71 @@ def missing_requirements(course: Course, state: CourseState, lessons: list[Any],
     if minimum is not None and final and result is not None and result.passed and result.best_score < minimum:
         out.append(Requirement("final_score", final, "", minimum, result.best_score))
     return out
+
+
+def overrides_of(user_id: int) -> list[Override]:
+    """The officer's arrangements, course by course (one query)."""
+    return list(db.session.scalars(
+        select(Override).where(Override.user_id == user_id)
+        .options(selectinload(Override.course), selectinload(Override.created_by))
+        .order_by(Override.created_at)
+    ))  # fmt: skip
+
+
+def workshops_query(viewer: Any) -> Select[Any]:
+    """Workshops organised by agencies in ``viewer``'s scope, newest first."""
+    from lms.progress.models import Workshop
+
+    return (
+        select(Workshop)
+        .join(Agency, Agency.id == Workshop.agency_id)
+        .where(policy.agency_scope_clause(viewer, Agency.path))
+        .options(selectinload(Workshop.agency), selectinload(Workshop.course))
+        .order_by(Workshop.held_on.desc(), Workshop.id.desc())
+    )
+
+
+def attendance_counts(workshop_ids: list[int]) -> dict[int, int]:
+    from lms.progress.models import WorkshopAttendance
+
+    if not workshop_ids:
+        return {}
+    return dict(db.session.execute(
+        select(WorkshopAttendance.workshop_id, func.count())
+        .where(WorkshopAttendance.workshop_id.in_(workshop_ids)).group_by(WorkshopAttendance.workshop_id)
+    ).all())  # fmt: skip
+
+
+def workshop_candidates(viewer: Any, workshop: Any) -> list[User]:
+    """Officers to tick: the active officers of the organising agency and its units within the viewer's
+    scope, plus anyone already ticked (one query)."""
+    from lms.progress.models import WorkshopAttendance
+
+    ticked = select(WorkshopAttendance.user_id).where(WorkshopAttendance.workshop_id == workshop.id)
+    return list(db.session.scalars(
+        select(User).join(Agency, Agency.id == User.agency_id)
+        .where(User.active.is_(True), policy.agency_scope_clause(viewer, Agency.path),
+               or_(Agency.path.startswith(workshop.agency.path, autoescape=True), User.id.in_(ticked)))
+        .order_by(Agency.path, User.sort_name, User.id)
+    ))  # fmt: skip
+
+
+def external_of(user_id: int) -> list[Any]:
+    from lms.progress.models import ExternalTraining
+
+    return list(db.session.scalars(
+        select(ExternalTraining).where(ExternalTraining.user_id == user_id)
+        .options(selectinload(ExternalTraining.course)).order_by(ExternalTraining.completed_on.desc())
+    ))  # fmt: skip
+
+
+def workshops_of(user_id: int) -> list[Any]:
+    """The workshops an officer attended, newest first (one query)."""
+    from lms.progress.models import Workshop, WorkshopAttendance
+
+    return list(db.session.scalars(
+        select(Workshop).join(WorkshopAttendance, WorkshopAttendance.workshop_id == Workshop.id)
+        .where(WorkshopAttendance.user_id == user_id)
+        .options(selectinload(Workshop.course), selectinload(Workshop.agency))
+        .order_by(Workshop.held_on.desc())
+    ))  # fmt: skip

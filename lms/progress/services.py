@@ -48,6 +48,7 @@ from lms.progress.models import (
     CourseCompletion,
     Enrollment,
     LessonProgress,
+    Override,
     QuizResult,
 )
 
@@ -395,6 +396,64 @@ if reevaluate_course not in catalog_services.RULE_LISTENERS:
     catalog_services.RULE_LISTENERS.append(reevaluate_course)
 
 
+# Overrides ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OverrideData:
+    extra_minutes: int = 0
+    extra_attempts: int = 0
+    due_date: date | None = None
+    reason: str = ""
+
+
+def override_for(user_id: int, course_id: int) -> Override | None:
+    return db.session.scalar(select(Override).where(Override.user_id == user_id, Override.course_id == course_id))
+
+
+def set_override(user: User, course: Course, data: OverrideData, *, actor: Any) -> Override:
+    """Give one officer more time, more attempts or a later due date in a course, with a reason;
+    audited with the values before and after; the officer's due date is recomputed at once."""
+    reason = " ".join((data.reason or "").split())
+    if not reason:
+        raise ProgressError(_("Give the reason for the arrangement (it is kept in the audit log)."), "reason")
+    if len(reason) > 500:
+        raise ProgressError(_("The reason is too long (at most 500 characters)."), "reason")
+    if not 0 <= data.extra_minutes <= 600:
+        raise ProgressError(_("Extra time is between 0 and 600 minutes."), "extra_minutes")
+    if not 0 <= data.extra_attempts <= 20:
+        raise ProgressError(_("Extra attempts are between 0 and 20."), "extra_attempts")
+    if data.due_date is not None and data.due_date < local_today():
+        raise ProgressError(_("The due date is in the past."), "due_date")
+    if not (data.extra_minutes or data.extra_attempts or data.due_date):
+        raise ProgressError(_("Give extra time, extra attempts or a later due date."), "extra_minutes")
+    row = override_for(user.id, course.id)
+    before = None if row is None else {"extra_minutes": row.extra_minutes, "extra_attempts": row.extra_attempts,
+                                       "due_date": row.due_date.isoformat() if row.due_date else None,
+                                       "reason": row.reason}
+    if row is None:
+        row = Override(user_id=user.id, course_id=course.id)
+        db.session.add(row)
+    row.extra_minutes, row.extra_attempts = data.extra_minutes, data.extra_attempts
+    row.due_date, row.reason = data.due_date, reason
+    row.created_by_id = getattr(actor, "id", None)
+    db.session.flush()
+    refresh_assigned_courses([user.id], course_ids=[course.id])
+    audit.record("progress.override_set", actor=actor, target=user, course=course.key, before=before,
+                 extra_minutes=data.extra_minutes, extra_attempts=data.extra_attempts,
+                 due_date=data.due_date.isoformat() if data.due_date else None, reason=reason)
+    return row
+
+
+def remove_override(row: Override, *, actor: Any) -> None:
+    user_id, course = row.user_id, row.course
+    db.session.delete(row)
+    db.session.flush()
+    refresh_assigned_courses([user_id], course_ids=[course.id])
+    audit.record("progress.override_removed", actor=actor, target_type="user", target_id=user_id,
+                 course=course.key, reason=row.reason)
+
+
 # Assignments --------------------------------------------------------------------------------
 
 
@@ -593,12 +652,16 @@ def refresh_assigned_courses(
     # date, and an old plan's past date cannot make a re-certification look overdue at once. Without
     # any assignment made since (the course could not be assigned again), every assignment counts.
     cc = CourseCompletion.__table__.alias("cc")
+    ov = Override.__table__.alias("ov")
     current = or_(cc.c.cycle_started_at.is_(None), targets.c.created_at >= cc.c.cycle_started_at)
     current_count = func.count(case((current, 1)))
     due = case(
         (current_count > 0, func.min(case((current, targets.c.due_date)))),
         else_=func.min(targets.c.due_date),
     )
+    # An override's later due date wins over the assignments' (never an earlier one).
+    overridden = func.max(ov.c.due_date)
+    due = case((overridden > due, overridden), else_=due)
     grouped = (
         select(
             targets.c.user_id,
@@ -609,6 +672,7 @@ def refresh_assigned_courses(
         )
         .select_from(targets)
         .outerjoin(cc, and_(cc.c.user_id == targets.c.user_id, cc.c.course_id == targets.c.course_id))
+        .outerjoin(ov, and_(ov.c.user_id == targets.c.user_id, ov.c.course_id == targets.c.course_id))
         .group_by(targets.c.user_id, targets.c.course_id)
     )
     db.session.execute(

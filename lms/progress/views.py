@@ -21,12 +21,22 @@ from lms.i18n import N_, _
 from lms.org import queries as org_queries
 from lms.org.models import Agency, Duty, User
 from lms.progress import calendar, queries, services
-from lms.progress.forms import KIND_LABELS, AssignmentForm, ConfirmForm
-from lms.progress.models import Assignment
+from lms.progress import workshops as workshops_service
+from lms.progress.forms import (
+    KIND_LABELS,
+    AssignmentForm,
+    AttendanceFileForm,
+    ConfirmForm,
+    ExternalForm,
+    OverrideForm,
+    WorkshopForm,
+)
+from lms.progress.models import Assignment, ExternalTraining, Override, Workshop
 
 bp = Blueprint("progress", __name__, url_prefix="/progress")
 
 nav.add("progress.assignments", N_("Assignments"), lambda u: policy.can(u, "assignments.manage"), 65)
+nav.add("progress.workshops", N_("Workshops"), lambda u: policy.can(u, "workshops.manage"), 66)
 MY_TRAINING_PANEL = "progress/_my_training.html"
 if all(template != MY_TRAINING_PANEL for template, _visible in DASHBOARD_PANELS):
     DASHBOARD_PANELS.insert(0, (MY_TRAINING_PANEL, lambda u: policy.can(u, "catalog.browse")))
@@ -294,3 +304,211 @@ def _register_profile_section() -> None:
 
 
 _register_profile_section()
+
+# Arrangements for one officer (HR) ----------------------------------------------------------------
+
+
+def _officer_in_scope(user_id: int) -> User:
+    officer = db.get_or_404(User, user_id)
+    policy.authorize("progress.override", officer)
+    return officer
+
+
+@bp.route("/officers/<int:user_id>/overrides", methods=["GET", "POST"])
+def overrides(user_id: int) -> str | Response:
+    """More time, more attempts or a later due date for one officer, with the reason."""
+    officer = _officer_in_scope(user_id)
+    form = OverrideForm()
+    courses = queries.assignable_courses()
+    form.course_id.choices = [(c.id, c.title_in(str(get_locale()))) for c in courses]
+    if request.method == "GET" and request.args.get("course", type=int):
+        form.course_id.data = request.args.get("course", type=int)
+    if form.validate_on_submit():
+        course = next((c for c in courses if c.id == form.course_id.data), None)
+        if course is None:
+            abort(400)
+        data = services.OverrideData(
+            extra_minutes=form.extra_minutes.data or 0, extra_attempts=form.extra_attempts.data or 0,
+            due_date=form.due_date.data, reason=form.reason.data or "",
+        )  # fmt: skip
+        try:
+            services.set_override(officer, course, data, actor=current_user)
+        except services.ProgressError as err:
+            db.session.rollback()
+            target = form[err.field] if err.field and err.field in form else form.reason
+            target.errors = [*target.errors, err.message]
+        else:
+            db.session.commit()
+            flash(_("Arrangement saved for %(name)s; it is in the audit log and shown to the officer.",
+                    name=officer.full_name), "success")
+            return redirect(url_for("progress.overrides", user_id=officer.id))
+    return render_template("progress/overrides.html", officer=officer, form=form,
+                           rows=queries.overrides_of(officer.id), confirm=ConfirmForm())
+
+
+@bp.post("/officers/<int:user_id>/overrides/<int:override_id>/remove")
+def override_remove(user_id: int, override_id: int) -> Response:
+    officer = _officer_in_scope(user_id)
+    row = db.get_or_404(Override, override_id)
+    if row.user_id != officer.id:
+        abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    services.remove_override(row, actor=current_user)
+    db.session.commit()
+    flash(_("Arrangement removed."), "success")
+    return redirect(url_for("progress.overrides", user_id=officer.id))
+
+
+# In-person workshops and external certificates (HR) ------------------------------------------------
+
+
+def _lang() -> str:
+    return str(get_locale() or "vi")
+
+
+def _workshop_or_404(workshop_id: int) -> Workshop:
+    workshop = db.get_or_404(Workshop, workshop_id)
+    if not policy.agency_in_scope(current_user, workshop.agency):
+        abort(404)
+    return workshop
+
+
+@bp.get("/workshops")
+@policy.require("workshops.manage")
+def workshops() -> str:
+    rows = list(db.session.scalars(queries.workshops_query(current_user).limit(200)))
+    return render_template("progress/workshops.html", rows=rows,
+                           counts=queries.attendance_counts([w.id for w in rows]))
+
+
+@bp.route("/workshops/new", methods=["GET", "POST"])
+@policy.require("workshops.manage")
+def workshop_new() -> str | Response:
+    form = WorkshopForm()
+    viewer = None if policy.sees_all_agencies(current_user) else current_user
+    form.agency_id.choices = org_queries.agency_choices(viewer)
+    courses = queries.assignable_courses()
+    form.course_id.choices = [(0, _("(no course: give the topic)"))] + [(c.id, c.title_in(_lang())) for c in courses]
+    if form.validate_on_submit():
+        data = workshops_service.WorkshopData(
+            title=form.title.data or "", held_on=form.held_on.data, place=form.place.data or "",
+            agency=db.session.get(Agency, form.agency_id.data), trainer=form.trainer.data or "",
+            hours=float(form.hours.data) if form.hours.data is not None else None,
+            course=next((c for c in courses if c.id == form.course_id.data), None),
+            topic=form.topic.data or "", counts_as_completion=bool(form.counts_as_completion.data),
+        )  # fmt: skip
+        try:
+            workshop = workshops_service.create_workshop(data, actor=current_user)
+        except services.ProgressError as err:
+            db.session.rollback()
+            target = form[err.field] if err.field and err.field in form else form.title
+            target.errors = [*target.errors, err.message]
+        else:
+            db.session.commit()
+            flash(_("Workshop recorded. Now tick who attended, or upload the attendance sheet."), "success")
+            return redirect(url_for("progress.workshop", workshop_id=workshop.id))
+    return render_template("progress/workshop_new.html", form=form)
+
+
+@bp.get("/workshops/<int:workshop_id>")
+@policy.require("workshops.manage")
+def workshop(workshop_id: int) -> str:
+    item = _workshop_or_404(workshop_id)
+    ticked = {a.user_id for a in item.attendance}
+    return render_template("progress/workshop.html", workshop=item, ticked=ticked,
+                           officers=queries.workshop_candidates(current_user, item),
+                           confirm=ConfirmForm(), file_form=AttendanceFileForm())
+
+
+@bp.post("/workshops/<int:workshop_id>/attendance")
+@policy.require("workshops.manage")
+def workshop_attendance(workshop_id: int) -> Response:
+    item = _workshop_or_404(workshop_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    ids = {int(v) for v in request.form.getlist("user_id") if v.isdigit()}
+    try:
+        counts = workshops_service.set_attendance(item, ids, actor=current_user)
+    except services.ProgressError as err:
+        db.session.rollback()
+        flash(err.message, "error")
+    else:
+        db.session.commit()
+        flash(_("Attendance saved: %(num)s officers attended; %(made)s completed the course by it.",
+                num=len(ids), made=counts["completions"]), "success")
+    return redirect(url_for("progress.workshop", workshop_id=item.id))
+
+
+@bp.post("/workshops/<int:workshop_id>/attendance/file")
+@policy.require("workshops.manage")
+def workshop_attendance_file(workshop_id: int) -> str | Response:
+    item = _workshop_or_404(workshop_id)
+    form = AttendanceFileForm()
+    if not form.validate_on_submit():
+        flash(_("Choose the attendance sheet to upload."), "error")
+        return redirect(url_for("progress.workshop", workshop_id=item.id))
+    upload = form.file.data
+    sheet = workshops_service.read_attendance_sheet(upload.filename or "", upload.read(), actor=current_user)
+    if sheet.errors:
+        db.session.rollback()
+        ticked = {a.user_id for a in item.attendance}
+        return Response(render_template(
+            "progress/workshop.html", workshop=item, ticked=ticked, sheet_errors=sheet.errors,
+            officers=queries.workshop_candidates(current_user, item), confirm=ConfirmForm(), file_form=form,
+        ), 400)  # fmt: skip
+    present = {a.user_id for a in item.attendance}
+    counts = workshops_service.set_attendance(item, present | set(sheet.user_ids), actor=current_user,
+                                              source="file")
+    db.session.commit()
+    flash(_("Attendance sheet read: %(num)s officers, %(added)s of them new; %(made)s completed the course by it.",
+            num=len(sheet.user_ids), added=counts["added"], made=counts["completions"]), "success")
+    return redirect(url_for("progress.workshop", workshop_id=item.id))
+
+
+@bp.route("/officers/<int:user_id>/external", methods=["GET", "POST"])
+def external(user_id: int) -> str | Response:
+    """Certificates from elsewhere for one officer: list, and upload a new one."""
+    officer = _officer_in_scope(user_id)
+    form = ExternalForm()
+    courses = queries.assignable_courses()
+    form.course_id.choices = [(0, _("(none)"))] + [(c.id, c.title_in(_lang())) for c in courses]
+    status = 200
+    if form.validate_on_submit():
+        upload = form.file.data
+        data = workshops_service.ExternalData(
+            title=form.title.data or "", issuer=form.issuer.data or "",
+            hours=float(form.hours.data) if form.hours.data is not None else None,
+            completed_on=form.completed_on.data,
+            course=next((c for c in courses if c.id == form.course_id.data), None),
+            counts_as_completion=bool(form.counts_as_completion.data),
+        )  # fmt: skip
+        try:
+            workshops_service.add_external(officer, data, upload.filename or "", upload.read(), actor=current_user)
+        except services.ProgressError as err:
+            db.session.rollback()
+            target = form[err.field] if err.field and err.field in form else form.title
+            target.errors = [*target.errors, err.message]
+            status = 400
+        else:
+            db.session.commit()
+            flash(_("Certificate from elsewhere recorded for %(name)s.", name=officer.full_name), "success")
+            return redirect(url_for("progress.external", user_id=officer.id))
+    elif request.method == "POST":
+        status = 400
+    return Response(render_template("progress/external.html", officer=officer, form=form,
+                                    rows=queries.external_of(officer.id)), status)
+
+
+@bp.get("/external/<int:external_id>.pdf")
+def external_file(external_id: int) -> Response:
+    row = db.get_or_404(ExternalTraining, external_id)
+    officer = db.get_or_404(User, row.user_id)
+    own = current_user.is_authenticated and current_user.id == officer.id
+    if not own and not policy.can(current_user, "progress.override", officer):
+        abort(403)
+    response = Response(row.file_data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="external-{row.id}.pdf"'
+    response.headers["Content-Security-Policy"] = "default-src 'none'"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

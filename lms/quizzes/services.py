@@ -630,6 +630,30 @@ REFUSALS = {
 }
 
 
+@dataclass(frozen=True)
+class Limits:
+    """A quiz's time limit and number of attempts for one officer, with HR's arrangement added."""
+
+    time_limit_minutes: int | None
+    max_attempts: int | None
+    extra_minutes: int = 0
+    extra_attempts: int = 0
+    reason: str = ""
+
+
+def limits_for(user_id: int, quiz: Quiz) -> Limits:
+    """The quiz's limits plus the officer's override in its course, if any (one query)."""
+    from lms.progress.services import override_for
+
+    override = override_for(user_id, quiz.course_id)
+    if override is None:
+        return Limits(quiz.time_limit_minutes, quiz.max_attempts)
+    minutes = quiz.time_limit_minutes + override.extra_minutes if quiz.time_limit_minutes else None
+    attempts = quiz.max_attempts + override.extra_attempts if quiz.max_attempts else None
+    return Limits(minutes, attempts, override.extra_minutes if quiz.time_limit_minutes else 0,
+                  override.extra_attempts if quiz.max_attempts else 0, override.reason)
+
+
 def in_progress_attempt(user_id: int, quiz_id: int) -> Attempt | None:
     return db.session.scalar(
         select(Attempt).where(Attempt.user_id == user_id, Attempt.quiz_id == quiz_id,
@@ -652,8 +676,9 @@ def start_attempt(user: User, quiz: Quiz, lang: str, *, now: datetime | None = N
         select(func.count(Attempt.id), func.max(Attempt.submitted_at))
         .where(Attempt.user_id == user.id, Attempt.quiz_id == quiz.id)
     ).one()
+    limits = limits_for(user.id, quiz)
     refusal = engine.start_refusal(
-        now, open_at=quiz.open_at, close_at=quiz.close_at, max_attempts=quiz.max_attempts,
+        now, open_at=quiz.open_at, close_at=quiz.close_at, max_attempts=limits.max_attempts,
         delay_minutes=quiz.attempt_delay_minutes, attempts_made=made,
         last_finished_at=last_finished,
     )
@@ -682,7 +707,7 @@ def start_attempt(user: User, quiz: Quiz, lang: str, *, now: datetime | None = N
     attempt = Attempt(
         user_id=user.id, quiz_id=quiz.id, number=(max_number or 0) + 1, lang=lang,
         status="in_progress", started_at=now,
-        deadline=engine.attempt_deadline(now, quiz.time_limit_minutes, quiz.close_at),
+        deadline=engine.attempt_deadline(now, limits.time_limit_minutes, quiz.close_at),
         seed=seed, slots=slots, pass_mark=quiz.pass_mark,
         points_max=math.fsum(float(s["points"]) for s in slots),
     )

@@ -141,9 +141,10 @@ def quiz(course_key: str, quiz_key: str) -> str:
     current = next((a for a in attempts if a.status == "in_progress"), None)
     finished = [a for a in attempts if a.finished]
     refusal = None
+    limits = services.limits_for(current_user.id, quiz)
     if current is None:
         refusal = engine.start_refusal(
-            utcnow(), open_at=quiz.open_at, close_at=quiz.close_at, max_attempts=quiz.max_attempts,
+            utcnow(), open_at=quiz.open_at, close_at=quiz.close_at, max_attempts=limits.max_attempts,
             delay_minutes=quiz.attempt_delay_minutes, attempts_made=len(attempts),
             last_finished_at=max((a.submitted_at for a in finished if a.submitted_at), default=None),
         )
@@ -151,7 +152,7 @@ def quiz(course_key: str, quiz_key: str) -> str:
     return render_template(
         "quizzes/quiz.html", quiz=quiz, course=quiz.course, attempts=attempts, current=current,
         refusal=refusal, refusal_text=_refusal_text(refusal), lang=lang, form=ConfirmForm(),
-        question_count=_question_count(quiz),
+        question_count=_question_count(quiz), limits=limits,
     )
 
 

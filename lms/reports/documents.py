@@ -13,8 +13,8 @@ from lms.reports import charts, queries
 from lms.reports.exports import ChartData, Column, ExportDocument, ExportTable, Kind
 from lms.reports.queries import AgencyReport, Counts, CourseRow, OfficerRow
 
-COUNT_KEYS = ("officers", "assigned", "completed", "in_progress", "not_started", "overdue",
-              "completion_rate", "average_score")
+COUNT_KEYS = ("officers", "assigned", "completed", "completed_elsewhere", "in_progress", "not_started",
+              "overdue", "completion_rate", "average_score")
 
 
 def count_columns() -> list[Column]:
@@ -22,6 +22,7 @@ def count_columns() -> list[Column]:
         Column("officers", _("Officers"), Kind.integer),
         Column("assigned", _("Assigned courses"), Kind.integer),
         Column("completed", _("Completed"), Kind.integer),
+        Column("completed_elsewhere", _("Of which in person or external"), Kind.integer),
         Column("in_progress", _("In progress"), Kind.integer),
         Column("not_started", _("Not started"), Kind.integer),
         Column("overdue", _("Overdue"), Kind.integer),
@@ -31,8 +32,8 @@ def count_columns() -> list[Column]:
 
 
 def count_values(counts: Counts) -> list[Any]:
-    return [counts.officers, counts.assigned, counts.completed, counts.in_progress, counts.not_started,
-            counts.overdue, counts.completion_rate, counts.average_score]
+    return [counts.officers, counts.assigned, counts.completed, counts.completed_elsewhere,
+            counts.in_progress, counts.not_started, counts.overdue, counts.completion_rate, counts.average_score]
 
 
 def agency_label(row: queries.AgencyRow, lang: str) -> str:
@@ -90,6 +91,7 @@ def agency_page(report: AgencyReport, filters_summary: list[tuple[Any, ...]], la
         (_("Officers"), report.total.officers, Kind.integer),
         (_("Assigned courses"), report.total.assigned, Kind.integer),
         (_("Completed"), report.total.completed, Kind.integer),
+        (_("Of which in person or external"), report.total.completed_elsewhere, Kind.integer),
         (_("Overdue"), report.total.overdue, Kind.integer),
         (_("Completion"), report.total.completion_rate, Kind.percent),
     ]

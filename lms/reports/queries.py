@@ -167,6 +167,8 @@ def pair_facts(viewer: Any, filters: Filters) -> Any:
             AssignedCourse.due_date,
             attributed.label("agency_id"),
             case((done, 1), else_=0).label("completed"),
+            # Completed by attending a workshop or with a certificate from elsewhere (shown apart).
+            case((and_(done, cc.c.source != "online"), 1), else_=0).label("elsewhere"),
             case((on_time, 1), else_=0).label("on_time"),
             case((and_(~done, started), 1), else_=0).label("in_progress"),
             case((and_(~done, ~started), 1), else_=0).label("not_started"),
@@ -213,6 +215,8 @@ class Counts:
     overdue: int = 0
     score_sum: float = 0.0
     score_count: int = 0
+    # Of ``completed``: by an in-person workshop or an external certificate, not on the platform.
+    completed_elsewhere: int = 0
 
     def add(self, other: Counts) -> None:
         for name in self.__dataclass_fields__:
@@ -241,6 +245,7 @@ def _sums(facts: Any) -> list[Any]:
         func.coalesce(func.sum(facts.c.overdue), 0).label("overdue"),
         func.coalesce(func.sum(facts.c.score), 0).label("score_sum"),
         func.count(facts.c.score).label("score_count"),
+        func.coalesce(func.sum(facts.c.elsewhere), 0).label("elsewhere"),
     ]
 
 
@@ -249,6 +254,7 @@ def _counts(row: Any, officers: int = 0) -> Counts:
         officers=officers, assigned=row.assigned, completed=int(row.completed), on_time=int(row.on_time),
         in_progress=int(row.in_progress), not_started=int(row.not_started), overdue=int(row.overdue),
         score_sum=float(row.score_sum or 0), score_count=row.score_count,
+        completed_elsewhere=int(getattr(row, "elsewhere", 0) or 0),
     )
 
 
@@ -415,6 +421,7 @@ class TranscriptRow:
     certificate_code: str | None = None
     agency: Agency | None = None
     renewal_required: bool = False  # completed once; the certificate expired and awaits renewal
+    source: str = "online"  # "workshop" or "external": completed away from the platform
 
 
 def transcript(user: User, today: date | None = None) -> list[TranscriptRow]:
@@ -450,7 +457,8 @@ def transcript(user: User, today: date | None = None) -> list[TranscriptRow]:
             status = "not_started"
         rows.append(TranscriptRow(courses[course_id], due, a is not None, c.completed_at if c else None,
                                   c.score if c else None, status, codes.get(course_id),
-                                  agencies.get(c.agency_id) if c else None, renewal))
+                                  agencies.get(c.agency_id) if c else None, renewal,
+                                  c.source if c else "online"))
     order = {"overdue": 0, "in_progress": 1, "not_started": 2, "completed": 3}
     rows.sort(key=lambda r: (order[r.status], r.due_date or date.max, r.course.key))
     return rows

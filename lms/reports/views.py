@@ -445,7 +445,11 @@ def agency_officers(agency_id: int) -> str:
 def transcript(user_id: int) -> str:
     user = db.get_or_404(User, user_id)
     policy.authorize("org.view_user", user)
-    return render_template("reports/transcript.html", user=user, rows=queries.transcript(user))
+    from lms.progress import queries as progress_queries
+
+    return render_template("reports/transcript.html", user=user, rows=queries.transcript(user),
+                           workshops=progress_queries.workshops_of(user.id),
+                           external=progress_queries.external_of(user.id))
 
 
 @bp.get("/officers")

@@ -57,15 +57,25 @@ def test_revoking_without_a_reason_is_refused_with_a_message(client, auth, admin
     assert db.session.get(Certificate, certificate.id).status == "valid"
 
 
-def test_only_admins_revoke(client, auth, certificate):
-    f.user("hrall", roles={"officer", "hr"}, hr_all=True)
-    auth.login("hrall")
-    assert client.post(f"/certificates/{certificate.code}/revoke", data={"reason": "x"}).status_code == 403
-    auth.logout()
-    auth.login("holder")
-    assert client.post(f"/certificates/{certificate.code}/revoke", data={"reason": "x"}).status_code == 403
+def test_hr_revokes_only_within_its_scope_and_the_holder_never(client, auth, certificate):
+    elsewhere = f.agency("ELSEWHERE-RV")
+    f.user("hr.elsewhere", agency=elsewhere, roles={"officer", "hr"}, hr_agencies=[elsewhere])
+    f.user("hr.scope", agency=certificate.user.agency, roles={"officer", "hr"},
+           hr_agencies=[certificate.user.agency])
+    db.session.commit()
+    for outsider in ("hr.elsewhere", "holder"):
+        auth.login(outsider)
+        assert client.post(f"/certificates/{certificate.code}/revoke", data={"reason": "x"}).status_code == 403
+        auth.logout()
     db.session.expire_all()
     assert db.session.get(Certificate, certificate.id).status == "valid"
+    auth.login("hr.scope")
+    response = client.post(f"/certificates/{certificate.code}/revoke", data={"reason": "Thi hộ"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Certificate, certificate.id).status == "revoked"
+    entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "certificate.revoke")).one()
+    assert entry.details["reason"] == "Thi hộ"
 
 
 def test_a_revoked_certificate_cannot_be_revoked_again_or_reissued(admin, certificate):

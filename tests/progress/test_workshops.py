@@ -1,0 +1,148 @@
+"""In-person workshops and certificates from elsewhere: attendance ticked on screen or read from a sheet
+completes the workshop's course (counted apart in reports, exports and the API), unticking withdraws
+only what the workshop gave, everything within HR's scope; external PDFs are checked by content."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+
+import openpyxl
+import pytest
+from sqlalchemy import select
+
+from lms.extensions import db
+from lms.progress import services, workshops
+from lms.progress.models import CourseCompletion, Workshop
+from lms.reports import queries
+from tests import factories
+from tests.catalog.factories_catalog import course as make_course
+from tests.reports import factories_reports as fr
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+@pytest.fixture
+def province(app):
+    root = factories.agency("TINH-WS", kind="province")
+    commune = factories.agency("XA-WS", parent=root, kind="commune")
+    other = factories.agency("XA-KHAC", parent=root, kind="commune")
+    hr = factories.user("hr.ws", agency=commune, roles={"officer", "hr"}, hr_agencies=[commune])
+    officers = [factories.user(f"cb.ws{i}", agency=commune, employee_id=f"NV{i:03}") for i in range(3)]
+    outsider = factories.user("cb.khac", agency=other)
+    the_course = make_course("workshop-course")
+    plan = fr.plan(hr, courses=[the_course], agencies=[commune], due=services.local_today() + timedelta(days=30))
+    db.session.commit()
+    return {"commune": commune, "hr": hr, "officers": officers, "outsider": outsider, "course": the_course,
+            "plan": plan}
+
+
+def workshop(p, **kw) -> Workshop:
+    data = workshops.WorkshopData(title="Tập huấn kỹ năng phát ngôn", held_on=services.local_today() - timedelta(days=2),
+                                  place="Hội trường UBND xã", agency=p["commune"], trainer="Trần Thị Lan",
+                                  hours=4, course=p["course"])
+    for name, value in kw.items():
+        setattr(data, name, value)
+    return workshops.create_workshop(data, actor=p["hr"])
+
+
+def completions(p) -> dict[int, str]:
+    return dict(db.session.execute(select(CourseCompletion.user_id, CourseCompletion.source).where(
+        CourseCompletion.course_id == p["course"].id)).all())
+
+
+def test_attending_a_course_workshop_completes_it_in_person_and_unticking_withdraws_only_that(province):
+    p = province
+    online = p["officers"][2]
+    fr.complete(online, p["course"])
+    item = workshop(p)
+    counts = workshops.set_attendance(item, [o.id for o in p["officers"]], actor=p["hr"])
+    assert counts["completions"] == 2
+    assert completions(p) == {p["officers"][0].id: "workshop", p["officers"][1].id: "workshop", online.id: "online"}
+    workshops.set_attendance(item, [p["officers"][1].id], actor=p["hr"])
+    assert completions(p) == {p["officers"][1].id: "workshop", online.id: "online"}
+
+
+def test_reports_count_in_person_completions_apart(province):
+    p = province
+    workshops.set_attendance(workshop(p), [p["officers"][0].id], actor=p["hr"])
+    report = queries.agency_report(p["hr"], queries.Filters(plan_id=p["plan"].id))
+    assert report.total.completed == 1 and report.total.completed_elsewhere == 1
+
+
+def test_officers_outside_the_scope_cannot_be_ticked_and_agencies_outside_cannot_organise(province):
+    p = province
+    with pytest.raises(services.ProgressError):
+        workshops.set_attendance(workshop(p), [p["outsider"].id], actor=p["hr"])
+    with pytest.raises(services.ProgressError) as err:
+        workshop(p, agency=p["outsider"].agency)
+    assert err.value.field == "agency_id"
+
+
+def test_a_workshop_in_the_future_or_without_course_or_topic_is_refused(province):
+    with pytest.raises(services.ProgressError) as err:
+        workshop(province, held_on=services.local_today() + timedelta(days=1))
+    assert err.value.field == "held_on"
+    with pytest.raises(services.ProgressError) as err:
+        workshop(province, course=None, topic="")
+    assert err.value.field == "topic"
+
+
+def sheet(*rows) -> bytes:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["DANH SÁCH HỌC VIÊN THAM DỰ"])
+    ws.append(["STT", "Họ và tên", "Mã cán bộ"])
+    for row in rows:
+        ws.append(list(row))
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def test_an_attendance_sheet_is_read_all_or_nothing_with_the_bad_lines_named(province):
+    p = province
+    good = workshops.read_attendance_sheet("ds.xlsx", sheet((1, "A", "NV000"), (2, "B", "NV001")), actor=p["hr"])
+    assert good.errors == [] and sorted(good.user_ids) == sorted(o.id for o in p["officers"][:2])
+    bad = workshops.read_attendance_sheet("ds.xlsx", sheet((1, "A", "NV000"), (2, "C", "NV999")), actor=p["hr"])
+    assert bad.user_ids == [] and len(bad.errors) == 1 and "4" in bad.errors[0] and "NV999" in bad.errors[0]
+
+
+def test_hr_records_a_workshop_on_the_web_and_sees_it_in_the_plan_dashboard_and_xlsx(client, auth, province):
+    p = province
+    auth.login("hr.ws")
+    response = client.post("/progress/workshops/new", data={
+        "title": "Tập huấn truyền thông quyền con người", "held_on": (services.local_today() - timedelta(days=1)).isoformat(),
+        "place": "Nhà văn hóa xã", "agency_id": p["commune"].id, "trainer": "Nguyễn Văn Hải", "hours": "3.5",
+        "course_id": p["course"].id, "counts_as_completion": "y",
+    })
+    assert response.status_code == 302, response.get_data(as_text=True)
+    item = db.session.scalars(select(Workshop)).one()
+    upload = {"file": (io.BytesIO(sheet((1, "A", "NV000"), (2, "B", "NV001"))), "diem-danh.xlsx")}
+    assert client.post(f"/progress/workshops/{item.id}/attendance/file", data=upload,
+                       content_type="multipart/form-data").status_code == 302
+    page = client.get(f"/reports/plans/{p['plan'].id}").get_data(as_text=True)
+    assert "Trong đó học trực tiếp hoặc bên ngoài" in page
+    book = openpyxl.load_workbook(io.BytesIO(client.get(f"/reports/plans/{p['plan'].id}/export.xlsx").data))
+    data = book.worksheets[1]
+    header = [c.value for c in next(data.iter_rows(min_row=1, max_row=1))]
+    column = header.index("Trong đó học trực tiếp hoặc bên ngoài")
+    rows = list(data.iter_rows(values_only=True))
+    total = next(r for r in rows if r[1] == "Tổng cộng")
+    assert total[column] == 2 and total[header.index("Đã hoàn thành")] == 2
+
+
+def test_an_external_certificate_must_be_a_real_pdf_and_completes_its_course(province):
+    p = province
+    officer = p["officers"][0]
+    data = workshops.ExternalData(title="Bồi dưỡng người phát ngôn", issuer="Học viện Báo chí và Tuyên truyền",
+                                  hours=16, completed_on=services.local_today() - timedelta(days=30),
+                                  course=p["course"], counts_as_completion=True)
+    for bad in (b"", b"GIF89a....", PDF[:-7], b"%PDF-" + b"x" * (workshops.MAX_PDF_BYTES + 1)):
+        with pytest.raises(services.ProgressError) as err:
+            workshops.add_external(officer, data, "cert.pdf", bad, actor=p["hr"])
+        assert err.value.field == "file"
+    workshops.add_external(officer, data, "cert.pdf", PDF, actor=p["hr"])
+    assert completions(p) == {officer.id: "external"}
+    with pytest.raises(services.ProgressError):
+        workshops.add_external(p["outsider"], data, "cert.pdf", PDF, actor=p["hr"])
