@@ -15,7 +15,7 @@ ARGUMENTS = {
     "member_id": "plan_member", "target_id": "plan_target", "assignment_id": "assignment",
     "quiz_id": "quiz", "question_id": "question", "attempt_id": "attempt_open",
     "answer_id": "essay_answer", "notice_id": "notice", "token_id": "api_token", "token": "activation",
-    "run_id": "task_run",
+    "run_id": "task_run", "override_id": "override", "workshop_id": "workshop", "external_id": "external",
 }
 LITERALS = {"kind": "officers", "lang": "vi", "fmt": "csv", "filename": "css/app.css"}
 # Endpoints where an argument means a different object than the default above.

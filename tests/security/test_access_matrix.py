@@ -71,6 +71,7 @@ ROWS: dict[str, Row] = {
     "catalog.asset": Row(get=SIGNED_IN),
     "catalog.author": Row(get=AUTHORS),
     "catalog.course": Row(get=SIGNED_IN),
+    "catalog.course_completion": Row(get=COURSE_EDITORS, post=COURSE_EDITORS),
     "catalog.course_edit": Row(get=COURSE_EDITORS, post=COURSE_EDITORS),
     "catalog.course_new": Row(get=AUTHORS, post=AUTHORS),
     "catalog.index": Row(get=SIGNED_IN),
@@ -96,7 +97,7 @@ ROWS: dict[str, Row] = {
     "certificates.mine": Row(get=SIGNED_IN),
     "certificates.reissue": Row(post=ADMIN),
     "certificates.render_missing": Row(post=HR),
-    "certificates.revoke": Row(post=ADMIN),
+    "certificates.revoke": Row(post=HR_ALL),  # HR whose scope covers the holder, and admins
     "certificates.transcript": Row(get=SIGNED_IN),  # one's own
     "certificates.user_transcript": Row(get=HOLDER_AND_HR),
     "certificates.verify": Row(get=EVERYONE),
@@ -139,6 +140,16 @@ ROWS: dict[str, Row] = {
     # The secret in the URL is the key: a guessed one (here an activation token) is refused to everyone.
     "progress.calendar_feed": Row(get=NOBODY, get_writes="notes when a calendar last read the feed"),
     "progress.calendar_remove": Row(post=SIGNED_IN),
+    # records: arrangements, workshops and certificates from elsewhere of officer A / Sở Tư pháp
+    "progress.external": Row(get=HR_ALL, post=HR_ALL),
+    "progress.external_file": Row(get=HOLDER_AND_HR),
+    "progress.override_remove": Row(post=HR_ALL),
+    "progress.overrides": Row(get=HR_ALL, post=HR_ALL),
+    "progress.workshop": Row(get=HR_ALL),
+    "progress.workshop_attendance": Row(post=HR_ALL),
+    "progress.workshop_attendance_file": Row(post=HR_ALL),
+    "progress.workshop_new": Row(get=HR, post=HR),
+    "progress.workshops": Row(get=HR),
     "progress.complete": Row(post=SIGNED_IN),  # course X is open: anyone signed in may take it
     "progress.enrol": Row(post=SIGNED_IN),
     # quizzes: course X's quiz, bank, officer A's attempts and essay answer

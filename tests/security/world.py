@@ -28,6 +28,7 @@ from lms.certificates.models import Certificate
 from lms.extensions import db
 from lms.org import imports
 from lms.progress import services as progress
+from lms.progress import workshops as workshop_services
 from lms.quizzes import services as quiz_services
 from lms.quizzes.engine import Pick
 from lms.quizzes.models import AttemptAnswer
@@ -127,6 +128,14 @@ def build() -> World:
     pending = f.user("pending.c", agency=justice, password=None, full_name=f"Đỗ Văn {OUTSIDE}")
     activation = auth_services.issue_activation(pending, 7)
 
+    # An arrangement for officer A, a workshop of Sở Tư pháp, a certificate from elsewhere (records).
+    override = progress.set_override(a, y, progress.OverrideData(extra_minutes=10, reason="Ốm"), actor=hr)
+    workshop = workshop_services.create_workshop(workshop_services.WorkshopData(
+        title="Tập huấn", held_on=date.today() - timedelta(days=1), place="Hội trường", agency=justice,
+        trainer="Giảng viên", hours=2, course=y), actor=hr)
+    external = workshop_services.add_external(a, workshop_services.ExternalData(
+        title="Bồi dưỡng", issuer="Học viện", hours=8, completed_on=date.today() - timedelta(days=9)),
+        "cert.pdf", b"%PDF-1.4\n%%EOF\n", actor=hr)
     # A finished background task started by hr_all, with its file.
     run = TaskRun(name="certificates.render_chunk", state=TaskState.done.value, total=1, done=1,
                   created_by_id=hr.id, filename="chung-chi.zip", content_type="application/zip",
@@ -150,5 +159,6 @@ def build() -> World:
         "plan_member": member.id, "plan_target": target.id, "assignment": assignment.id,
         "batch": batch.id, "notice": notice.id, "api_token": hr_token_id,
         "activation": activation, "pending": pending.id, "task_run": run.id,
+        "override": override.id, "workshop": workshop.id, "external": external.id,
     }
     return w
