@@ -60,10 +60,12 @@ def authenticate(
 ) -> User:
     """Return the user for a correct, unthrottled login; record failures (caller commits either way)."""
     name = normalise_username(username)
+    shown = name[:80]  # what was typed, cut short (the audit log must not become a store of typos)
     if (
         ratelimit.recent("login-user", name, limits.window_seconds) >= limits.per_account
         or ratelimit.recent("login-ip", address, limits.window_seconds) >= limits.per_address
     ):
+        audit.record("auth.sign_in_throttled", target_type="user", username=shown)
         raise LoginThrottled(
             _("Too many failed attempts. Wait %(minutes)s minutes and try again.",
               minutes=limits.window_seconds // 60)
@@ -73,9 +75,12 @@ def authenticate(
     if not ok or user is None or not user.active:
         ratelimit.hit("login-user", name)
         ratelimit.hit("login-ip", address)
+        audit.record("auth.sign_in_failed", target=user, username=shown,
+                     reason="disabled" if user is not None and ok and not user.active else "credentials")
         raise InvalidCredentials(_("Wrong username or password, or the account is disabled."))
     ratelimit.clear("login-user", name)
     user.last_login_at = utcnow()
+    audit.record("auth.signed_in", actor=user, target=user)
     if user.password_hash and needs_rehash(user.password_hash, hash_profile):
         user.password_hash = hash_password(password, hash_profile)
     return user

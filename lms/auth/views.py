@@ -16,6 +16,7 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
+from lms import audit
 from lms.auth import services
 from lms.auth.forms import ChangePasswordForm, LoginForm, SetPasswordForm
 from lms.extensions import db
@@ -70,6 +71,7 @@ def login() -> str | Response:
 @login_required
 def logout() -> Response:
     services.end_all_sessions(current_user._get_current_object())
+    audit.record("auth.signed_out", actor=current_user, target=current_user._get_current_object())
     db.session.commit()
     session.clear()  # a shared PC keeps nothing of this session
     logout_user()

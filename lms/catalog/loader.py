@@ -1090,6 +1090,16 @@ def _check_lesson_assets(lesson: _LessonFile, assets: Mapping[str, Asset], used:
 YAML_BANK_SUFFIXES = (".yaml", ".yml")
 
 
+def _comment_says(lines: list[str], question_line: int, marker: str) -> bool:
+    """Whether the comment lines right above a question (GIFT ``//``) carry ``marker``."""
+    index = question_line - 2
+    while index >= 0 and lines[index].lstrip().startswith("//"):
+        if marker in lines[index]:
+            return True
+        index -= 1
+    return False
+
+
 def _read_bank(path: Path, language: str, rel: str, sink: _Sink) -> QuestionBank | None:
     source = f"{language}/{path.name}"
     report = _Report(sink, f"{rel}/{source}")
@@ -1124,6 +1134,12 @@ def _read_bank(path: Path, language: str, rel: str, sink: _Sink) -> QuestionBank
         if not start.lstrip().startswith("::"):
             report.error(question.line, _("every question needs a ::name:: (its stable key)"))
             continue
+        if language == "vi" and question.type == "short" and not question.ignore_diacritics \
+                and not _comment_says(lines, question.line, "[lms:diacritics-matter]"):
+            report.warning(question.line, _(
+                "short-answer question '%(name)s' refuses answers typed without diacritics (as many officers "
+                "type on a phone): add // [lms:ignore-diacritics] above it, or // [lms:diacritics-matter] "
+                "when the diacritics change the meaning", name=question.name))
         questions.append(question)
     return QuestionBank(
         language=language,

@@ -24,7 +24,7 @@ from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import select
 
-from lms import nav, policy, ratelimit
+from lms import audit, nav, policy, ratelimit
 from lms.certificates import queries, services, tasks
 from lms.certificates.codes import DATA_LENGTH, normalise_code
 from lms.certificates.forms import (
@@ -266,6 +266,7 @@ def transcript() -> Response:
 
 
 @bp.get("/certificates/officers/<int:user_id>/transcript.pdf")
+@writes  # an HR user's download is recorded in the audit log
 def user_transcript(user_id: int) -> Response:
     user = db.get_or_404(User, user_id)
     policy.authorize("certificates.view_transcript", user)
@@ -275,6 +276,9 @@ def user_transcript(user_id: int) -> Response:
 def _transcript_for(user: Any) -> Response:
     lang = request.args.get("lang") if request.args.get("lang") in services.PDF_LANGUAGES else _lang()
     pdf = services.transcript_pdf(user, lang)
+    if user.id != current_user.id:  # an HR user or admin took an officer's transcript
+        audit.record("certificates.transcript_exported", actor=current_user, target=user, format="pdf")
+        db.session.commit()
     name = (user.employee_id or user.username).replace('"', "")
     return _pdf_response(pdf, f"transcript-{name}.pdf")
 
@@ -375,6 +379,9 @@ def export_zip() -> Response:
         return redirect(url_for("certificates.manage", **request.args.to_dict()))
     agency = filters["agency"]
     name = f"certificates-{agency.code if agency else 'all'}-{utcnow():%Y%m%d}.zip"
+    audit.record("certificates.exported", actor=current_user, target_type="certificate", format="zip",
+                 certificates=len(ids), filters={k: v for k, v in request.args.items()})
+    db.session.commit()
     response = Response(stream_with_context(services.zip_stream(ids, after_batch=db.session.commit)), mimetype="application/zip")
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     response.headers["Cache-Control"] = "private, no-store"

@@ -18,7 +18,8 @@ where the block was. ``#`` starts an answer's feedback and ``####`` the general 
 \\{ \\} \\: \\\\`` are literal characters and ``\\n`` is a line break.
 
 Two additions of ours live in comments, so that Moodle still reads our exports: ``[lms:case-sensitive]``
-and ``[lms:ignore-diacritics]`` set the short-answer matching options.
+and ``[lms:ignore-diacritics]`` set the short-answer matching options (``[lms:diacritics-matter]`` only
+tells the content validator that a Vietnamese answer needs its diacritics on purpose).
 
 ``parse_gift`` never raises on bad input: each bad question yields one ``ParseError`` with its line, and
 parsing carries on at the next question. ``export_gift`` writes text that ``parse_gift`` reads back to
@@ -64,7 +65,9 @@ _COMMENT_FIELD = re.compile(r"\[(tag|id|lms):((?:\\.|[^\]\\])*)\]")
 _TRUE = {"T", "TRUE"}
 _FALSE = {"F", "FALSE"}
 _CATEGORY = "$CATEGORY:"
-_LMS_OPTIONS = ("case-sensitive", "ignore-diacritics")
+# "diacritics-matter" changes no grading: it tells the content validator that a Vietnamese short answer
+# needs its diacritics on purpose (so it does not warn that officers typing without them are refused).
+_LMS_OPTIONS = ("case-sensitive", "ignore-diacritics", "diacritics-matter")
 # Weights are stored as floats but compared with a little slack, as Moodle does for 33.33333%.
 # Moodle rounds a multiple-response total to two decimals before checking it, so 3 x 33.3% passes.
 _WEIGHT_SLACK = 0.005
@@ -552,8 +555,8 @@ class _QuestionParser:
                         raise _Problem(
                             0,
                             _(
-                                "Unknown option [lms:%(option)s]: use [lms:case-sensitive] or "
-                                "[lms:ignore-diacritics].",
+                                "Unknown option [lms:%(option)s]: use [lms:case-sensitive], "
+                                "[lms:ignore-diacritics] or [lms:diacritics-matter].",
                                 option=value,
                             ),
                             line=number,

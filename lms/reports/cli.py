@@ -11,6 +11,7 @@ from flask.cli import with_appcontext
 from flask_babel import force_locale
 from sqlalchemy import select
 
+from lms import audit
 from lms.extensions import db
 from lms.org import queries as org_queries
 from lms.org.models import User
@@ -82,6 +83,9 @@ def completions(plan_id: int | None, agency_code: str | None, course_key: str | 
         doc = documents.document(page, lang, "lms")
         writer = {"csv": lambda d: exports.write_csv(d.table), "xlsx": exports.write_xlsx, "pdf": exports.write_pdf}
         Path(out).write_bytes(writer[fmt](doc))
+        audit.record("reports.exported", target_type="report", target_id="completion-by-agency", format=fmt,
+                     rows=len(report.rows), source="cli", plan=plan_id, agency=agency_code, course=course_key)
+        db.session.commit()
     click.echo(f"{out}: {len(report.rows)} rows, {report.total.assigned} assigned courses, "
                f"{report.total.completed} completed ({fmt}).")
 

@@ -33,6 +33,7 @@ from lms.reports.forms import (
 from lms.reports.models import Notice, Plan, PlanStatus
 from lms.reports.queries import Filters
 from lms.reports.targets import STATUS_LABELS, TARGET_KINDS
+from lms.sqlite import writes
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -482,6 +483,10 @@ def _send(doc: exports.ExportDocument, fmt: str, stem: str) -> Response:
         body = exports.write_xlsx(doc)
     else:
         body = exports.write_pdf(doc)
+    # Every export of officers' data is in the audit log: who took which report, in which format.
+    audit.record("reports.exported", actor=current_user, target_type="report", target_id=stem, format=fmt,
+                 rows=len(doc.table.rows), filters={k: v for k, v in request.args.items()})
+    db.session.commit()
     stamp = queries.local_today().isoformat()
     response = Response(body, mimetype=MIME[fmt].split(";")[0])
     response.headers["Content-Type"] = MIME[fmt]
@@ -492,6 +497,7 @@ def _send(doc: exports.ExportDocument, fmt: str, stem: str) -> Response:
 
 @bp.get("/agencies/export.<fmt>")
 @policy.require("reports.view")
+@writes  # the export is recorded in the audit log
 def agencies_export(fmt: str) -> Response:
     if fmt not in MIME:
         abort(404)
@@ -502,6 +508,7 @@ def agencies_export(fmt: str) -> Response:
 
 
 @bp.get("/plans/<int:plan_id>/export.<fmt>")
+@writes  # the export is recorded in the audit log
 def plan_export(plan_id: int, fmt: str) -> Response:
     if fmt not in MIME:
         abort(404)
@@ -515,6 +522,7 @@ def plan_export(plan_id: int, fmt: str) -> Response:
 
 @bp.get("/courses/export.<fmt>")
 @policy.require("reports.view")
+@writes  # the export is recorded in the audit log
 def courses_export(fmt: str) -> Response:
     if fmt not in MIME:
         abort(404)
@@ -528,6 +536,7 @@ def courses_export(fmt: str) -> Response:
 
 @bp.get("/agencies/<int:agency_id>/officers/export.<fmt>")
 @policy.require("reports.view")
+@writes  # the export is recorded in the audit log
 def officers_export(agency_id: int, fmt: str) -> Response:
     if fmt not in MIME:
         abort(404)

@@ -701,3 +701,37 @@ def test_symbolic_links_are_refused_so_sync_cannot_publish_other_files(content, 
 def test_missing_content_root_is_an_error_not_a_crash(tmp_path):
     result = load_content(tmp_path / "nowhere")
     assert not result.ok and result.courses == ()
+
+
+# --- Vietnamese short answers typed without diacritics (records, issue 18) ------------------------
+
+SHORT = "\n::rights-word::Từ Hán Việt đồng nghĩa với “quyền con người” là gì?{=nhân quyền}\n"
+
+
+@pytest.mark.parametrize(("marker", "warned"), [
+    ("", True),
+    ("// [lms:ignore-diacritics]", False),
+    ("// [lms:diacritics-matter] (tuyệt mật / tối mật: the marks are the meaning)", False),
+])
+def test_a_vietnamese_short_answer_that_refuses_answers_without_diacritics_is_warned_about(content, marker, warned):
+    bank = content / COURSE / "vi" / "bank.gift"
+    bank.write_text(bank.read_text(encoding="utf-8") + "\n" + marker + SHORT, encoding="utf-8")
+    result = load_content(content)
+    assert result.ok
+    messages = [w.message for w in result.warnings if "rights-word" in w.message]
+    assert bool(messages) == warned
+    if warned:
+        assert "[lms:ignore-diacritics]" in messages[0]
+
+
+def test_every_shipped_vietnamese_short_answer_accepts_answers_typed_without_diacritics():
+    from lms.quizzes import grading
+    from lms.quizzes.questions import question_to_dict
+
+    result = load_content(Path(__file__).parents[2] / "content")
+    assert result.ok and result.warnings == ()
+    shorts = [q for c in result.courses for b in c.banks.get("vi", ()) for q in b.questions if q.type == "short"]
+    assert len(shorts) >= 10 and all(q.ignore_diacritics for q in shorts)
+    synonym = next(q for q in shorts if q.name == "m4-synonym")
+    snapshot = question_to_dict(synonym)
+    assert grading.grade(snapshot, grading.normalise_response(snapshot, "nhan quyen")).fraction == 1.0

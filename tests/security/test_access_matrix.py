@@ -47,6 +47,7 @@ class Row:
 
 CACHE_PDF = "the first download renders the PDF once and stores it (a cache, not a state change)"
 TOKEN_SEEN = "notes when the token was last used (at most once a minute)"
+EXPORT_LOGGED = "every export of officers' data is recorded in the audit log"
 
 ROWS: dict[str, Row] = {
     # API (bearer tokens only; a browser session gets 401)
@@ -92,14 +93,14 @@ ROWS: dict[str, Row] = {
     # certificates: officer A's certificate
     "certificates.detail": Row(get=HOLDER_AND_HR),
     "certificates.download": Row(get=HOLDER_AND_HR, get_writes=CACHE_PDF),
-    "certificates.export_zip": Row(get=HR, get_writes=CACHE_PDF),
+    "certificates.export_zip": Row(get=HR, get_writes=CACHE_PDF + "; " + EXPORT_LOGGED),
     "certificates.manage": Row(get=HR),
     "certificates.mine": Row(get=SIGNED_IN),
     "certificates.reissue": Row(post=ADMIN),
     "certificates.render_missing": Row(post=HR),
     "certificates.revoke": Row(post=HR_ALL),  # HR whose scope covers the holder, and admins
     "certificates.transcript": Row(get=SIGNED_IN),  # one's own
-    "certificates.user_transcript": Row(get=HOLDER_AND_HR),
+    "certificates.user_transcript": Row(get=HOLDER_AND_HR, get_writes=EXPORT_LOGGED),
     "certificates.verify": Row(get=EVERYONE),
     "certificates.verify_form": Row(get=EVERYONE),
     "certificates.verify_json": Row(get=EVERYONE),
@@ -179,14 +180,14 @@ ROWS: dict[str, Row] = {
     "quizzes.take": Row(get=OFFICER_A),
     # reports: hr_all's plan over Sở Tư pháp
     "reports.agencies": Row(get=HR),
-    "reports.agencies_export": Row(get=HR),
+    "reports.agencies_export": Row(get=HR, get_writes=EXPORT_LOGGED),
     "reports.agency_officers": Row(get=HR_ALL),
     "reports.courses": Row(get=HR),
-    "reports.courses_export": Row(get=HR),
+    "reports.courses_export": Row(get=HR, get_writes=EXPORT_LOGGED),
     "reports.index": Row(get=HR),
     "reports.notice_read": Row(post=OFFICER_A),
     "reports.officer_search": Row(get=HR),
-    "reports.officers_export": Row(get=HR_ALL),
+    "reports.officers_export": Row(get=HR_ALL, get_writes=EXPORT_LOGGED),
     "reports.plan": Row(get=HR),  # every HR user reads plans; figures limited to their scope
     "reports.plan_activate": Row(post=HR_ALL),
     "reports.plan_add_course": Row(post=HR_ALL),
@@ -194,7 +195,7 @@ ROWS: dict[str, Row] = {
     "reports.plan_add_target": Row(post=HR_ALL),
     "reports.plan_close": Row(post=HR_ALL),
     "reports.plan_edit": Row(get=HR_ALL, post=HR_ALL),
-    "reports.plan_export": Row(get=HR),
+    "reports.plan_export": Row(get=HR, get_writes=EXPORT_LOGGED),
     "reports.plan_new": Row(get=HR, post=HR),
     "reports.plan_remove_course": Row(post=HR_ALL),
     "reports.plan_remove_member": Row(post=HR_ALL),
