@@ -54,6 +54,11 @@ class Defaults:
     # An officer reached by an assignment after its due date passed (imported, moved, given a duty)
     # gets this many days from that day instead of a date already in the past.
     LATE_ASSIGNMENT_DAYS = 30
+    # ISO 639-3 codes of the province's ethnic-minority communities: a course edition in one of these
+    # counts as "minority language" in the plan's communication-products target (any other language
+    # but Vietnamese counts as foreign). Default: Quảng Nam's Cơ Tu (Eastern and Western Katu), Xơ Đăng,
+    # Giẻ (Jeh) and Cor (Cua).
+    MINORITY_LANGUAGES = ("ktv", "kuf", "sed", "jeh", "cua")
 
     CONTENT_DIR: str | None = None  # default: the content/ folder next to the package
     SITE_NAME = "lms"

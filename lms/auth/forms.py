@@ -32,3 +32,8 @@ class SetPasswordForm(FlaskForm):
 class ChangePasswordForm(SetPasswordForm):
     current = PasswordField(lazy("Current password"), validators=[DataRequired()],
                             render_kw={"autocomplete": "current-password"})
+
+
+class ResetRequestForm(FlaskForm):
+    identifier = StringField(lazy("Username or e-mail address"), validators=[DataRequired(), Length(max=254)],
+                             render_kw={"autocomplete": "username", "autocapitalize": "none"})

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import smtplib
 from dataclasses import dataclass
 from datetime import timedelta
+from email.message import EmailMessage
+from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from flask import current_app
+from flask_babel import force_locale, gettext
+from sqlalchemy import func, insert, or_, select, update
 
 from lms import audit, ratelimit
 from lms.auth.models import ActivationToken
@@ -192,3 +197,67 @@ def activate(token: str, password: str, hash_profile: str) -> User:
     db.session.refresh(row)
     audit.record("auth.activated", actor=row.user, target=row.user)
     return row.user
+
+
+# Self-service password reset ---------------------------------------------------------------------
+
+RESET_HOURS = 2
+RESET_WINDOW_SECONDS = 3600
+RESET_PER_ACCOUNT = 3  # links per account and hour
+RESET_PER_ADDRESS = 10  # requests per network and hour
+
+
+def request_password_reset(identifier: str, address_key: str) -> tuple[User, str] | None:
+    """A one-time link (valid RESET_HOURS) for the active account with this username or e-mail address.
+
+    The caller answers the same whatever this returns, so nobody learns whether an account exists;
+    requests are counted per network and per name (lms.ratelimit, shared by every server) and a
+    throttled or unknown request returns None. Earlier unused links of the account stop working."""
+    name = normalise_username(identifier)[:254]
+    if not name:
+        return None
+    throttled = (ratelimit.recent("records-reset-ip", address_key, RESET_WINDOW_SECONDS) >= RESET_PER_ADDRESS
+                 or ratelimit.recent("records-reset-name", name, RESET_WINDOW_SECONDS) >= RESET_PER_ACCOUNT)
+    ratelimit.hit("records-reset-ip", address_key)
+    ratelimit.hit("records-reset-name", name)
+    if throttled:
+        audit.record("auth.password_reset_throttled", target_type="user", identifier=name[:80])
+        return None
+    user = db.session.scalar(select(User).where(
+        User.active.is_(True), or_(func.lower(User.username) == name, func.lower(User.email) == name)
+    ).order_by(User.id).limit(1))
+    if user is None or not user.email:
+        audit.record("auth.password_reset_requested", target_type="user", identifier=name[:80], sent=False)
+        return None
+    token = issue_activation(user, 1)
+    db.session.execute(
+        update(ActivationToken).where(ActivationToken.token_hash == _token_hash(token))
+        .values(expires_at=utcnow() + timedelta(hours=RESET_HOURS))
+    )
+    audit.record("auth.password_reset_requested", target=user, identifier=name[:80], sent=True)
+    return user, token
+
+
+def send_reset_mail(user: User, link: str, config: Any) -> bool:
+    """Send the reset link by e-mail (True when handed to the mail server; False without one)."""
+    if not config.get("MAIL_SERVER") or not user.email:
+        current_app.logger.warning("password reset for %s: no MAIL_SERVER configured, no e-mail sent",
+                                   user.username)
+        return False
+    message = EmailMessage()
+    message["From"] = config.get("MAIL_FROM") or "lms@localhost"
+    message["To"] = user.email
+    with force_locale(user.locale or "vi"):
+        message["Subject"] = gettext("Reset your password")
+        message.set_content(gettext(
+            "Someone (we hope you) asked to reset the password of the account %(username)s.\n\n"
+            "Open this link within %(hours)s hours to choose a new password; it works once:\n%(link)s\n\n"
+            "If you did not ask, ignore this e-mail: your password stays as it is.",
+            username=user.username, hours=RESET_HOURS, link=link))
+    with smtplib.SMTP(config["MAIL_SERVER"], int(config.get("MAIL_PORT") or 25), timeout=30) as smtp:
+        if config.get("MAIL_USE_TLS"):
+            smtp.starttls()
+        if config.get("MAIL_USERNAME"):
+            smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
+        smtp.send_message(message)
+    return True

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import smtplib
+
 from flask import (
     Blueprint,
     after_this_request,
@@ -18,7 +20,7 @@ from werkzeug.wrappers import Response
 
 from lms import audit
 from lms.auth import services
-from lms.auth.forms import ChangePasswordForm, LoginForm, SetPasswordForm
+from lms.auth.forms import ChangePasswordForm, LoginForm, ResetRequestForm, SetPasswordForm
 from lms.extensions import db
 from lms.home.views import safe_next
 from lms.i18n import _
@@ -136,3 +138,28 @@ def change_password() -> str | Response:
 @login_required
 def profile() -> str:
     return render_template("auth/profile.html", sections=PROFILE_SECTIONS)
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+def reset_request() -> str | Response:
+    """Forgotten password: the same answer whether or not the account exists (no enumeration)."""
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        from lms import ratelimit
+
+        found = services.request_password_reset(form.identifier.data or "",
+                                                ratelimit.address_key(request.remote_addr or ""))
+        db.session.commit()  # the counts and the link, whatever happens to the e-mail
+        if found is not None:
+            user, token = found
+            base = (current_app.config.get("PUBLIC_BASE_URL") or request.host_url).rstrip("/")
+            link = base + url_for("auth.activate", token=token)
+            try:
+                services.send_reset_mail(user, link, current_app.config)
+            except (OSError, smtplib.SMTPException):
+                current_app.logger.exception("password reset e-mail to %s failed", user.username)
+        flash(_("If an active account has that username or e-mail address and an e-mail address on file, a "
+                "link to choose a new password is on its way. It works once, for %(hours)s hours.",
+                hours=services.RESET_HOURS), "success")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/reset_request.html", form=form)

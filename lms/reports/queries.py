@@ -47,7 +47,7 @@ from lms.progress.models import (
     QuizResult,
 )
 from lms.reports.models import Plan, PlanCourse, PlanMember, PlanTarget, TargetKind
-from lms.reports.targets import Status, TargetResult, share, target_status
+from lms.reports.targets import Status, TargetResult, product_parts, share, target_status
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -567,15 +567,28 @@ def plan_targets(viewer: Any, plan: Plan, filters: Filters) -> list[TargetResult
         row = db.session.execute(select(func.count(), func.coalesce(func.sum(facts.c.on_time), 0))).one()
         return int(row[1]), int(row[0])
 
+    parts: dict[str, tuple[tuple[str, int], ...]] = {}
+
     def courses_other_language() -> tuple[int, int]:
-        other = and_(Course.lang_codes != "", func.replace(Course.lang_codes, ",vi,", ",") != ",")
-        row = db.session.execute(
-            select(func.count(), func.coalesce(func.sum(case((other, 1), else_=0)), 0))
-            .select_from(PlanCourse)
-            .join(Course, Course.id == PlanCourse.course_id)
-            .where(PlanCourse.plan_id == plan.id)
-        ).one()
-        return int(row[1]), int(row[0])
+        from flask import current_app
+
+        from lms.catalog.models import Asset
+
+        media = (
+            select(Asset.id)
+            .where(Asset.course_id == Course.id,
+                   or_(Asset.content_type.startswith("audio/"), Asset.content_type.startswith("video/")))
+            .exists()
+        )
+        rows = db.session.execute(
+            select(Course.languages, media).select_from(PlanCourse)
+            .join(Course, Course.id == PlanCourse.course_id).where(PlanCourse.plan_id == plan.id)
+        ).all()  # fmt: skip
+        minority = frozenset(c.lower() for c in current_app.config.get("MINORITY_LANGUAGES", ()))
+        found = [product_parts(list(languages or []), bool(has_media), minority) for languages, has_media in rows]
+        parts[TargetKind.courses_other_language] = tuple(
+            (key, sum(1 for f in found if key in f)) for key in ("minority", "foreign", "digital"))
+        return sum(1 for f in found if f), len(rows)
 
     compute = {
         TargetKind.officers_completed: officers_completed,
@@ -592,7 +605,7 @@ def plan_targets(viewer: Any, plan: Plan, filters: Filters) -> list[TargetResult
         status = target_status(actual, target.min_value, target.max_value, start=start, due=plan.due_date,
                                today=filters.today)
         results.append(TargetResult(target.kind, target.min_value, target.max_value, actual, numerator,
-                                    denominator, status, target.note))
+                                    denominator, status, target.note, parts.get(target.kind, ())))
     return results
 
 

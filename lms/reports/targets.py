@@ -42,8 +42,11 @@ TARGET_KINDS: dict[str, tuple[str, str]] = {
         N_("Share of the plan's assigned courses completed by their due date."),
     ),
     "courses_other_language": (
-        N_("Courses available in minority or foreign languages"),
-        N_("Share of the plan's courses offered in at least one language other than Vietnamese."),
+        N_("Courses in minority or foreign languages or in digital formats"),
+        N_("Share of the plan's courses that have an edition in a language of the province's ethnic "
+           "minorities (ISO 639-3 codes set in MINORITY_LANGUAGES), an edition in a foreign language, or "
+           "audio or video files; each part is counted from the courses' language editions and files "
+           "and shown apart, and a course counts once however many parts it has."),
     ),
 }
 
@@ -96,8 +99,35 @@ class TargetResult:
     denominator: int
     status: Status
     note: str = ""
+    # The parts that make up the actual value (key "minority", "foreign", "digital" -> courses).
+    parts: tuple[tuple[str, int], ...] = ()
 
 
 def share(numerator: int, denominator: int) -> float | None:
     """numerator / denominator, or None when there is nothing to divide."""
     return numerator / denominator if denominator else None
+
+
+# The parts of the communication-products target and what each one counts.
+PRODUCT_PARTS: dict[str, tuple[str, str]] = {
+    "minority": (N_("Ethnic-minority languages"),
+                 N_("an edition in a language of the province's ethnic minorities")),
+    "foreign": (N_("Foreign languages"), N_("an edition in a foreign language (English, French ...)")),
+    "digital": (N_("Digital formats"), N_("audio or video files in the course")),
+}
+
+
+def product_parts(languages: list[str], has_media: bool, minority: frozenset[str]) -> set[str]:
+    """Which parts of the communication-products target one course counts for (pure).
+
+    ``languages`` are its editions' codes (BCP 47; the primary subtag decides); Vietnamese is neither
+    minority nor foreign."""
+    parts: set[str] = set()
+    for code in languages:
+        primary = code.split("-")[0].lower()
+        if primary == "vi":
+            continue
+        parts.add("minority" if primary in minority else "foreign")
+    if has_media:
+        parts.add("digital")
+    return parts

@@ -516,7 +516,11 @@ def plan_export(plan_id: int, fmt: str) -> Response:
     parent = _scoped_agency(request.args.get("agency", type=int))
     data = plan_dashboard_data(the_plan, parent, _lang())
     page = data["page"]
-    page.summary += [(target_kind_label(r.kind), r.actual, exports.Kind.percent) for r in data["results"]]
+    for r in data["results"]:
+        page.summary.append((target_kind_label(r.kind), r.actual, exports.Kind.percent))
+        # The communication-products target, part by part (courses counted for each).
+        page.summary += [(f"{target_kind_label(r.kind)}: {_(targets.PRODUCT_PARTS[key][0])}", count,
+                          exports.Kind.integer) for key, count in r.parts]
     return _send(documents.document(page, _lang(), current_user.full_name), fmt, f"plan-{the_plan.id}")
 
 

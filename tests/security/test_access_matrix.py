@@ -68,6 +68,7 @@ ROWS: dict[str, Row] = {
     "auth.login": Row(get=EVERYONE, post=EVERYONE),
     "auth.logout": Row(post=SIGNED_IN),
     "auth.profile": Row(get=SIGNED_IN),
+    "auth.reset_request": Row(get=EVERYONE, post=EVERYONE),  # same answer whether the account exists
     # catalog: course X is published and open; trainer_owner is limited to X, trainer_other to Y
     "catalog.asset": Row(get=SIGNED_IN),
     "catalog.author": Row(get=AUTHORS),
