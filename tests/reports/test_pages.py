@@ -106,7 +106,7 @@ def test_plan_dashboard_lists_behind_agencies(client, auth, data):
     login(auth, data.hr)
     html = client.get(f"/reports/plans/{data.plan.id}?agency={data.root.id}").get_data(as_text=True)
     assert "Officers who completed every course of the plan" in html
-    assert "Courses available in minority or foreign languages" in html
+    assert "Courses in minority or foreign languages or in digital formats" in html
     assert "data:image/svg+xml;base64," in html  # charts as images
     assert "The numbers behind this chart" in html
 
