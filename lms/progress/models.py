@@ -213,7 +213,10 @@ class CourseCompletion(Model):
     def renewal_required(self) -> bool:
         return self.renewal_required_since is not None
 
-    __table_args__ = (UniqueConstraint("user_id", "course_id"),)
+    __table_args__ = (
+        UniqueConstraint("user_id", "course_id"),
+        CheckConstraint("source IN ('online','workshop','external')", name="source"),
+    )
 
 
 class CalendarFeed(Model):
@@ -230,10 +233,6 @@ class CalendarFeed(Model):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    __table_args__ = (
-        UniqueConstraint("user_id", "course_id"),
-        CheckConstraint("source IN ('online','workshop','external')", name="source"),
-    )
 
 
 class Override(Model):

@@ -1,4 +1,4 @@
-"""Migration 0012 records whom the assignments already reach and freezes the assignments of closed
+"""Migration 0013 records whom the assignments already reach and freezes the assignments of closed
 plans without the officers the old code gave a closed plan's course after it closed."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from tests.conftest import base_config
 from tests.reports import factories_reports as fr
 
 
-def test_migration_0012_backfills_reach_and_freezes_closed_plans(empty_database_url, tmp_path):  # noqa: F811
+def test_migration_0013_backfills_reach_and_freezes_closed_plans(empty_database_url, tmp_path):  # noqa: F811
     app = create_app(base_config(tmp_path, empty_database_url))
     with app.app_context():
         upgrade()
@@ -37,7 +37,7 @@ def test_migration_0012_backfills_reach_and_freezes_closed_plans(empty_database_
         closed_at = plan.closed_at
         ids = (inside.id, late.id, the_course.id)
         db.session.commit()
-        downgrade(revision="0011_task_run")
+        downgrade(revision="0012_exam_paper_calendar")
         with db.engine.begin() as conn:  # what the old code did: the newcomer got the closed plan's course
             conn.execute(text("INSERT INTO assigned_course (user_id, course_id, assignment_count) "
                               "VALUES (:u, :c, 1)"), {"u": ids[1], "c": ids[2]})

@@ -1,7 +1,7 @@
 """in-person workshops, their attendance, certificates from elsewhere; completions say how they were earned
 
-Revision ID: 0014_workshops_external
-Revises: 0013_progress_override
+Revision ID: 0015_workshops_external
+Revises: 0014_progress_override
 Create Date: 2026-12-03 12:40:57.473955
 
 """
@@ -12,8 +12,8 @@ import lms.db
 
 
 # revision identifiers, used by Alembic.
-revision = '0014_workshops_external'
-down_revision = '0013_progress_override'
+revision = '0015_workshops_external'
+down_revision = '0014_progress_override'
 branch_labels = None
 depends_on = None
 

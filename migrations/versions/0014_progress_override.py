@@ -1,7 +1,7 @@
 """arrangements for one officer in one course: extra time, extra attempts, a later due date, with the reason
 
-Revision ID: 0013_progress_override
-Revises: 0012_assignment_reach
+Revision ID: 0014_progress_override
+Revises: 0013_assignment_reach
 Create Date: 2026-12-03 12:25:25.760028
 
 """
@@ -12,8 +12,8 @@ import lms.db
 
 
 # revision identifiers, used by Alembic.
-revision = '0013_progress_override'
-down_revision = '0012_assignment_reach'
+revision = '0014_progress_override'
+down_revision = '0013_assignment_reach'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """who each assignment reached and when; assignments of closed plans are frozen
 
-Revision ID: 0012_assignment_reach
-Revises: 0011_task_run
+Revision ID: 0013_assignment_reach
+Revises: 0012_exam_paper_calendar
 Create Date: 2026-12-03 12:10:00
 
 An assignment now records every officer it reached (``assignment_reach``) with the local day it did;
@@ -21,8 +21,8 @@ from alembic import op
 
 import lms.db
 
-revision = '0012_assignment_reach'
-down_revision = '0011_task_run'
+revision = '0013_assignment_reach'
+down_revision = '0012_exam_paper_calendar'
 branch_labels = None
 depends_on = None
 
