@@ -520,6 +520,7 @@ def completion_by_officer(args: dict[str, Any]) -> dict[str, Any]:
                                          enum=("valid", "revoked", "expired"))], paged=True, not_found=True))
 def certificates(args: dict[str, Any]) -> dict[str, Any]:
     from lms.catalog.models import Course
+    from lms.certificates import queries as certificate_queries
     from lms.certificates.models import Certificate
     from lms.db import utcnow
     from lms.org.models import User
@@ -536,18 +537,13 @@ def certificates(args: dict[str, Any]) -> dict[str, Any]:
             abort(error(404, _("No course with the key %(key)s.", key=args["course"])))
         stmt = stmt.where(Certificate.course_key == args["course"])
     status = args.get("status")
-    if status == "revoked":
-        stmt = stmt.where(Certificate.status == "revoked")
-    elif status == "expired":
-        stmt = stmt.where(Certificate.status == "valid", Certificate.expires_at < now)
-    elif status == "valid":
-        stmt = stmt.where(Certificate.status == "valid",
-                          (Certificate.expires_at.is_(None)) | (Certificate.expires_at >= now))
+    if status in ("revoked", "expired", "valid"):
+        # The same states, with the same boundaries, as the certificates page and its export.
+        stmt = stmt.where(certificate_queries.state_clause(status, now))
 
     def certificate_json(row: Any) -> dict[str, Any]:
         cert, user, code = row
-        state = cert.status if cert.status == "revoked" else (
-            "expired" if cert.expires_at is not None and cert.expires_at < now else "valid")
+        state = cert.state(now).value
         return {"code": cert.code, "username": user.username, "full_name": cert.holder_name,
                 "course_key": cert.course_key, "completed_on": cert.completed_at.date().isoformat(),
                 "issued_on": cert.issued_at.date().isoformat(),

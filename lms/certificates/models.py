@@ -22,7 +22,9 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    and_,
 )
+from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.db import UTCDateTime, utcnow
@@ -108,13 +110,25 @@ class Certificate(Model):
         Index("ix_certificate_user_course", "user_id", "course_id"),
     )
 
+    # The one expiry rule, for Python and SQL alike: ``expires_at`` is the first instant the
+    # certificate is no longer valid (the paper's "valid until" is the day before), so a certificate
+    # whose ``expires_at`` equals now has expired. Pages, exports, the API and jobs all read it here.
+    @hybrid_method
+    def has_expired(self, now: datetime) -> bool:
+        """Whether the certificate's time has run out at ``now`` (``expires_at <= now``)."""
+        return self.expires_at is not None and self.expires_at <= now
+
+    @has_expired.expression  # type: ignore[no-redef]
+    def has_expired(cls, now: datetime) -> Any:
+        return and_(cls.expires_at.is_not(None), cls.expires_at <= now)
+
     def state(self, now: datetime) -> CertificateState:
         """Revocation wins over everything, then replacement, then expiry."""
         if self.status == CertificateStatus.revoked:
             return CertificateState.revoked
         if self.superseded_by_id is not None:
             return CertificateState.superseded
-        if self.expires_at is not None and self.expires_at <= now:
+        if self.has_expired(now):
             return CertificateState.expired
         return CertificateState.valid
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, func, not_, or_, select
 from sqlalchemy.orm import joinedload
 
 from lms import policy
@@ -29,11 +29,11 @@ def _in_force() -> Any:
 
 
 def state_clause(state: str, now: datetime) -> Any:
-    """SQL for the computed states of :meth:`Certificate.state`."""
-    not_expired = or_(Certificate.expires_at.is_(None), Certificate.expires_at > now)
+    """SQL for the computed states of :meth:`Certificate.state` (expiry: ``Certificate.has_expired``)."""
+    expired = Certificate.has_expired(now)
     return {
-        "valid": and_(_in_force(), not_expired),
-        "expired": and_(_in_force(), Certificate.expires_at <= now),
+        "valid": and_(_in_force(), not_(expired)),
+        "expired": and_(_in_force(), expired),
         "revoked": Certificate.status == CertificateStatus.revoked.value,
         "superseded": and_(
             Certificate.status == CertificateStatus.valid.value,
@@ -77,7 +77,7 @@ def newly_expired_query(now: datetime) -> Select[Certificate]:
     """Certificates in force whose time ran out and that the expiry job has not handled yet."""
     return (
         select(Certificate)
-        .where(_in_force(), Certificate.expires_at <= now, Certificate.expiry_handled_at.is_(None))
+        .where(_in_force(), Certificate.has_expired(now), Certificate.expiry_handled_at.is_(None))
         .options(joinedload(Certificate.user), joinedload(Certificate.course))
         .order_by(Certificate.id)
     )
