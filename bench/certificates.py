@@ -34,9 +34,9 @@ p { margin: 0 } .s { font-family: "LMS Serif" } .n { font-family: "LMS Sans" }
 
 
 def empty_page() -> bytes:
-    from lms.certificates.pdf import STATIC_ROOT, StaticOnlyURLFetcher, _layout
+    from lms.printing import STATIC_ROOT, StaticOnlyURLFetcher, layout
 
-    return _layout(EMPTY_A4, StaticOnlyURLFetcher(STATIC_ROOT)).write_pdf()
+    return layout(EMPTY_A4, StaticOnlyURLFetcher(STATIC_ROOT)).write_pdf()
 
 
 def run(ctx: Run) -> None:

@@ -18,9 +18,7 @@ from it; administrators and the person importing are never disabled that way.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -46,6 +44,7 @@ from lms.org.roster import (
     parse_officers,
     read_table,
 )
+from lms.spreadsheets import csv_bytes, neutralise, text_xlsx
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 BATCH_LIFETIME = timedelta(days=1)
@@ -953,14 +952,6 @@ def link_rows_from_tokens(
     ]
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value: str) -> str:
-    """Make a cell inert in spreadsheets: text that starts like a formula gets a leading apostrophe."""
-    return "'" + value if value.startswith(_FORMULA_START) else value
-
-
 def _link_table(rows: Iterable[LinkRow]) -> list[list[str]]:
     header = [_("Full name"), _("Username"), _("Agency code"), _("Agency"), _("Email"),
               _("Activation link")]  # fmt: skip
@@ -971,46 +962,17 @@ def _link_table(rows: Iterable[LinkRow]) -> list[list[str]]:
     return [header, *body]
 
 
-def table_csv(rows: list[list[str]]) -> bytes:
-    """UTF-8 with a BOM (so Excel reads the diacritics), comma-separated."""
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\r\n").writerows(rows)
-    return b"\xef\xbb\xbf" + out.getvalue().encode("utf-8")
-
-
-def table_xlsx(rows: list[list[str]], title: str) -> bytes:
-    """A one-sheet workbook; every cell is a string (never a formula)."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title[:31])
-    for index, row in enumerate(rows):
-        cells = []
-        for value in row:
-            cell = WriteOnlyCell(sheet, value=value)
-            cell.data_type = "s"  # text even when it starts with "="
-            if index == 0:
-                cell.font = Font(bold=True)
-            cells.append(cell)
-        sheet.append(cells)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
 def links_file(rows: list[LinkRow], fmt: str) -> bytes:
     """Activation links as ``csv`` or ``xlsx`` bytes."""
     table = _link_table(rows)
-    return table_csv(table) if fmt == "csv" else table_xlsx(table, "Activation links")
+    return csv_bytes(table) if fmt == "csv" else text_xlsx(table, "Activation links")
 
 
 def template_file(kind: str, lang: str, fmt: str) -> bytes:
     """The empty roster template (header and two example rows) as ``csv`` or ``xlsx``."""
     rows = template_rows(kind, lang)
     if fmt == "csv":
-        return table_csv(rows)
+        return csv_bytes(rows)
     title = {"officers": "Danh sách cán bộ" if lang == "vi" else "Officers",
              "agencies": "Danh sách đơn vị" if lang == "vi" else "Agencies"}[kind]  # fmt: skip
-    return table_xlsx(rows, title)
+    return text_xlsx(rows, title)

@@ -11,46 +11,45 @@ Safety:
   apostrophe, so spreadsheet programs show it as text instead of running it as a formula.
 * XLSX: text cells are written with the string type, never as formulas, whatever they start with;
   characters XML cannot carry are dropped.
-* PDF: rendered by WeasyPrint through the certificates' :class:`StaticOnlyURLFetcher`, which serves
-  only the app's static files and data URIs it registered (the charts), nothing else.
+* PDF: rendered by WeasyPrint through ``lms.printing``, whose URL fetcher serves only the app's static
+  files and the data URIs it registered (the charts), nothing else.
 """
 
 from __future__ import annotations
 
-import csv
 import enum
-import io
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
-from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.chart import BarChart, Reference
 from openpyxl.chart.label import DataLabelList
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
-from weasyprint import HTML
-from weasyprint.text.fonts import FontConfiguration
-from weasyprint.urls import FatalURLFetchingError
 
-from lms.certificates.pdf import STATIC_ROOT, TEMPLATE_ROOT, StaticOnlyURLFetcher
+from lms import spreadsheets
 from lms.i18n import _
+from lms.printing import STATIC_ROOT, PrintError, StaticOnlyURLFetcher, environment, layout
 from lms.reports.charts import Chart, fmt_percent
+from lms.spreadsheets import (
+    csv_bytes,
+    neutralise,
+    new_workbook,
+    sheet_name,
+    workbook_bytes,
+    xml_text,
+)
 
-DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+DANGEROUS_PREFIXES = spreadsheets.FORMULA_START
 LOCAL_TZ = "Asia/Ho_Chi_Minh"
 PDF_TEMPLATE = "reports/print/summary.html"
-SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")
 
 
 class Kind(enum.StrEnum):
@@ -109,11 +108,6 @@ class ExportDocument:
 
 
 # Values ------------------------------------------------------------------------------------
-
-
-def neutralise(text: str) -> str:
-    """Prefix an apostrophe to text a spreadsheet would read as a formula (CSV injection)."""
-    return "'" + text if text.startswith(DANGEROUS_PREFIXES) else text
 
 
 def percent_number(value: float | None, digits: int = 1) -> Decimal | None:
@@ -184,12 +178,9 @@ def display_value(value: Any, column: Column, lang: str) -> str:
 
 def write_csv(table: ExportTable) -> bytes:
     """The table as CSV: UTF-8 with a BOM (Excel then reads Vietnamese correctly), CRLF lines."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([neutralise(csv_label(c)) for c in table.columns])
-    for row in table.rows:
-        writer.writerow([csv_value(v, c) for v, c in zip(row, table.columns, strict=True)])
-    return b"\xef\xbb\xbf" + out.getvalue().encode("utf-8")
+    header = [neutralise(csv_label(c)) for c in table.columns]
+    body = ([csv_value(v, c) for v, c in zip(row, table.columns, strict=True)] for row in table.rows)
+    return csv_bytes([header, *body])
 
 
 # XLSX --------------------------------------------------------------------------------------
@@ -200,16 +191,6 @@ NUMBER_FORMATS = {
     Kind.datetime: "dd/mm/yyyy hh:mm",
 }
 HEADER_FILL = PatternFill("solid", fgColor="DDE3EA")
-
-
-def sheet_name(title: str) -> str:
-    """A valid worksheet name: at most 31 characters, none of ``[]:*?/\\``."""
-    return SHEET_NAME_BAD.sub(" ", title)[:31].strip() or "Sheet"
-
-
-def _clean_text(text: str) -> str:
-    """Drop characters XML cannot carry; line breaks become LF, as any XML reader would make them."""
-    return ILLEGAL_CHARACTERS_RE.sub("", text).replace("\r\n", "\n").replace("\r", "\n")
 
 
 def xlsx_value(value: Any, column: Column) -> Any:
@@ -227,7 +208,7 @@ def xlsx_value(value: Any, column: Column) -> Any:
         return local(value)
     if kind is Kind.date and isinstance(value, date):
         return value
-    return _clean_text(str(value))
+    return xml_text(str(value))
 
 
 def number_format(column: Column) -> str:
@@ -272,7 +253,7 @@ def _data_sheet(wb: Workbook, table: ExportTable) -> None:
     ws.auto_filter.ref = f"A1:{last}{len(values) + 1}"
     header = []
     for column in columns:
-        cell = _cell(ws, _clean_text(column.label), bold=True)
+        cell = _cell(ws, xml_text(column.label), bold=True)
         cell.fill = HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="top")
         header.append(cell)
@@ -285,21 +266,21 @@ def _summary_sheet(wb: Workbook, doc: ExportDocument) -> None:
     ws = wb.create_sheet(sheet_name(_("Summary")), 0)
     ws.column_dimensions["A"].width = 34
     ws.column_dimensions["B"].width = 40
-    ws.append([_cell(ws, _clean_text(doc.title), bold=True)])
+    ws.append([_cell(ws, xml_text(doc.title), bold=True)])
     generated = Column("generated", "", Kind.datetime)
     ws.append([_cell(ws, _("Generated")), _cell(ws, local(doc.generated_at), generated)])
     for label, value, column in summary_items(doc):
-        ws.append([_cell(ws, _clean_text(label)), _cell(ws, xlsx_value(value, column), column)])
+        ws.append([_cell(ws, xml_text(label)), _cell(ws, xlsx_value(value, column), column)])
     chart = doc.chart
     if chart is None or not chart.categories:
         return
     ws.append([])
     top = len(doc.summary) + 4  # title, generated, summary lines, blank row, then the chart table
     value_column = Column("v", "", Kind.percent if chart.percent else Kind.decimal)
-    ws.append([_cell(ws, _clean_text(chart.category_label), bold=True)]
-              + [_cell(ws, _clean_text(name), bold=True) for name, _values in chart.series])
+    ws.append([_cell(ws, xml_text(chart.category_label), bold=True)]
+              + [_cell(ws, xml_text(name), bold=True) for name, _values in chart.series])
     for i, category in enumerate(chart.categories):
-        row = [_cell(ws, _clean_text(category))]
+        row = [_cell(ws, xml_text(category))]
         for _name, series in chart.series:
             row.append(_cell(ws, xlsx_value(series[i], value_column), value_column))
         ws.append(row)
@@ -350,41 +331,23 @@ def _kind_of(value: Any) -> Kind:
 
 def write_xlsx(doc: ExportDocument) -> bytes:
     """The document as a workbook: a summary sheet (with a native bar chart) and the data sheet."""
-    wb = Workbook(write_only=True)
-    wb.properties.title = doc.title
-    wb.properties.creator = doc.author or "lms"
-    wb.properties.language = doc.lang
+    wb = new_workbook(doc.title, author=doc.author or "lms", lang=doc.lang)
     _summary_sheet(wb, doc)
     _data_sheet(wb, doc.table)
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return workbook_bytes(wb)
 
 
 # PDF ---------------------------------------------------------------------------------------
 
 
-class ExportError(RuntimeError):
+class ExportError(PrintError):
     """The PDF could not be rendered (a template asked for a refused resource)."""
-
-
-@cache
-def _environment() -> Environment:
-    env = Environment(
-        loader=FileSystemLoader(TEMPLATE_ROOT),
-        autoescape=select_autoescape(["html"]),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.globals["_"] = _
-    return env
 
 
 def render_pdf_html(doc: ExportDocument, fetcher: StaticOnlyURLFetcher) -> str:
     """The summary as HTML for WeasyPrint, with every chart registered as a data URI."""
     tables = [doc.table, *doc.extra_tables]
-    return _environment().get_template(PDF_TEMPLATE).render(
+    return environment().get_template(PDF_TEMPLATE).render(
         doc=doc,
         lang=doc.lang,
         title=doc.title,
@@ -415,8 +378,4 @@ def write_pdf(doc: ExportDocument) -> bytes:
     """The document as an A4 PDF summary: title, summary lines, charts and tables, fonts embedded."""
     fetcher = StaticOnlyURLFetcher(STATIC_ROOT)
     html = render_pdf_html(doc, fetcher)
-    try:
-        document = HTML(string=html, base_url=fetcher.root.as_uri() + "/", url_fetcher=fetcher)
-        return document.write_pdf(font_config=FontConfiguration())
-    except FatalURLFetchingError as error:
-        raise ExportError(str(error.__cause__ or error)) from error
+    return layout(html, fetcher, ExportError).write_pdf()

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from lms.certificates.codes import new_code
-from lms.certificates.pdf import STATIC_ROOT, CertificateData, TranscriptData, TranscriptRow
+from lms.certificates.pdf import CertificateData, TranscriptData, TranscriptRow
+from lms.printing import STATIC_ROOT
 
 SPECIMEN_SEAL = (STATIC_ROOT / "img" / "specimen-seal.svg").read_bytes()
 

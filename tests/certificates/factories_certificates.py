@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from lms.catalog.models import Asset, Course, Lesson, LessonText, Module
 from lms.certificates.models import Certificate
-from lms.certificates.pdf import STATIC_ROOT
 from lms.extensions import db
+from lms.printing import STATIC_ROOT
 from lms.progress import services as progress
 from lms.progress.models import CourseCompletion
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lms.certificates.dates import formal_date, short_date
+from lms.printing import formal_date, short_date
 
 
 @pytest.mark.parametrize(

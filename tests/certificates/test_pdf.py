@@ -15,17 +15,14 @@ from pypdf import PdfReader
 from pyzbar.pyzbar import decode as decode_barcodes
 
 from lms.certificates.pdf import (
-    STATIC_ROOT,
     CertificateRenderError,
-    ResourceRefused,
-    StaticOnlyURLFetcher,
     fit_text,
-    format_number,
     image_mime_type,
     render_certificate_pdf,
     render_transcript_pdf,
     text_width_mm,
 )
+from lms.printing import STATIC_ROOT, ResourceRefused, StaticOnlyURLFetcher, format_number
 
 A4_SHORT, A4_LONG = 595.28, 841.89  # points
 LONG_COURSE_TITLE = (

@@ -224,7 +224,7 @@ def test_pdf_escapes_text_and_fetches_nothing_outside_static(tmp_path):
 
 
 def test_pdf_fetcher_refuses_files_outside_static():
-    from lms.certificates.pdf import ResourceRefused, StaticOnlyURLFetcher
+    from lms.printing import ResourceRefused, StaticOnlyURLFetcher
 
     fetcher = StaticOnlyURLFetcher(exports.STATIC_ROOT)
     with pytest.raises(ResourceRefused):
