@@ -14,6 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from lms import formatting, nav, policy
 from lms.config import load_config
 from lms.extensions import babel, csrf, db, login_manager, migrate
+from lms.org.fields import display_phone
 from lms.security import SessionInterface, add_security_headers
 
 # Models of every domain, imported so that metadata (and Alembic) sees all tables.
@@ -189,6 +190,7 @@ def init_templates(app: Flask, _cfg: Any) -> None:
     app.jinja_env.filters["percent"] = formatting.percent
     # A global, not a context value: macros imported without context (reports/_macros.html) use it too.
     app.jinja_env.globals["table_wrap_attrs"] = formatting.table_wrap_attrs
+    app.jinja_env.filters["phone"] = display_phone
 
     @app.context_processor
     def _globals() -> dict[str, Any]:

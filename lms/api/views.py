@@ -376,6 +376,7 @@ SCHEMAS["OfficerCompletion"] = {
         "username": {"type": "string"},
         "full_name": {"type": "string"},
         "employee_id": {"type": ["string", "null"]},
+        "phone": {"type": ["string", "null"], "description": "E.164, e.g. +84912345678."},
         "agency_code": {"type": "string", "description": "The officer's current agency."},
         "counts": {"$ref": "#/components/schemas/Counts"},
     },
@@ -508,7 +509,8 @@ def completion_by_officer(args: dict[str, Any]) -> dict[str, Any]:
     def officer_json(row: Any) -> dict[str, Any]:
         item = queries.officer_row(row)
         return {"username": item.user.username, "full_name": item.user.full_name,
-                "employee_id": item.user.employee_id, "agency_code": item.user.agency.code,
+                "employee_id": item.user.employee_id, "phone": item.user.phone,
+                "agency_code": item.user.agency.code,
                 "counts": counts_json(item.counts)}
 
     return paginate(stmt, args, officer_json, scalars=False)

@@ -35,6 +35,7 @@ from lms.db import affected_rows, utcnow
 from lms.extensions import db
 from lms.i18n import _, lazy
 from lms.org import services
+from lms.org.fields import OFFICER_FIELDS, SIMPLE_FIELDS
 from lms.org.models import Agency, Duty, ImportBatch, Role, User, UserRole, user_duty
 from lms.org.roster import (
     AgencyRow,
@@ -82,33 +83,10 @@ class ColumnDoc:
     example_en: tuple[str, str]
 
 
-OFFICER_COLUMNS: tuple[ColumnDoc, ...] = (
-    ColumnDoc("full_name", "Họ và tên", "Full name", True,
-              lazy("Full name with diacritics."),
-              ("Nguyễn Thị Bích Đào", "Alăng Văn Hiếu"), ("Nguyễn Thị Bích Đào", "Alăng Văn Hiếu")),
-    ColumnDoc("agency_code", "Mã đơn vị", "Agency code", True,
-              lazy("Code of the officer's agency, as on the Agencies page."),
-              ("STP", "X-AVUONG"), ("STP", "X-AVUONG")),
-    ColumnDoc("job_title", "Chức vụ", "Job title", False,
-              lazy("Position, e.g. Chuyên viên."),
-              ("Chuyên viên", "Công chức"), ("Chuyên viên", "Công chức")),
-    ColumnDoc("email", "Email", "Email", False,
-              lazy("Work email address."),
-              ("daontb@sonha.gov.vn", ""), ("daontb@sonha.gov.vn", "")),
-    ColumnDoc("username", "Tên đăng nhập", "Username", False,
-              lazy("Letters a-z, digits, '.', '_' or '-'. Left empty, one is made from the name "
-                   "(Nguyễn Thị Bích Đào: daontb)."),
-              ("", "hieuav"), ("", "hieuav")),
-    ColumnDoc("duties", "Nhiệm vụ", "Duties", False,
-              lazy("Designated duties separated by ';' (names or codes from the Duties page)."),
-              ("Người phát ngôn; Nhân quyền", ""), ("spokesperson; human_rights", "")),
-    ColumnDoc("employee_id", "Mã cán bộ", "Employee ID", False,
-              lazy("Your own staff number; the surest way to recognise an officer in later files."),
-              ("CB0001", "CB0002"), ("CB0001", "CB0002")),
-    ColumnDoc("language", "Ngôn ngữ", "Language", False,
-              lazy("Interface language: vi or en (Vietnamese when empty)."),
-              ("vi", ""), ("en", "")),
-)  # fmt: skip
+OFFICER_COLUMNS: tuple[ColumnDoc, ...] = tuple(
+    ColumnDoc(f.name, f.header_vi, f.header_en, f.required, f.description, f.example_vi, f.example_en)
+    for f in OFFICER_FIELDS
+)
 
 AGENCY_COLUMNS: tuple[ColumnDoc, ...] = (
     ColumnDoc("code", "Mã đơn vị", "Code", True,
@@ -294,15 +272,22 @@ class _Existing:
     active: bool
     admin: bool = False
     duties: set[str] = field(default_factory=set)
+    extra: dict[str, Any] = field(default_factory=dict)  # the simple fields (lms.org.fields)
+
+    def __getattr__(self, name: str) -> Any:
+        if name != "extra" and name in SIMPLE_NAMES:
+            return self.extra.get(name)
+        raise AttributeError(name)
 
 
+SIMPLE_NAMES = tuple(f.name for f in SIMPLE_FIELDS)
 _USER_COLUMNS = (
     User.id, User.username, User.full_name, User.email, User.job_title, User.employee_id,
-    User.agency_id, User.locale, User.active,
+    User.agency_id, User.locale, User.active, *(getattr(User, name) for name in SIMPLE_NAMES),
 )  # fmt: skip
 # The columns an update writes; every update carries all of them so that they go in one batch.
 _UPDATE_FIELDS = ("username", "full_name", "email", "job_title", "employee_id", "agency_id",
-                  "locale", "active")  # fmt: skip
+                  "locale", "active", *SIMPLE_NAMES)  # fmt: skip
 
 
 def _duty_aliases() -> dict[str, str]:
@@ -344,7 +329,8 @@ def _load_users(
             continue
         where = or_(*conditions)
         for row in db.session.execute(select(*_USER_COLUMNS).where(where)):
-            found.setdefault(row.id, _Existing(*row))
+            fixed, simple = row[:9], row[9:]
+            found.setdefault(row.id, _Existing(*fixed, extra=dict(zip(SIMPLE_NAMES, simple, strict=True))))
         matching = select(User.id).where(where)
         for user_id, code in db.session.execute(
             select(user_duty.c.user_id, Duty.code)
@@ -457,6 +443,7 @@ def plan_officers(
                 "username": row.username, "full_name": row.full_name, "email": row.email,
                 "job_title": row.job_title, "employee_id": row.employee_id,
                 "agency_id": info.id, "locale": row.language or "vi",
+                **{name: row.extra.get(name) for name in SIMPLE_NAMES},
             })
             new_duties[row.username] = row.duties
             plan.new.append(Change(line, row.username, row.full_name, info.code))
@@ -483,6 +470,8 @@ def plan_officers(
             "agency_id": info.id,
             "locale": row.language or user.locale,
             "active": True,
+            # A simple field's column left out of the file keeps what is stored.
+            **{name: row.extra.get(name) if name in has else getattr(user, name) for name in SIMPLE_NAMES},
         }
         changed = [name for name in _UPDATE_FIELDS if getattr(user, name) != wanted[name]]
         if "duties" in has and set(row.duties) != user.duties:

@@ -139,6 +139,8 @@ class User(Model):
     sort_name: Mapped[str] = mapped_column(String(255), default="", index=True)
     email: Mapped[str | None] = mapped_column(String(254), index=True)
     employee_id: Mapped[str | None] = mapped_column(String(40), unique=True)
+    # E.164 ("+84912345678"), as lms.org.fields.read_phone stores it; display_phone writes it back.
+    phone: Mapped[str | None] = mapped_column(String(20))
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
     job_title: Mapped[str] = mapped_column(String(200), default="")
     locale: Mapped[str] = mapped_column(String(8), default="vi")

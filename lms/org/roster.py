@@ -29,10 +29,12 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from pathlib import PurePath
+from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 
 from lms.i18n import _
+from lms.org.fields import OFFICER_FIELDS, SIMPLE_FIELDS, FieldProblem, OfficerField
 from lms.org.vnencoding import EncodingProblem, ascii_fold, decode_text, fix_legacy_cell
 
 __all__ = [
@@ -615,7 +617,7 @@ _IGNORED_HEADERS = frozenset(
         "Ghi chú", "Note", "Notes", "Remarks",
         "Ngày sinh", "Năm sinh", "Date of birth", "DOB", "Birthday",
         "Giới tính", "Gender", "Sex",
-        "Số điện thoại", "Điện thoại", "SĐT", "ĐT", "Di động", "Phone", "Mobile", "Telephone",
+        "Telephone",  # the phone number itself is a field now (lms.org.fields)
         "Tên đơn vị", "Đơn vị", "Đơn vị công tác", "Agency name", "Agency",
         "Dân tộc", "Ethnicity", "Trình độ", "Education", "Quê quán", "Hometown",
         "Phòng", "Phòng ban", "Department name",
@@ -625,26 +627,8 @@ _IGNORED_HEADERS = frozenset(
 
 # --- officers ----------------------------------------------------------------------------------
 
-_OFFICER_ALIASES = _alias_table(
-    {
-        "full_name": ("Họ và tên", "Họ tên", "Họ và tên cán bộ", "Tên cán bộ", "full_name",
-                      "Full name", "name", "Officer name", "Tên"),
-        "agency_code": ("Mã đơn vị", "Mã ĐV", "Mã cơ quan", "agency_code", "Agency code",
-                        "Unit code"),
-        "job_title": ("Chức vụ", "Chức danh", "Chức vụ/Chức danh", "job_title", "Job title",
-                      "Position", "Title"),
-        "email": ("Email", "E-mail", "Thư điện tử", "Địa chỉ email", "Địa chỉ thư điện tử",
-                  "Email address", "Mail"),
-        "username": ("Tên đăng nhập", "Tài khoản", "username", "User name", "Login"),
-        "duties": ("Nhiệm vụ", "Nhiệm vụ được giao", "Nhiệm vụ phụ trách", "duties", "Duty",
-                   "Duties"),
-        "employee_id": ("Mã cán bộ", "Mã nhân viên", "Mã CB", "Mã NV", "Mã số cán bộ",
-                        "Số hiệu cán bộ", "employee_id", "Employee ID", "Employee number",
-                        "Staff ID"),
-        "language": ("Ngôn ngữ", "Ngôn ngữ giao diện", "language", "Lang", "Locale"),
-    }
-)  # fmt: skip
-_OFFICER_REQUIRED = {"full_name": "Họ và tên", "agency_code": "Mã đơn vị"}
+_OFFICER_ALIASES = _alias_table({f.name: f.aliases for f in OFFICER_FIELDS})
+_OFFICER_REQUIRED = {f.name: f.header_vi for f in OFFICER_FIELDS if f.required}
 _OFFICER_KEYS = frozenset(_OFFICER_ALIASES)
 
 _LANGUAGES = {
@@ -674,6 +658,8 @@ class OfficerRow:
     duties: tuple[str, ...] = ()
     employee_id: str | None = None
     language: str | None = None
+    # The simple fields of lms.org.fields (phone ...), by name, cleaned by their own reader.
+    extra: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -789,6 +775,7 @@ def parse_officers(
                     duties=draft.duties,
                     employee_id=draft.employee_id,
                     language=draft.language,
+                    extra=dict(draft.extra),
                 )
             )
     return OfficerRoster(tuple(officers), tuple(errors), header_names)
@@ -805,6 +792,7 @@ class _OfficerDraft:
     duties: tuple[str, ...] = ()
     employee_id: str | None = None
     language: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
     ok: bool = True
 
 
@@ -838,7 +826,18 @@ class _OfficerReader:
         draft.duties = self._duties(self._cell(row, "duties"))
         draft.employee_id = self._employee_id(self._cell(row, "employee_id"))
         draft.language = self._language(self._cell(row, "language"))
+        for spec in SIMPLE_FIELDS:
+            if spec.name in self.columns:
+                draft.extra[spec.name] = self._simple(spec, self._cell(row, spec.name))
         return draft
+
+    def _simple(self, spec: OfficerField, raw: str) -> Any:
+        assert spec.read is not None
+        try:
+            return spec.read(raw)
+        except FieldProblem as problem:
+            self._error(spec.name, str(problem))
+            return None
 
     def _cell(self, row: Row, field_name: str) -> str:
         index = self.columns.get(field_name)

@@ -194,13 +194,14 @@ def test_group_header_cells_without_vertical_merges_still_give_a_two_line_header
         [
             ["Họ và tên", "Mã đơn vị", "Liên hệ", None],
             [None, None, "Email", "Điện thoại"],
-            ["Lê An", "STP", "an@x.vn", "0905"],
+            ["Lê An", "STP", "an@x.vn", "0905 123 456"],
         ],
         ["C1:D1"],
     )
     table = read_table("a.xlsx", data)
     assert table.header == ("Họ và tên", "Mã đơn vị", "Email", "Điện thoại")
     assert officers(table).officers[0].email == "an@x.vn"
+    assert officers(table).officers[0].extra == {"phone": "+84905123456"}
 
 
 def test_a_merged_header_cell_over_a_data_row_does_not_swallow_the_first_row():
@@ -361,8 +362,8 @@ def test_unknown_column_is_a_file_level_error_naming_the_header_as_written():
 
 def test_common_harmless_columns_are_ignored():
     result = roster(
-        "1,Lê An,1990-01-01,STP,Nam,0905",
-        header="STT,Họ và tên,Ngày sinh,Mã đơn vị,Giới tính,Điện thoại",
+        "1,Lê An,1990-01-01,STP,Nam,Kinh",
+        header="STT,Họ và tên,Ngày sinh,Mã đơn vị,Giới tính,Dân tộc",
     )
     assert result.errors == ()
 
