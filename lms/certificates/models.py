@@ -26,6 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql.elements import ColumnElement
 
 from lms.db import UTCDateTime, utcnow
 from lms.extensions import Model
@@ -118,8 +119,9 @@ class Certificate(Model):
         """Whether the certificate's time has run out at ``now`` (``expires_at <= now``)."""
         return self.expires_at is not None and self.expires_at <= now
 
-    @has_expired.expression  # type: ignore[no-redef]
-    def has_expired(cls, now: datetime) -> Any:
+    @has_expired.inplace.expression  # type: ignore[attr-defined]  # hybrid_method is untyped here
+    @classmethod
+    def _has_expired_expression(cls, now: datetime) -> ColumnElement[bool]:
         return and_(cls.expires_at.is_not(None), cls.expires_at <= now)
 
     def state(self, now: datetime) -> CertificateState:

@@ -330,7 +330,9 @@ def _load_users(
         where = or_(*conditions)
         for row in db.session.execute(select(*_USER_COLUMNS).where(where)):
             fixed, simple = row[:9], row[9:]
-            found.setdefault(row.id, _Existing(*fixed, extra=dict(zip(SIMPLE_NAMES, simple, strict=True))))
+            existing = _Existing(*fixed)
+            existing.extra = dict(zip(SIMPLE_NAMES, simple, strict=True))
+            found.setdefault(row.id, existing)
         matching = select(User.id).where(where)
         for user_id, code in db.session.execute(
             select(user_duty.c.user_id, Duty.code)

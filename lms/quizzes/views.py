@@ -481,7 +481,9 @@ def _question_editor(course: Course, lang: str, row: Question | None) -> str | R
             form.tags.data = ", ".join(row.tags or [])
             form.points.data = row.points
         else:
-            qtype = request.args.get("type") if request.args.get("type") in qtypes.TYPES else "single"
+            qtype = request.args.get("type") or "single"
+            if qtype not in qtypes.TYPES:
+                qtype = "single"
             form.source.data = qtypes.get(qtype).example
             form.syntax.data = qtypes.get(qtype).source_format
             form.category.data = request.args.get("category", "")

@@ -69,8 +69,10 @@ def mapping(name: str, fmt: str) -> Any | None:
 
 
 class _Typed(Protocol):
-    type: str
-    name: str
+    @property
+    def type(self) -> str: ...
+    @property
+    def name(self) -> str: ...
 
 
 Q = TypeVar("Q", bound=_Typed)
