@@ -16,6 +16,7 @@ from flask import abort
 from flask_login import current_user
 from sqlalchemy import ColumnElement, false, or_, true
 
+from lms import signals
 from lms.org.models import Agency, Role, User
 
 Rule = Callable[[Any, Any], bool]
@@ -276,18 +277,11 @@ def _reissue(user: Any, _obj: Any) -> bool:
 
 
 def trainer_course_limits(user: Any) -> frozenset[int]:
-    """Course ids a trainer is limited to (empty: no limit). Filled by the catalog domain."""
-    getter = _TRAINER_LIMITS_GETTER
-    return getter(user) if getter else frozenset()
-
-
-_TRAINER_LIMITS_GETTER: Callable[[Any], frozenset[int]] | None = None
-
-
-def set_trainer_limits_getter(getter: Callable[[Any], frozenset[int]]) -> None:
-    """Let the catalog domain tell the policy which courses a trainer is limited to."""
-    global _TRAINER_LIMITS_GETTER
-    _TRAINER_LIMITS_GETTER = getter
+    """Course ids a trainer is limited to (empty: no limit); the catalog answers the signal."""
+    limits: frozenset[int] = frozenset()
+    for ids in signals.values(signals.trainer_course_limits.send(user)):
+        limits |= frozenset(ids)
+    return limits
 
 
 # Reports and the API (issue 7) ---------------------------------------------------------------

@@ -11,7 +11,7 @@ from flask import Flask, g, has_request_context, request, session
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from lms import formatting, nav, policy
+from lms import formatting, policy, ui
 from lms.config import load_config
 from lms.extensions import babel, csrf, db, login_manager, migrate
 from lms.org.fields import display_phone
@@ -52,6 +52,19 @@ BLUEPRINTS = [
     ("lms.quizzes.views", "bp"),
     ("lms.reports.views", "bp"),
     ("lms.tasks.views", "bp"),
+]
+
+# Domain packages whose ``connect(app)`` connects their signal handlers and adds their menu entries,
+# panels and sections (see lms.signals and lms.ui); called in this order by ``connect_domains``.
+DOMAINS = [
+    "lms.home",
+    "lms.org",
+    "lms.catalog",
+    "lms.progress",
+    "lms.certificates",
+    "lms.api",
+    "lms.quizzes",
+    "lms.reports",
 ]
 
 # Click groups registered on the ``flask`` command.
@@ -200,7 +213,6 @@ def init_templates(app: Flask, _cfg: Any) -> None:
             "locale": str(get_locale() or "vi"),
             "ui_languages": app.config["LANGUAGES"],
             "site_name": app.config["SITE_NAME"],
-            "nav_items": nav.items,
             "has_endpoint": lambda endpoint: endpoint in app.view_functions,
         }
 
@@ -208,6 +220,12 @@ def init_templates(app: Flask, _cfg: Any) -> None:
 def register_blueprints(app: Flask, _cfg: Any) -> None:
     for module, attr in BLUEPRINTS:
         app.register_blueprint(getattr(importlib.import_module(module), attr))
+
+
+def connect_domains(app: Flask, _cfg: Any) -> None:
+    ui.init_app(app)
+    for package in DOMAINS:
+        importlib.import_module(package).connect(app)
 
 
 def register_cli(app: Flask, _cfg: Any) -> None:
@@ -234,6 +252,7 @@ STEPS = [
     init_babel,
     init_templates,
     register_blueprints,
+    connect_domains,
     register_cli,
     register_errors,
     register_hooks,

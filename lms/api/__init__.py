@@ -7,3 +7,14 @@ of the pages; session cookies are ignored here, which is why the API can be exem
 OpenAPI document at ``/api/v1/openapi.json`` is built from the same parameter declarations the views
 use to read their arguments, so the two cannot drift apart.
 """
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def connect(app: Flask) -> None:
+    """The personal API tokens section of the profile page."""
+    from lms import ui
+
+    ui.add_profile_section(app, "api/_profile_tokens.html")

@@ -12,6 +12,7 @@ from sqlalchemy import func, or_, select, update
 from lms import audit
 from lms.api.models import ApiToken
 from lms.db import utcnow
+from lms.errors import DomainError
 from lms.extensions import db
 from lms.i18n import _
 from lms.org.models import User
@@ -22,13 +23,11 @@ MAX_ACTIVE_TOKENS = 10
 LAST_USED_RESOLUTION = timedelta(minutes=5)
 
 
-class TokenError(Exception):
+class TokenError(DomainError):
     """A domain error with a message for the user, tied to a form field."""
 
-    def __init__(self, message: str, field: str = "name") -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
+    def __init__(self, message: str, field: str | None = "name") -> None:
+        super().__init__(message, field)
 
 
 def hash_token(token: str) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     g,
     jsonify,
@@ -37,7 +38,6 @@ API_VERSION = "1.0.0"
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # the API accepts bearer tokens only, never the session cookie
 
-ENDPOINTS: list[Endpoint] = []
 SCHEMAS: dict[str, dict[str, Any]] = {}
 
 
@@ -107,8 +107,8 @@ def endpoint(ep: Endpoint) -> Callable[[Callable[..., Any]], Callable[..., Any]]
             return result if isinstance(result, Response) else jsonify(result)
 
         view.__name__ = ep.operation_id
+        view.api_endpoint = ep  # type: ignore[attr-defined]  # read back by the OpenAPI document
         bp.add_url_rule(ep.flask_rule, ep.operation_id, view, methods=["GET"])
-        ENDPOINTS.append(ep)
         return fn
 
     return register
@@ -144,7 +144,13 @@ def paginate(stmt: Select[Any], args: dict[str, Any], serialize: Callable[[Any],
 @bp.get("/openapi.json")
 def openapi() -> Response:
     server = url_for("api.openapi", _external=True).rsplit("/openapi.json", 1)[0]
-    return jsonify(openapi_document(ENDPOINTS, SCHEMAS, server_url=server, version=API_VERSION))
+    return jsonify(openapi_document(registered_endpoints(), SCHEMAS, server_url=server, version=API_VERSION))
+
+
+def registered_endpoints() -> list[Endpoint]:
+    """The API endpoints this application serves, in the order they were declared."""
+    found = (getattr(view, "api_endpoint", None) for view in current_app.view_functions.values())
+    return [ep for ep in found if ep is not None]
 
 
 # Who am I -----------------------------------------------------------------------------------
@@ -291,15 +297,6 @@ def revoke(token_id: int) -> Response:
                 name=row.name), "success")
     return redirect(url_for("auth.profile") + "#api-tokens")
 
-
-def register_profile_section() -> None:
-    from lms.auth.views import PROFILE_SECTIONS
-
-    if "api/_profile_tokens.html" not in PROFILE_SECTIONS:
-        PROFILE_SECTIONS.append("api/_profile_tokens.html")
-
-
-register_profile_section()
 
 
 # Plans and completion ------------------------------------------------------------------------

@@ -18,17 +18,14 @@ from lms import audit, ratelimit
 from lms.auth.models import ActivationToken
 from lms.auth.passwords import hash_password, needs_rehash, password_problems, verify_password
 from lms.db import affected_rows, utcnow
+from lms.errors import DomainError
 from lms.extensions import db
 from lms.i18n import _
 from lms.org.models import User
 
 
-class AuthError(Exception):
+class AuthError(DomainError):
     """A domain error whose message can be shown to the user as it is."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class InvalidCredentials(AuthError):

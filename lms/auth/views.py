@@ -18,7 +18,7 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from lms import audit
+from lms import audit, ui
 from lms.auth import services
 from lms.auth.forms import ChangePasswordForm, LoginForm, ResetRequestForm, SetPasswordForm
 from lms.extensions import db
@@ -27,8 +27,6 @@ from lms.i18n import _
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
-# Other domains add sections to the profile page (e.g. API tokens): template names.
-PROFILE_SECTIONS: list[str] = []
 
 
 def _limits() -> services.LoginLimits:
@@ -137,7 +135,7 @@ def change_password() -> str | Response:
 @bp.get("/profile")
 @login_required
 def profile() -> str:
-    return render_template("auth/profile.html", sections=PROFILE_SECTIONS)
+    return render_template("auth/profile.html", sections=ui.profile_sections(current_user))
 
 
 @bp.route("/reset", methods=["GET", "POST"])

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
@@ -19,7 +18,7 @@ from flask import current_app, g, has_app_context
 from flask_babel import force_locale, gettext
 from sqlalchemy import delete, func, select
 
-from lms import audit
+from lms import audit, signals
 from lms.catalog import loader
 from lms.catalog.models import (
     Asset,
@@ -32,6 +31,7 @@ from lms.catalog.models import (
 )
 from lms.catalog.render import heading_slug, render_markdown
 from lms.db import utcnow
+from lms.errors import DomainError
 from lms.extensions import db
 from lms.i18n import _
 
@@ -39,13 +39,8 @@ MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 MAX_BODY_CHARS = 200_000
 
 
-class CatalogError(Exception):
+class CatalogError(DomainError):
     """A domain error with a message for the author, optionally tied to a form field."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 # Text helpers ---------------------------------------------------------------------------------
@@ -543,22 +538,12 @@ def add_asset(course: Course, *, filename: str, data: bytes, actor: Any) -> Asse
     return asset
 
 
-def _register_policy() -> None:
-    from lms import policy
-
-    policy.set_trainer_limits_getter(trainer_course_ids)
-
-
-_register_policy()
+def trainer_limits_receiver(user: Any) -> frozenset[int]:
+    """``signals.trainer_course_limits`` receiver: the courses this trainer is limited to."""
+    return trainer_course_ids(user)
 
 
 # Completion rule and certificate settings -----------------------------------------------------
-
-# Called with (course, actor) after a course's completion rule or certificate settings changed
-# (on the settings page or by a content sync), inside the transaction; each may return counts to
-# report (the progress domain re-evaluates the officers who have not completed the course yet).
-RULE_LISTENERS: list[Callable[[Course, Any], dict[str, int] | None]] = []
-
 
 @dataclass
 class CompletionSettings:
@@ -637,7 +622,7 @@ def set_completion_rule(course: Course, settings: CompletionSettings, *, actor: 
 def rule_changed(course: Course, actor: Any) -> dict[str, int]:
     """Tell the other domains that a course's rule changed; returns their counts, added up."""
     counts: dict[str, int] = {}
-    for listener in RULE_LISTENERS:
-        for name, value in (listener(course, actor) or {}).items():
+    for found in signals.values(signals.course_rule_changed.send(course, actor=actor)):
+        for name, value in found.items():
             counts[name] = counts.get(name, 0) + value
     return counts

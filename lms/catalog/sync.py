@@ -4,14 +4,13 @@ The loader has already checked everything; this module refuses to run on a resul
 owned by the web editor are reported as skipped and left untouched. A lesson that disappeared from the
 files is archived, never deleted, so officers' progress keeps pointing at it. The sync only flushes: the
 caller commits (or, for a dry run, rolls back). Other domains add their part of a course (quizzes and
-question banks) through :data:`SYNC_HOOKS`, called in the same transaction once the course, its modules
+question banks) on ``signals.course_synced``, sent in the same transaction once the course, its modules
 and lessons are written; they add lines to the same report.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,11 +18,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from lms import audit
+from lms import audit, signals
 from lms.catalog import loader, services
 from lms.catalog.models import Asset, Course, Lesson, LessonRevision, LessonText, Module
 from lms.catalog.services import apply_course_metadata, render_lesson_body
 from lms.db import utcnow
+from lms.errors import DomainError
 from lms.extensions import db
 from lms.i18n import _
 
@@ -74,12 +74,7 @@ class SyncReport:
         return "; ".join(parts) or "nothing to sync"
 
 
-SyncHook = Callable[[Course, loader.Course, SyncReport, bool], None]
-# Called for every synced (not skipped) course: (course row, loader course, report, dry_run).
-SYNC_HOOKS: list[SyncHook] = []
-
-
-class SyncRefused(Exception):
+class SyncRefused(DomainError):
     """The content has errors: nothing may be written."""
 
 
@@ -118,8 +113,7 @@ def sync_content(
             continue
         rule_before = None if course is None else (course.completion, course.certificate)
         course = _sync_course(course, loaded, Path(root), report, publish_new)
-        for hook in SYNC_HOOKS:
-            hook(course, loaded, report, dry_run)
+        signals.course_synced.send(course, loaded=loaded, report=report, dry_run=dry_run)
         if rule_before is not None and rule_before != (course.completion, course.certificate) and not dry_run:
             # The same as a change on the settings page: audited, open completions re-evaluated.
             audit.record("catalog.completion_rule_changed", target=course, key=course.key, source="files",

@@ -20,7 +20,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 from werkzeug.wsgi import wrap_file
 
-from lms import formatting, nav, policy
+from lms import formatting, policy
 from lms.catalog import loader, queries, services
 from lms.catalog.forms import (
     TOPIC_LABELS,
@@ -35,27 +35,13 @@ from lms.catalog.forms import (
 from lms.catalog.models import Course, Lesson, Module
 from lms.catalog.render import asset_names
 from lms.extensions import db
-from lms.i18n import N_, _, ngettext
+from lms.i18n import _, ngettext
 from lms.progress import queries as progress_queries
 from lms.progress import services as progress_services
 from lms.sqlite import writes
 
 bp = Blueprint("catalog", __name__, url_prefix="/catalog")
 
-nav.add("catalog.index", N_("Courses"), lambda u: policy.can(u, "catalog.browse"), 10)
-nav.add("catalog.author", N_("Course editor"), lambda u: policy.can(u, "catalog.author"), 60)
-nav.add("catalog.trainers", N_("Trainers"), lambda u: policy.can(u, "catalog.manage_trainers"), 73)
-
-# Set by the quiz domain: (course, quiz key) -> URL of the quiz page, or None while it has none.
-QUIZ_URL: list[Any] = []
-
-
-def quiz_url(course: Course, key: str) -> str | None:
-    for builder in QUIZ_URL:
-        url = builder(course, key)
-        if url:
-            return url
-    return None
 
 
 def _ui_lang() -> str:
@@ -133,7 +119,7 @@ def course(key: str) -> str:
         done_count=len(done), total=len(lessons), resume=resume, next_lesson=next_lesson,
         may_enrol=policy.can(current_user, "progress.enrol", (course, state.assigned is not None)),
         may_read=policy.can(current_user, "catalog.read_lessons", (course, state.has_access)),
-        quiz_url=quiz_url, form=ConfirmForm(),
+        form=ConfirmForm(),
         missing=progress_queries.missing_requirements(course, state, lessons, lang) if state.has_access else [],
     )  # fmt: skip
 
@@ -339,7 +325,6 @@ def course_completion(key: str) -> str | Response:
             return redirect(url_for("catalog.course_completion", key=course.key, lang=lang))
     return render_template(
         "catalog/course_completion.html", course=course, form=form, lang=lang, lesson_titles=titles,
-        quiz_url=quiz_url,
         required_quizzes=progress_services.required_quiz_keys(course),
         required_lessons={le.key for le in lessons} if rule.get("lessons", "all") == "all"
         else set(rule.get("lessons") or []),

@@ -16,3 +16,22 @@ codes), ``dates.py`` (formal and short dates in Vietnamese and English) and ``pd
 transcript PDFs rendered by WeasyPrint from ``templates/certificates/print/``, with fonts shipped in
 ``lms/static/fonts`` and a URL fetcher that never leaves the static folder).
 """
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def connect(app: Flask) -> None:
+    """Issue a certificate when a course is completed; the panel, the row link and the menu entries."""
+    from lms import policy, signals, ui
+    from lms.certificates import services
+    from lms.i18n import N_
+
+    signals.course_completed.connect(services.issue_certificate, weak=False)
+    ui.add_nav(app, "certificates.mine", N_("My certificates"),
+               lambda u: policy.can(u, "certificates.view_own"), 30)
+    ui.add_nav(app, "certificates.manage", N_("Certificates"),
+               lambda u: policy.can(u, "certificates.manage"), 65)
+    ui.add_dashboard_panel(app, "certificates/_panel.html", lambda u: policy.can(u, "certificates.view_own"), 30)
+    ui.add_completed_row_extra(app, "certificates/_training_row.html")

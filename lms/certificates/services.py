@@ -1,7 +1,7 @@
 """Writing certificates: issue, render and store, revoke, reissue, expire.
 
 Services flush and never commit; the view or CLI command that called them commits once. Issuing runs
-inside the transaction that completes a course (it is a ``COMPLETION_LISTENERS`` entry) and does no
+inside the transaction that completes a course (it receives ``signals.course_completed``) and does no
 rendering there: the PDF is made on first download, or in bulk by ``flask certificates issue``, so a
 slow or failing renderer can neither slow down nor undo a completion.
 """
@@ -36,6 +36,7 @@ from lms.certificates.pdf import (
     render_transcript_pdf,
 )
 from lms.db import utcnow
+from lms.errors import DomainError
 from lms.extensions import db
 from lms.i18n import _
 from lms.tasks import queue
@@ -46,13 +47,8 @@ PDF_LANGUAGES = ("vi", "en")
 MAX_REASON = 1000
 
 
-class CertificateError(Exception):
+class CertificateError(DomainError):
     """A domain error with a message for the user and, when it comes from a form, the field."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 # Small helpers ------------------------------------------------------------------------------
@@ -128,7 +124,7 @@ def _new_unique_code() -> str:
 
 
 def issue_certificate(completion: Any, user: Any = None, course: Any = None) -> Certificate | None:
-    """Issue the certificate for a course completion (a ``COMPLETION_LISTENERS`` entry).
+    """Issue the certificate for a course completion (connected to ``signals.course_completed``).
 
     Idempotent: a completion that already has a certificate still in force keeps it. No PDF is made
     here; the record alone is the certificate, and its PDF can be rendered again at any time.
@@ -572,13 +568,3 @@ def zip_member_name(certificate: Certificate) -> str:
     name = re.sub(r"[^\w\- ]+", "", name).strip().replace(" ", "_") or "certificate"
     return f"{agency}/{name}_{certificate.code}.pdf"
 
-
-def _register_listener() -> None:
-    """Issue certificates inside the transaction that completes a course."""
-    from lms.progress import services as progress
-
-    if issue_certificate not in progress.COMPLETION_LISTENERS:
-        progress.COMPLETION_LISTENERS.append(issue_certificate)
-
-
-_register_listener()

@@ -24,7 +24,7 @@ from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import select
 
-from lms import audit, nav, policy, ratelimit
+from lms import audit, policy, ratelimit
 from lms.certificates import queries, services, tasks
 from lms.certificates.codes import DATA_LENGTH, normalise_code
 from lms.certificates.forms import (
@@ -38,21 +38,13 @@ from lms.certificates.models import Certificate, CertificatePdf, CertificateStat
 from lms.certificates.pdf import CertificateRenderError
 from lms.db import utcnow
 from lms.extensions import db
-from lms.home.views import DASHBOARD_PANELS
 from lms.i18n import N_, _
 from lms.org.models import Agency, User
-from lms.progress.views import COMPLETED_ROW_EXTRAS
 from lms.sqlite import writes
 from lms.tasks import queue
 
 bp = Blueprint("certificates", __name__)
 
-nav.add("certificates.mine", N_("My certificates"), lambda u: policy.can(u, "certificates.view_own"), 30)
-nav.add("certificates.manage", N_("Certificates"), lambda u: policy.can(u, "certificates.manage"), 65)
-DASHBOARD_PANELS.append(
-    ("certificates/_panel.html", lambda u: policy.can(u, "certificates.view_own"))
-)
-COMPLETED_ROW_EXTRAS.append("certificates/_training_row.html")
 
 VERIFY_BUCKET = "verify-miss"
 

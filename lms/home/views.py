@@ -9,13 +9,10 @@ from flask import Blueprint, current_app, redirect, render_template, request, se
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from lms import ui
 from lms.extensions import db
 
 bp = Blueprint("home", __name__)
-
-# Other domains add cards to the signed-in home page: (template, predicate(user)).
-DASHBOARD_PANELS: list[tuple[str, object]] = []
-
 
 # Browsers read a backslash as "/" and drop tabs and newlines: "/\evil" and "/<tab>/evil" lead off-site.
 _UNSAFE_IN_NEXT = re.compile(r"[\x00-\x20\x7f\\]")
@@ -39,7 +36,7 @@ def safe_next(target: str | None, default: str) -> str:
 def index() -> str:
     if not current_user.is_authenticated:
         return render_template("home/welcome.html")
-    panels = [tpl for tpl, visible in DASHBOARD_PANELS if visible(current_user)]  # type: ignore[operator]
+    panels = ui.dashboard_panels(current_user)
     return render_template("home/index.html", panels=panels)
 
 

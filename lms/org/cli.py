@@ -175,15 +175,15 @@ def _agency_or_fail(code: str) -> Agency:
 @click.option("--dry-run", is_flag=True, help="Show what would move; write nothing.")
 @with_appcontext
 def merge_agencies(source_code: str, target_code: str, dry_run: bool) -> None:
-    """Merge agency SOURCE_CODE into TARGET_CODE: officers, units, HR scopes and assignments move."""
+    """Merge agency SOURCE_CODE into TARGET_CODE: officers, units, HR scopes, assignments and plans move."""
     source, target = _agency_or_fail(source_code), _agency_or_fail(target_code)
     preview = reorg.merge_preview(source, target)
     counts = preview.counts
     click.echo(
         f"merge {source.code} into {target.code}: {counts['officers']} officers "
         f"({preview.active_officers} active), {counts['units']} units ({counts['units_below']} "
-        f"agencies below), {counts['hr_scopes']} HR scopes, "
-        + (f"{counts['assignments']} assignments" if preview.assignments is not None else "no assignments domain")
+        f"agencies below), {counts['hr_scopes']} HR scopes"
+        + "".join(f", {move.count} {move.key.replace('_', ' ')}" for move in preview.moves)
     )
     for error in preview.errors:
         click.echo(f"  {error}")

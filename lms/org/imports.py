@@ -32,6 +32,7 @@ from lms import audit, policy
 from lms.auth.models import ActivationToken
 from lms.auth.services import issue_activations_bulk
 from lms.db import affected_rows, utcnow
+from lms.errors import DomainError
 from lms.extensions import db
 from lms.i18n import _, lazy
 from lms.org import services
@@ -65,7 +66,7 @@ DUTY_ALIASES = {
 }
 
 
-class ImportRefused(Exception):
+class ImportRefused(DomainError):
     """Raised when asked to apply a plan that has errors (callers check ``plan.ok`` first)."""
 
 

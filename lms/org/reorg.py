@@ -1,9 +1,11 @@
 """Reorganisations: merge one agency into another, move an agency, rename it; each with a preview.
 
 Structures change (in 2025 Vietnam merged provinces and departments and removed the district level), and
-people must not lose their records when they do. A merge of A into B moves A's officers, its units,
-the HR scopes on A and the training assignments aimed at A to B, then marks A inactive with
-``merged_into_id = B``. A itself is never deleted: completions, certificates and audit entries keep
+people must not lose their records when they do. A merge of A into B moves A's officers, its units
+and the HR scopes on A to B, then announces ``signals.agency_merged`` so that every other domain moves
+its own rows that aim at A as a current target (progress its assignments, reports its plans' target
+groups), and finally marks A inactive with ``merged_into_id = B``. The preview asks the same domains
+what they would move (``signals.agency_merge_preview``). A itself is never deleted: completions, certificates and audit entries keep
 the agency id they were recorded with, so historical reports still attribute them to A, and old
 spreadsheets naming A get a message that points to B. Moves and renames reuse
 :mod:`lms.org.services`. Every operation first computes a preview (what will change, with counts);
@@ -12,33 +14,17 @@ applying it flushes in the caller's transaction together with its audit entry.
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
 
-from lms import audit
+from lms import audit, signals
 from lms.extensions import db
 from lms.i18n import _
 from lms.org import services
-from lms.org.imports import notify_users_changed
 from lms.org.models import Agency, HrScope, User
 from lms.org.services import OrgError
-
-
-def _assignment_model() -> Any:
-    """The progress domain's Assignment model when that domain is registered and targets agencies."""
-    from lms.setup import MODEL_MODULES
-
-    if "lms.progress.models" not in MODEL_MODULES:
-        return None
-    try:
-        module = importlib.import_module("lms.progress.models")
-    except ImportError:
-        return None
-    model = getattr(module, "Assignment", None)
-    return model if model is not None and hasattr(model, "agency_id") else None
 
 
 @dataclass(frozen=True)
@@ -60,7 +46,7 @@ class MergePreview:
     units_below: int = 0  # all agencies below the source (they move with their parents)
     hr_users: list[PersonRef] = field(default_factory=list)  # scopes on the source move to the target
     hr_already_covering: int = 0  # scopes dropped because the user already has the target
-    assignments: int | None = None  # None when the progress domain is not installed
+    moves: list[signals.MergeCount] = field(default_factory=list)  # other domains' rows that move
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -74,7 +60,7 @@ class MergePreview:
             "units": len(self.units),
             "units_below": self.units_below,
             "hr_scopes": len(self.hr_users),
-            "assignments": self.assignments or 0,
+            **{move.key: move.count for move in self.moves},
         }
 
 
@@ -121,11 +107,8 @@ def merge_preview(source: Agency, target: Agency) -> MergePreview:
             HrScope.agency_id == source.id, HrScope.user_id.in_(target_holders)
         )
     ) or 0
-    model = _assignment_model()
-    if model is not None:
-        preview.assignments = db.session.scalar(
-            select(func.count()).select_from(model).where(model.agency_id == source.id)
-        ) or 0
+    for counts in signals.values(signals.agency_merge_preview.send(source, target=target)):
+        preview.moves.extend(counts)
     return preview
 
 
@@ -156,14 +139,8 @@ def merge_agencies(source: Agency, target: Agency, *, actor: Any = None) -> Merg
         .values(agency_id=target_id)
         .execution_options(synchronize_session=False)
     )
-    model = _assignment_model()
-    if model is not None:
-        db.session.execute(
-            update(model)
-            .where(model.agency_id == source_id)
-            .values(agency_id=target_id)
-            .execution_options(synchronize_session=False)
-        )
+    db.session.flush()
+    signals.agency_merged.send(source, target=target, actor=actor)
     db.session.execute(
         update(Agency)
         .where(Agency.id == source_id)
@@ -171,7 +148,7 @@ def merge_agencies(source: Agency, target: Agency, *, actor: Any = None) -> Merg
         .execution_options(synchronize_session=False)
     )
     db.session.expire_all()
-    notify_users_changed(None)  # progress recomputes who has which assigned course
+    services.users_changed(None)  # officers, units and assignments moved: recompute who has what
     source = db.session.get(Agency, source_id)  # type: ignore[assignment]
     target = db.session.get(Agency, target_id)  # type: ignore[assignment]
     audit.record(

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
 from sqlalchemy import func, literal, select, update
 
-from lms import audit
+from lms import audit, signals
 from lms.auth.services import end_all_sessions
 from lms.db import affected_rows
+from lms.errors import DomainError
 from lms.extensions import db
 from lms.i18n import _
 from lms.org.models import Agency, AgencyKind, Duty, HrScope, Role, User, UserRole
@@ -24,29 +25,21 @@ BUILTIN_DUTIES = [
     ("press", "Báo chí", "Press"),
 ]
 
-# Called with the ids of officers whose agency, duties or status changed (None: possibly everyone),
-# inside the same transaction; progress recomputes who has which assigned course.
-USER_CHANGE_LISTENERS: list[Callable[[list[int] | None], None]] = []
-
 
 def users_changed(user_ids: list[int] | None) -> None:
-    """Tell the listeners that these officers' agency, duties or status changed (flushes first)."""
+    """Announce that these officers' agency, duties or status changed (None: possibly everyone).
+
+    Flushes first, so receivers (progress recomputes assigned courses) see the new rows."""
     db.session.flush()
-    for listener in USER_CHANGE_LISTENERS:
-        listener(user_ids)
+    signals.users_changed.send(None, user_ids=user_ids)
 
 
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,79}$")
 
 
-class OrgError(Exception):
+class OrgError(DomainError):
     """A domain error with a message fit for the user, optionally tied to a form field."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 def nfc(text: str) -> str:
@@ -121,6 +114,9 @@ def update_agency(
     agency.code, agency.name_vi, agency.name_en, agency.kind = code, nfc(name_vi), nfc(name_en), kind
     after = {"code": agency.code, "name_vi": agency.name_vi, "name_en": agency.name_en, "kind": agency.kind}
     changed = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
+    if changed:
+        db.session.flush()
+        signals.agency_renamed.send(agency, changed=changed)
     if changed and actor is not None:
         audit.record("org.agency_updated", actor=actor, target=agency, changed=changed)
 
@@ -135,6 +131,7 @@ def move_agency(agency: Agency, new_parent: Agency | None, *, actor: User | None
     if new_path == old_path:
         return 0
     old_parent_code = agency.parent.code if agency.parent else None
+    old_parent_id = agency.parent_id
     agency.parent = new_parent
     db.session.flush()
     # One UPDATE rewrites the subtree's paths, whatever its size.
@@ -148,7 +145,7 @@ def move_agency(agency: Agency, new_parent: Agency | None, *, actor: User | None
         .execution_options(synchronize_session=False)
     )
     db.session.expire_all()
-    users_changed(None)
+    signals.agency_moved.send(agency, old_parent_id=old_parent_id, new_parent_id=agency.parent_id)
     if actor is not None:
         audit.record(
             "org.agency_moved",

@@ -9,11 +9,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
-from lms import nav, policy
+from lms import policy
 from lms.audit import AuditEntry
 from lms.auth.services import issue_activation
 from lms.extensions import db
-from lms.i18n import N_, _
+from lms.i18n import _
 from lms.org import imports, queries, reorg, services
 from lms.org import tasks as org_tasks
 from lms.org.forms import (
@@ -264,7 +264,6 @@ def audit_log() -> str:
 
 # Roster imports ---------------------------------------------------------------------------
 
-nav.add("org.import_officers", N_("Import"), lambda u: policy.can(u, "org.import_roster"), 73)
 
 _UPLOAD_TEMPLATES = {"officers": "org/import_officers.html", "agencies": "org/import_agencies.html"}
 

@@ -32,13 +32,12 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 
-from lms import audit
-from lms.catalog import services as catalog_services
+from lms import audit, signals
 from lms.catalog.models import Course, Lesson
 from lms.db import affected_rows, utcnow
+from lms.errors import DomainError
 from lms.extensions import db
 from lms.i18n import _
-from lms.org import services as org_services
 from lms.org.models import Agency, Duty, User, user_duty
 from lms.progress.models import (
     AssignedCourse,
@@ -52,15 +51,9 @@ from lms.progress.models import (
     QuizResult,
 )
 
-# Called with (completion, user, course) when an officer completes a course, inside the transaction.
-COMPLETION_LISTENERS: list[Callable[[CourseCompletion, Any, Course], None]] = []
 
-
-class ProgressError(Exception):
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
+class ProgressError(DomainError):
+    """A refusal of the progress domain (see lms.errors.DomainError)."""
 
 
 def _insert_ignore(model: Any, values: dict[str, Any]) -> None:
@@ -310,8 +303,7 @@ def evaluate_completion(user: Any, course: Course, *, lang: str | None = None) -
         audit.record("progress.course_completed", actor=user, target=course, score=score)
     else:
         completion = renew_completion(renewing, user, course, score=score, lang=lang)
-    for listener in COMPLETION_LISTENERS:
-        listener(completion, user, course)
+    signals.course_completed.send(completion, user=user, course=course)
     return completion
 
 
@@ -391,9 +383,6 @@ def reevaluate_course(course: Course, actor: Any = None) -> dict[str, int]:
     audit.record("progress.completions_reevaluated", actor=actor, target=course, **counts)
     return counts
 
-
-if reevaluate_course not in catalog_services.RULE_LISTENERS:
-    catalog_services.RULE_LISTENERS.append(reevaluate_course)
 
 
 # Overrides ----------------------------------------------------------------------------------
@@ -686,14 +675,38 @@ def refresh_assigned_courses(
             db.session.expunge(obj)
 
 
-def _on_users_changed(user_ids: list[int] | None) -> None:
+# Signal handlers (connected by lms.progress.connect) ----------------------------------------------
+
+
+def on_users_changed(_sender: Any, *, user_ids: list[int] | None) -> None:
+    """Officers who move agency, gain a duty, or are created, disabled or imported get their standing
+    assignments recomputed in the same transaction."""
     refresh_assigned_courses(user_ids)
 
 
-# Officers who move agency, gain a duty, or are created, disabled or imported get their standing
-# assignments recomputed in the same transaction.
-if _on_users_changed not in org_services.USER_CHANGE_LISTENERS:
-    org_services.USER_CHANGE_LISTENERS.append(_on_users_changed)
+def on_agency_moved(_agency: Agency, **_changes: Any) -> None:
+    """A moved subtree changes who an agency-subtree assignment reaches."""
+    refresh_assigned_courses(None)
+
+
+def count_agency_assignments(source: Agency, *, target: Agency) -> list[signals.MergeCount]:
+    """Merge preview: the assignments aimed at ``source`` that will aim at ``target``."""
+    count = db.session.scalar(
+        select(func.count()).select_from(Assignment).where(Assignment.agency_id == source.id)
+    ) or 0
+    return [signals.MergeCount("assignments", _("assignments move"), count)]
+
+
+def move_agency_assignments(source: Agency, *, target: Agency, actor: Any = None) -> None:
+    """Merge: assignments aimed at ``source`` (its subtree, or a duty within it) now aim at ``target``.
+
+    Assigned courses are recomputed by the merge itself once every domain has moved its rows."""
+    db.session.execute(
+        update(Assignment)
+        .where(Assignment.agency_id == source.id)
+        .values(agency_id=target.id)
+        .execution_options(synchronize_session=False)
+    )
 
 
 # Personal calendar feed -------------------------------------------------------------------------

@@ -11,13 +11,12 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, or_, select
 from werkzeug.wrappers import Response
 
-from lms import nav, policy
+from lms import policy
 from lms.catalog import queries as catalog_queries
 from lms.catalog.models import Course
 from lms.db import utcnow
 from lms.extensions import db
-from lms.home.views import DASHBOARD_PANELS
-from lms.i18n import N_, _
+from lms.i18n import _
 from lms.org import queries as org_queries
 from lms.org.models import Agency, Duty, User
 from lms.progress import calendar, queries, services
@@ -35,26 +34,12 @@ from lms.progress.models import Assignment, ExternalTraining, Override, Workshop
 
 bp = Blueprint("progress", __name__, url_prefix="/progress")
 
-nav.add("progress.assignments", N_("Assignments"), lambda u: policy.can(u, "assignments.manage"), 65)
-nav.add("progress.workshops", N_("Workshops"), lambda u: policy.can(u, "workshops.manage"), 66)
-MY_TRAINING_PANEL = "progress/_my_training.html"
-if all(template != MY_TRAINING_PANEL for template, _visible in DASHBOARD_PANELS):
-    DASHBOARD_PANELS.insert(0, (MY_TRAINING_PANEL, lambda u: policy.can(u, "catalog.browse")))
-
-# Templates included for each completed course on "My training" with ``row`` in their context: the
-# certificates domain adds its download link here.
-COMPLETED_ROW_EXTRAS: list[str] = []
 
 
 @bp.app_template_global()
 def my_training_rows() -> list[queries.TrainingRow]:
     """The signed-in officer's training list, for the dashboard panel."""
     return queries.my_training(current_user)
-
-
-@bp.app_template_global()
-def completed_row_extras() -> list[str]:
-    return COMPLETED_ROW_EXTRAS
 
 
 def _course_or_404(key: str) -> Course:

@@ -15,3 +15,23 @@ The pure core of this package takes plain data and returns plain data, with no F
 ``questions.py`` (the question model and its JSON form), ``gift.py`` (GIFT import and export),
 ``aiken.py`` (Aiken import) and ``grading.py`` (the question-type registry and graders).
 """
+
+from __future__ import annotations
+
+from flask import Flask, url_for
+
+
+def connect(app: Flask) -> None:
+    """Sync a course's banks and quizzes with the course; link course pages to quizzes; menu entries."""
+    from lms import policy, signals, ui
+    from lms.i18n import N_
+    from lms.quizzes import sync
+
+    signals.course_synced.connect(sync.sync_course_quizzes, weak=False)
+    ui.set_quiz_url(app, quiz_url)
+    ui.add_nav(app, "quizzes.index", N_("Quizzes"), lambda u: policy.can(u, "quizzes.manage"), 61)
+    ui.add_nav(app, "quizzes.grading", N_("Grading"), lambda u: policy.can(u, "quizzes.manage"), 62)
+
+
+def quiz_url(course: object, key: str) -> str:
+    return url_for("quizzes.quiz", course_key=course.key, quiz_key=key)  # type: ignore[attr-defined]

@@ -26,6 +26,7 @@ from sqlalchemy import func, select
 from lms import audit
 from lms.catalog.models import Course
 from lms.db import utcnow
+from lms.errors import DomainError
 from lms.extensions import db
 from lms.i18n import N_, _
 from lms.org.models import User
@@ -46,13 +47,8 @@ from lms.quizzes.questions import Question as QuestionValue
 MAX_PICK_COUNT = 500
 
 
-class QuizError(Exception):
+class QuizError(DomainError):
     """A domain error with a message for the user; ``field`` names a form field or a slot."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 class AttemptClosed(QuizError):

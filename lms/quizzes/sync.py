@@ -1,6 +1,6 @@
 """The content sync's quiz part: a course's question banks and quizzes, upserted by stable keys.
 
-Registered in ``lms.catalog.sync.SYNC_HOOKS`` (see :func:`register`), so it runs in the sync's
+Connected to ``signals.course_synced`` (see ``lms.quizzes.connect``), so it runs in the sync's
 transaction right after the course is written, and adds its lines to the same report. Questions are
 keyed by (course, language, name): changed content raises the version, a question gone from the files
 is archived (attempts keep their snapshots either way); questions added on the web stay as they are. Quizzes are keyed by (course, key) and take
@@ -22,7 +22,7 @@ from lms.quizzes.models import Question, Quiz
 from lms.quizzes.services import QuizSettings, apply_quiz_settings, upsert_question
 
 
-def sync_course_quizzes(course: Course, loaded: loader.Course, report: Any, dry_run: bool) -> None:
+def sync_course_quizzes(course: Course, *, loaded: loader.Course, report: Any, dry_run: bool) -> None:
     """Upsert the banks and quizzes of one synced course (flush only)."""
     _sync_banks(course, loaded, report)
     _sync_quizzes(course, loaded, report)
@@ -96,10 +96,3 @@ def _sync_quizzes(course: Course, loaded: loader.Course, report: Any) -> None:
             quiz.archived_at = now
             report.add("quiz", key, "archived")
 
-
-def register() -> None:
-    """Add the hook to the catalog's sync (once)."""
-    from lms.catalog.sync import SYNC_HOOKS
-
-    if sync_course_quizzes not in SYNC_HOOKS:
-        SYNC_HOOKS.append(sync_course_quizzes)

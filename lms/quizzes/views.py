@@ -24,7 +24,7 @@ from flask_babel import get_locale
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from lms import nav, policy
+from lms import policy
 from lms.catalog.models import Course
 from lms.db import utcnow
 from lms.extensions import db
@@ -56,8 +56,6 @@ from lms.sqlite import writes
 
 bp = Blueprint("quizzes", __name__, url_prefix="/quizzes")
 
-nav.add("quizzes.index", N_("Quizzes"), lambda u: policy.can(u, "quizzes.manage"), 61)
-nav.add("quizzes.grading", N_("Grading"), lambda u: policy.can(u, "quizzes.manage"), 62)
 
 STATUS_LABELS = {
     "in_progress": N_("In progress"),
@@ -73,22 +71,6 @@ FLAG_LABELS = {
 
 def _ui_lang() -> str:
     return str(get_locale() or "vi")
-
-
-def _register_hooks(state: Any) -> None:
-    from lms.catalog import views as catalog_views
-    from lms.quizzes import sync
-
-    sync.register()
-    if _quiz_url not in catalog_views.QUIZ_URL:
-        catalog_views.QUIZ_URL.append(_quiz_url)
-
-
-def _quiz_url(course: Course, key: str) -> str:
-    return url_for("quizzes.quiz", course_key=course.key, quiz_key=key)
-
-
-bp.record_once(_register_hooks)
 
 
 @bp.app_template_global()

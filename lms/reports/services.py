@@ -4,7 +4,8 @@ Activating a plan turns it into assignments (``progress.services.create_assignme
 id): one per course and target-group member. Later changes to an active plan's courses or group add or
 deactivate exactly the matching assignments, and the progress domain recomputes who has what
 (``refresh_assigned_courses``); officers who later join a targeted agency or gain a targeted duty get
-the plan's courses through the same assignments.
+the plan's courses through the same assignments. When an agency is merged into another, the plans'
+target-group entries aimed at it move with it (``move_agency_plan_members``), as its assignments do.
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import and_, delete, exists, func, or_, select, update
+from sqlalchemy.orm import aliased
 
-from lms import audit
+from lms import audit, signals
 from lms.catalog.models import Course
 from lms.db import utcnow
+from lms.errors import DomainError
 from lms.extensions import db
 from lms.i18n import _
 from lms.org.models import Agency, Duty, User
@@ -34,13 +37,8 @@ from lms.reports.models import (
 )
 
 
-class ReportError(Exception):
+class ReportError(DomainError):
     """A domain error with a message for the user, optionally tied to a form field."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 def _clean(text: str) -> str:
@@ -312,3 +310,40 @@ def _member_in_scope(actor: User, member: PlanMember) -> bool:
     if member.agency is not None:
         return policy.agency_in_scope(actor, member.agency)
     return False  # a duty across the whole province
+
+
+# Agency merges (connected by lms.reports.connect) ------------------------------------------------
+
+
+def count_agency_plan_members(source: Agency, *, target: Agency) -> list[signals.MergeCount]:
+    """Merge preview: the plans' target-group entries aimed at ``source``."""
+    count = db.session.scalar(
+        select(func.count(func.distinct(PlanMember.plan_id))).where(PlanMember.agency_id == source.id)
+    ) or 0
+    return [signals.MergeCount("plans", _("training plans move their target group"), count)]
+
+
+def move_agency_plan_members(source: Agency, *, target: Agency, actor: User | None = None) -> None:
+    """Merge: target-group entries aimed at ``source`` now aim at ``target``, like its assignments.
+
+    An entry the plan already has for ``target`` (same kind, subtree and duty) is not doubled: the
+    source's copy is dropped, the target's one reaches the merged officers."""
+    twin = aliased(PlanMember)
+    same_on_target = exists().where(
+        twin.plan_id == PlanMember.plan_id,
+        twin.agency_id == target.id,
+        twin.kind == PlanMember.kind,
+        twin.include_subtree == PlanMember.include_subtree,
+        or_(twin.duty_id == PlanMember.duty_id, and_(twin.duty_id.is_(None), PlanMember.duty_id.is_(None))),
+    )
+    db.session.execute(
+        delete(PlanMember)
+        .where(PlanMember.agency_id == source.id, same_on_target)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(PlanMember)
+        .where(PlanMember.agency_id == source.id)
+        .values(agency_id=target.id)
+        .execution_options(synchronize_session=False)
+    )

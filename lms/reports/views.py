@@ -13,7 +13,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from lms import audit, nav, policy
+from lms import audit, policy
 from lms.catalog.models import Course
 from lms.db import utcnow
 from lms.extensions import db
@@ -37,7 +37,6 @@ from lms.sqlite import writes
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
-nav.add("reports.index", N_("Reports"), lambda u: policy.can(u, "reports.view"), 66)
 
 OFFICERS_PER_PAGE = 50
 MIME = {"csv": "text/csv; charset=utf-8",
@@ -618,21 +617,6 @@ def notice_message(notice: Any) -> str:
 def notice_form() -> ConfirmForm:
     return ConfirmForm()
 
-
-def _register_panel() -> None:
-    from lms.home.views import DASHBOARD_PANELS
-
-    # HR opens on the active plan (after its own reminders); officers never see this panel, so their
-    # home keeps "what is due next" first.
-    glance = "reports/_plan_panel.html"
-    if all(template != glance for template, _visible in DASHBOARD_PANELS):
-        DASHBOARD_PANELS.insert(0, (glance, lambda user: policy.can(user, "reports.view")))
-    panel = "reports/_notices_panel.html"
-    if all(template != panel for template, _visible in DASHBOARD_PANELS):
-        DASHBOARD_PANELS.insert(0, (panel, lambda user: user.is_authenticated))
-
-
-_register_panel()
 
 
 @bp.app_template_global()

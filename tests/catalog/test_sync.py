@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from lms import signals
 from lms.catalog import sync as sync_module
 from lms.catalog.loader import load_content
 from lms.catalog.models import Asset, Course, Lesson, LessonRevision, LessonText
-from lms.catalog.sync import SYNC_HOOKS, sync_content
+from lms.catalog.sync import sync_content
 from lms.extensions import db
 from lms.progress import services as progress
 from lms.progress.models import LessonProgress
@@ -214,18 +215,15 @@ def test_files_are_stored_in_the_database_and_updated_when_they_change(app, runn
     assert asset.data == pdf.read_bytes() and asset.content_type == "application/pdf"
 
 
-def test_sync_hooks_run_in_the_same_transaction_and_add_report_lines(app, runner, content):
+def test_course_synced_receivers_run_in_the_same_transaction_and_add_report_lines(app, runner, content):
     calls = []
 
-    def hook(course, loaded, report, dry_run):
+    def hook(course, *, loaded, report, dry_run):
         calls.append((course.key, loaded.key, dry_run, course.id is not None))
         report.add("test-extra", f"{course.key}/x", "added")
 
-    SYNC_HOOKS.append(hook)
-    try:
+    with signals.course_synced.connected_to(hook):
         out = _sync(runner, content, "--dry-run")
-    finally:
-        SYNC_HOOKS.remove(hook)
     assert calls == [("rights-basics", "rights-basics", True, True)]
     assert "test-extra: 1 added" in out.output
 

@@ -63,7 +63,7 @@ def test_merge_moves_officers_units_and_scopes_and_keeps_the_old_agency_as_histo
     assert entry.target_id == str(old.id) and entry.details["officers"] == 2
 
 
-def test_merge_writes_only_to_people_scopes_units_and_assignments_so_history_keeps_its_agency(
+def test_merge_writes_only_to_people_scopes_units_assignments_and_plans_so_history_keeps_its_agency(
     tree, count_queries
 ):
     """Completions, certificates and audit entries keep the agency id they were recorded with."""
@@ -72,7 +72,7 @@ def test_merge_writes_only_to_people_scopes_units_and_assignments_so_history_kee
     writes = [s.split()[:3] for s in counter.statements if s.lstrip().upper().startswith(("UPDATE", "DELETE"))]
     touched = {w[1] if w[0].upper() == "UPDATE" else w[2] for w in writes}
     touched = {name.strip('"') for name in touched}
-    allowed = {"user", "hr_scope", "agency", "assignment", "assignment_reach", "assigned_course"}
+    allowed = {"user", "hr_scope", "agency", "assignment", "assignment_reach", "assigned_course", "plan_member"}
     assert touched and touched <= allowed, touched
 
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from lms import signals
 from lms.db import utcnow
 from lms.extensions import db
 from lms.org import services as org
@@ -31,15 +32,16 @@ def test_completing_every_lesson_completes_the_course_once_and_tells_the_listene
     course = cf.course(lessons=2)
     officer = factories.user()
     heard = []
-    services.COMPLETION_LISTENERS.append(lambda c, u, co: heard.append((u.id, co.key)))
-    try:
+
+    def listener(completion, *, user, course):
+        heard.append((user.id, course.key))
+
+    with signals.course_completed.connected_to(listener):
         services.enrol(officer, course)
         first, second = cf.lessons_of(course)
         assert services.complete_lesson(officer, first, course, "vi") is None
         done = services.complete_lesson(officer, second, course, "vi")
         again = services.complete_lesson(officer, second, course, "vi")
-    finally:
-        services.COMPLETION_LISTENERS.pop()
     assert done is not None and again is None
     assert done.agency_id == officer.agency_id and done.course_version == course.version
     assert heard == [(officer.id, course.key)]

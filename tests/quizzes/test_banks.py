@@ -229,9 +229,6 @@ def test_item_analysis_page_flags_questions(client, auth):
 
 
 def test_content_sync_upserts_banks_and_quizzes_by_key_and_archives_what_is_gone(app):
-    from lms.quizzes import sync as quiz_sync
-
-    quiz_sync.register()
     result = loader.load_content(CONTENT)
     assert result.ok, result.errors[:3]
     report = sync_content(result, CONTENT)
