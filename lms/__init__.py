@@ -18,7 +18,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Application factory (see house style: defaults -> instance -> env -> test config)."""
     # LMS_INSTANCE_PATH moves instance/ (each server of a scaled-out installation may have its own).
     instance = os.environ.get("LMS_INSTANCE_PATH") or str(ROOT / "instance")
-    app = Flask(
+    from lms.transaction import App  # Flask with the one-commit-per-request boundary
+
+    app = App(
         __name__,
         instance_path=instance,
         instance_relative_config=True,

@@ -26,6 +26,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from lms import db as lms_db
+from lms import transaction
 from lms.auth.passwords import hash_password
 from lms.catalog.models import Course, Lesson, Module
 from lms.certificates import services as certificates
@@ -847,7 +848,7 @@ def load_activity(seed: int = 2024, *, today: date | None = None,
     return summary
 
 
-@click.command("demo", help="Load the demo province and a year of its training activity (idempotent).")
+@click.command("demo", cls=transaction.Command, help="Load the demo province and a year of its training activity (idempotent).")
 @click.option("--officers", default=400, show_default=True, help="How many officers in all.")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has accounts.")
 @click.option("--no-activity", is_flag=True, help="Only agencies and accounts: no plans, progress or certificates.")
@@ -873,7 +874,6 @@ def demo_command(officers: int, if_empty: bool, no_activity: bool) -> None:
                 bars[0].update(done - bars[0].pos)
 
             summary = load_activity(progress_step=step)
-    db.session.commit()
     if summary is not None:
         click.echo(summary.line())
     elif not no_activity:

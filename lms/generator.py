@@ -33,6 +33,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import func, select, text, update
 
+from lms import transaction
 from lms.auth.passwords import hash_password
 from lms.catalog.models import Course
 from lms.certificates.codes import new_code
@@ -677,7 +678,7 @@ def seed_province(officers: int, agencies: int | None = None, *, seed: int = 11,
     return summary
 
 
-@click.group("bench", help="Data for benchmarks and scale tests.")
+@click.group("bench", cls=transaction.Group, help="Data for benchmarks and scale tests.")
 def bench_cli() -> None:
     pass
 
@@ -697,5 +698,4 @@ def seed_command(officers: int, agencies: int | None, seed_value: int, detail: f
         click.echo(f"bench seed: {message}", err=True)
 
     summary = seed_province(officers, agencies, seed=seed_value, detail=detail, step=say)
-    db.session.commit()
     click.echo(summary.line())

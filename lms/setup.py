@@ -113,10 +113,9 @@ def init_database(app: Flask, _cfg: Any) -> None:
     @app.before_request
     def _choose_begin_mode() -> None:
         from lms.sqlite import set_begin_mode
+        from lms.transaction import request_writes
 
-        view = app.view_functions.get(request.endpoint or "")
-        reads_only = request.method in {"GET", "HEAD", "OPTIONS"} and not getattr(view, "_lms_writes", False)
-        g._lms_begin_token = set_begin_mode("DEFERRED" if reads_only else "IMMEDIATE")
+        g._lms_begin_token = set_begin_mode("IMMEDIATE" if request_writes() else "DEFERRED")
 
     @app.teardown_request
     def _restore_begin_mode(_exc: BaseException | None) -> None:

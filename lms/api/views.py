@@ -28,6 +28,7 @@ from lms.api import services
 from lms.api.forms import RevokeForm, TokenForm
 from lms.api.models import ApiToken
 from lms.api.spec import Endpoint, Param, ParamError, openapi_document, parse_args
+from lms.errors import show_error
 from lms.extensions import csrf, db
 from lms.i18n import _
 from lms.org.models import Agency, AgencyKind
@@ -275,10 +276,8 @@ def create() -> str | Response:
         try:
             row, token = services.create_token(current_user._get_current_object(), form.name.data or "")
         except services.TokenError as err:
-            db.session.rollback()
-            form.name.errors.append(err.message)
+            show_error(err, form, field="name")
         else:
-            db.session.commit()
             # Shown once, in this response only (never in a redirect, a flash or the session).
             return render_template("api/token_created.html", row=row, token=token,
                                    docs_url=url_for("api.openapi"))
@@ -292,7 +291,6 @@ def revoke(token_id: int) -> Response:
     policy.authorize("api.revoke_token", row)
     if RevokeForm().validate_on_submit():
         services.revoke_token(row, actor=current_user._get_current_object())
-        db.session.commit()
         flash(_("The token “%(name)s” is revoked; systems using it are refused from now on.",
                 name=row.name), "success")
     return redirect(url_for("auth.profile") + "#api-tokens")

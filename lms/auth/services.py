@@ -29,17 +29,21 @@ class AuthError(DomainError):
 
 
 class InvalidCredentials(AuthError):
-    pass
+    keeps_writes = True  # the failure is counted (lms.ratelimit) before the refusal
 
 
 class LoginThrottled(AuthError):
-    pass
+    keeps_writes = True
 
 
 class PasswordRejected(AuthError):
     def __init__(self, problems: list[str]) -> None:
-        super().__init__(" ".join(problems))
+        super().__init__(" ".join(problems), "password")
         self.problems = problems
+
+    @property
+    def messages(self) -> list[str]:
+        return list(self.problems)
 
 
 class InvalidToken(AuthError):

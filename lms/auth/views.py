@@ -21,7 +21,7 @@ from werkzeug.wrappers import Response
 from lms import audit, ui
 from lms.auth import services
 from lms.auth.forms import ChangePasswordForm, LoginForm, ResetRequestForm, SetPasswordForm
-from lms.extensions import db
+from lms.errors import show_error
 from lms.home.views import safe_next
 from lms.i18n import _
 
@@ -54,10 +54,8 @@ def login() -> str | Response:
                 _profile(),
             )
         except services.AuthError as err:
-            db.session.commit()  # keep the failure count
             form.password.errors.append(err.message)
             return render_template("auth/login.html", form=form), 200
-        db.session.commit()
         # A fresh session: nothing set before sign-in (a planted CSRF token, say) carries over.
         session.clear()
         login_user(user)
@@ -72,7 +70,6 @@ def login() -> str | Response:
 def logout() -> Response:
     services.end_all_sessions(current_user._get_current_object())
     audit.record("auth.signed_out", actor=current_user, target=current_user._get_current_object())
-    db.session.commit()
     session.clear()  # a shared PC keeps nothing of this session
     logout_user()
     flash(_("You have signed out on every device."), "success")
@@ -98,10 +95,8 @@ def activate(token: str) -> str | Response:
         try:
             user = services.activate(token, form.password.data or "", _profile())
         except services.PasswordRejected as err:
-            db.session.rollback()
-            form.password.errors.extend(err.problems)
+            show_error(err, form, field="password")
         else:
-            db.session.commit()
             session.clear()
             logout_user()
             login_user(user)
@@ -119,13 +114,10 @@ def change_password() -> str | Response:
             services.change_password(current_user._get_current_object(), form.current.data or "", form.password.data or "",
                                      _profile())
         except services.InvalidCredentials as err:
-            db.session.rollback()
-            form.current.errors.append(err.message)
+            show_error(err, form, field="current")
         except services.PasswordRejected as err:
-            db.session.rollback()
-            form.password.errors.extend(err.problems)
+            show_error(err, form, field="password")
         else:
-            db.session.commit()
             login_user(current_user._get_current_object())  # this device stays signed in with the new epoch
             flash(_("Your password has been changed; other devices were signed out."), "success")
             return redirect(url_for("auth.profile"))
@@ -147,7 +139,6 @@ def reset_request() -> str | Response:
 
         found = services.request_password_reset(form.identifier.data or "",
                                                 ratelimit.address_key(request.remote_addr or ""))
-        db.session.commit()  # the counts and the link, whatever happens to the e-mail
         if found is not None:
             user, token = found
             base = (current_app.config.get("PUBLIC_BASE_URL") or request.host_url).rstrip("/")

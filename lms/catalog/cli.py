@@ -10,6 +10,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
+from lms import transaction
 from lms.catalog import loader, services
 from lms.catalog.models import Course, LessonText
 from lms.catalog.sync import SyncRefused, sync_content
@@ -17,7 +18,7 @@ from lms.extensions import db
 from lms.org.models import User
 
 
-@click.group("content", help="Course content: sync content/ folders, publish, hand back.")
+@click.group("content", cls=transaction.Group, help="Course content: sync content/ folders, publish, hand back.")
 def content_cli() -> None:
     pass
 
@@ -53,17 +54,15 @@ def sync_command(
             result, root, dry_run=dry_run, publish_new=publish_new, archive_missing=archive_missing
         )
     except SyncRefused as err:
-        db.session.rollback()
         click.echo(f"error: {err}; nothing was synced", err=True)
         sys.exit(1)
     for line in report.lines if verbose else report.changes():
         detail = f" ({line.detail})" if line.detail else ""
         click.echo(f"  {line.status:<9} {line.kind:<8} {line.key}{detail}")
     if dry_run:
-        db.session.rollback()
+        transaction.discard()
         click.echo(f"content (dry run, nothing written): {report.summary()}")
     else:
-        db.session.commit()
         click.echo(f"content: {report.summary()}")
 
 
@@ -95,7 +94,6 @@ def publish_command(keys: tuple[str, ...], all_: bool, unpublish: bool) -> None:
             click.echo(f"{course.key}: {err.message}", err=True)
             continue
         changed += 1
-    db.session.commit()
     click.echo(f"content: {changed} course(s) {'unpublished' if unpublish else 'published'}")
 
 
@@ -106,7 +104,6 @@ def hand_back_command(key: str) -> None:
     """Let content/ own a course edited on the web again (the next sync overwrites the web edits)."""
     course = _course(key)
     services.hand_back(course)
-    db.session.commit()
     click.echo(f"content: {key} is owned by its files again; run `flask content sync`")
 
 
@@ -120,7 +117,6 @@ def limit_trainer_command(username: str, keys: tuple[str, ...]) -> None:
     if user is None:
         raise click.BadParameter(f"no account {username!r}")
     services.set_trainer_courses(user, [_course(key) for key in keys])
-    db.session.commit()
     click.echo(f"content: {username} limited to {', '.join(keys) or 'no course (limit lifted)'}")
 
 
@@ -134,5 +130,4 @@ def rerender_command() -> None:
         if html != text.body_html:
             text.body_html = html
             count += 1
-    db.session.commit()
     click.echo(f"content: {count} lesson edition(s) rendered again")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from io import BytesIO
-from typing import Any
 
 from flask import (
     Blueprint,
@@ -34,6 +33,7 @@ from lms.catalog.forms import (
 )
 from lms.catalog.models import Course, Lesson, Module
 from lms.catalog.render import asset_names
+from lms.errors import show_error, undo
 from lms.extensions import db
 from lms.i18n import _, ngettext
 from lms.progress import queries as progress_queries
@@ -158,7 +158,6 @@ def lesson(key: str, lesson_key: str) -> str:
         form=ConfirmForm(),
     )  # fmt: skip
     # Committed after rendering: a commit expires every loaded row and the page would load them again.
-    db.session.commit()
     return page
 
 
@@ -200,14 +199,6 @@ def _editable(key: str) -> Course:
     return course
 
 
-def _apply_error(form: Any, err: services.CatalogError, default: str) -> None:
-    name = err.field if err.field and err.field in form else default
-    if name in form:
-        form[name].errors = [*form[name].errors, err.message]
-    else:
-        flash(err.message, "error")
-
-
 @bp.get("/author")
 @policy.require("catalog.author")
 def author() -> str:
@@ -230,10 +221,8 @@ def course_new() -> str | Response:
                 open_=bool(form.open.data), actor=current_user,
             )  # fmt: skip
         except services.CatalogError as err:
-            db.session.rollback()
-            _apply_error(form, err, "key")
+            show_error(err, form, field="key")
         else:
-            db.session.commit()
             flash(_("Course created. Add its lessons, then publish it."), "success")
             return redirect(url_for("catalog.course_edit", key=course.key))
     return render_template("catalog/course_new.html", form=form)
@@ -258,10 +247,8 @@ def course_edit(key: str) -> str | Response:
                 open_=bool(form.open.data), actor=current_user,
             )  # fmt: skip
         except services.CatalogError as err:
-            db.session.rollback()
-            _apply_error(form, err, "title")
+            show_error(err, form, field="title")
         else:
-            db.session.commit()
             flash(_("Course saved."), "success")
             return redirect(url_for("catalog.course_edit", key=course.key, lang=lang))
     lessons = queries.all_lessons(course)
@@ -314,10 +301,8 @@ def course_completion(key: str) -> str | Response:
         try:
             counts = services.set_completion_rule(course, settings, actor=current_user)
         except services.CatalogError as err:
-            db.session.rollback()
-            _apply_error(form, err, "lessons")
+            show_error(err, form, field="lessons")
         else:
-            db.session.commit()
             flash(_("Completion rule saved. %(completed)s of %(evaluated)s officers still working on the "
                     "course meet it now; %(kept)s completions (and their certificates) made earlier stay.",
                     completed=counts.get("completed", 0), evaluated=counts.get("evaluated", 0),
@@ -340,10 +325,8 @@ def publish(key: str) -> Response:
     try:
         services.set_published(course, wanted, actor=current_user)
     except services.CatalogError as err:
-        db.session.rollback()
-        flash(err.message, "error")
+        show_error(err)
     else:
-        db.session.commit()
         flash(_("Course published: officers can find it now.") if wanted
               else _("Course hidden from officers; their progress is kept."), "success")
     return redirect(url_for("catalog.course_edit", key=course.key))
@@ -355,7 +338,6 @@ def take_over(key: str) -> Response:
     if not ConfirmForm().validate_on_submit():
         abort(400)
     services.take_over(course, actor=current_user)
-    db.session.commit()
     flash(_("The course is now edited on the web; content sync will skip it."), "success")
     return redirect(url_for("catalog.course_edit", key=course.key))
 
@@ -371,10 +353,8 @@ def module_add(key: str) -> Response:
     try:
         services.add_module(course, title=form.title.data or "", lang=lang, actor=current_user)
     except services.CatalogError as err:
-        db.session.rollback()
-        flash(err.message, "error")
+        show_error(err)
     else:
-        db.session.commit()
         flash(_("Module added."), "success")
     return redirect(url_for("catalog.course_edit", key=course.key, lang=lang))
 
@@ -398,10 +378,8 @@ def module_rename(key: str, module_key: str) -> Response:
         try:
             services.rename_module(module, title=form.title.data or "", lang=lang, actor=current_user)
         except services.CatalogError as err:
-            db.session.rollback()
-            flash(err.message, "error")
+            show_error(err)
         else:
-            db.session.commit()
             flash(_("Module renamed."), "success")
     return redirect(url_for("catalog.course_edit", key=course.key, lang=lang))
 
@@ -424,10 +402,7 @@ def move(key: str) -> Response:
                 abort(404)
             services.move_lesson(lesson, course, delta, actor=current_user)
     except services.CatalogError as err:
-        db.session.rollback()
-        flash(err.message, "error")
-    else:
-        db.session.commit()
+        show_error(err)
     return redirect(url_for("catalog.course_edit", key=course.key, lang=request.args.get("lang")))
 
 
@@ -455,10 +430,8 @@ def lesson_new(key: str) -> str | Response:
                 minutes=form.minutes.data, body=form.body.data or "", lang=lang, actor=current_user,
             )  # fmt: skip
         except services.CatalogError as err:
-            db.session.rollback()
-            _apply_error(form, err, "body")
+            show_error(err, form, field="body")
         else:
-            db.session.commit()
             flash(_("Lesson saved (revision %(num)s).", num=lesson.revision), "success")
             return redirect(url_for("catalog.lesson_edit", key=course.key, lesson_key=lesson.key, lang=lang))
     return render_template("catalog/lesson_edit.html", course=course, lesson=None, form=form, lang=lang,
@@ -494,10 +467,8 @@ def lesson_edit(key: str, lesson_key: str) -> str | Response:
                 body=form.body.data or "", actor=current_user,
             )  # fmt: skip
         except services.CatalogError as err:
-            db.session.rollback()
-            _apply_error(form, err, "body")
+            show_error(err, form, field="body")
         else:
-            db.session.commit()
             flash(_("Lesson saved (revision %(num)s).", num=revision.revision), "success")
             return redirect(url_for("catalog.lesson_edit", key=course.key, lesson_key=lesson.key, lang=lang))
     return render_template(
@@ -515,10 +486,8 @@ def lesson_archive(key: str, lesson_key: str) -> Response:
     try:
         services.archive_lesson(lesson, course, actor=current_user)
     except services.CatalogError as err:
-        db.session.rollback()
-        flash(err.message, "error")
+        show_error(err)
     else:
-        db.session.commit()
         flash(_("Lesson removed from the course; officers' progress on it is kept."), "success")
     return redirect(url_for("catalog.course_edit", key=course.key))
 
@@ -553,10 +522,9 @@ def upload(key: str) -> Response:
     try:
         asset = services.add_asset(course, filename=storage.filename or "", data=data, actor=current_user)
     except services.CatalogError as err:
-        db.session.rollback()
+        undo(err)
         flash(_("%(file)s: %(problem)s", file=storage.filename or "?", problem=err.message), "error")
     else:
-        db.session.commit()
         flash(_("File uploaded: link it in a lesson as files/%(name)s", name=asset.path), "success")
     return redirect(url_for("catalog.course_edit", key=course.key))
 
@@ -588,7 +556,6 @@ def trainer_limits(user_id: int) -> Response:
     if len(courses) != len(wanted):
         abort(400)
     services.set_trainer_courses(trainer, courses, actor=current_user)
-    db.session.commit()
     flash(_("Course limits saved for %(name)s.", name=trainer.full_name), "success")
     return redirect(url_for("catalog.trainers"))
 

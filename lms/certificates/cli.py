@@ -22,13 +22,14 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from lms import transaction
 from lms.certificates import queries, services
 from lms.certificates.models import Certificate, CertificatePdf
 from lms.certificates.pdf import CertificateRenderError
 from lms.db import utcnow
 from lms.extensions import db
 
-certificates_cli = click.Group("certificates", help="Issue, render and expire certificates.")
+certificates_cli = transaction.Group("certificates", help="Issue, render and expire certificates.")
 
 CHUNK = 4  # certificates per task sent to a worker: small, so the progress bar moves evenly
 WRITE_BATCH = 50  # rendered PDFs written per commit
@@ -80,7 +81,7 @@ def _render_chunk(ids: Sequence[int]) -> list[tuple[int, bytes | None, int, str]
     out = []
     for certificate in db.session.scalars(select(Certificate).where(Certificate.id.in_(ids))):
         out.append(_render_one(certificate))
-    db.session.rollback()  # a worker only reads
+    transaction.discard()  # a worker only reads
     return out
 
 
@@ -150,12 +151,12 @@ def render_many(
                 result.rendered += 1
             unwritten += 1
         if unwritten >= WRITE_BATCH:
-            db.session.commit()
+            transaction.checkpoint()
             db.session.expunge_all()  # keep memory flat: written PDFs are not needed again
             unwritten = 0
         if progress:
             progress(len(rendered))
-    db.session.commit()
+    transaction.checkpoint()
     result.seconds = time.perf_counter() - started
     return result
 
@@ -201,9 +202,9 @@ def issue_command(course_key: str | None, missing_only: bool, workers: int | Non
     for completion in missing:
         if services.issue_certificate(completion) is not None:
             issued += 1
-    db.session.commit()
+    transaction.checkpoint()
     todo = targets(course_key, missing_only)
-    db.session.commit()  # hold no transaction while the workers start
+    transaction.checkpoint()  # hold no transaction while the workers start
     workers = workers or os.cpu_count() or 1
     workers = min(workers, max(1, -(-len(todo) // CHUNK)))
     with click.progressbar(length=len(todo), label="Rendering certificates",
@@ -238,10 +239,9 @@ def expire_command(now_text: str | None, dry_run: bool) -> None:
         now = now.replace(tzinfo=UTC) if now.tzinfo is None else now
     summary = services.expire_certificates(now, dry_run=dry_run)
     if dry_run:
-        db.session.rollback()
+        transaction.discard()
         for code in summary.codes:
             click.echo(code)
         click.echo(f"would expire {summary.expired} certificates (dry run: nothing changed)")
         return
-    db.session.commit()
     click.echo(str(summary))

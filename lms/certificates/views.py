@@ -37,6 +37,7 @@ from lms.certificates.forms import (
 from lms.certificates.models import Certificate, CertificatePdf, CertificateState
 from lms.certificates.pdf import CertificateRenderError
 from lms.db import utcnow
+from lms.errors import show_error
 from lms.extensions import db
 from lms.i18n import N_, _
 from lms.org.models import Agency, User
@@ -127,7 +128,6 @@ def _look_up(raw: str) -> tuple[int, Certificate | None, VerifyForm]:
     certificate = queries.by_code(normalise_code(raw))
     if certificate is None:
         ratelimit.hit(VERIFY_BUCKET, _client_key())
-        db.session.commit()
         form.code.errors.append(
             _("No certificate has this code. Compare it with the certificate once more; if it is "
               "typed correctly, the certificate was not issued through this system.")
@@ -226,12 +226,10 @@ def download(code: str) -> Response:
     try:
         pdf = services.ensure_pdf(certificate)
     except CertificateRenderError:
-        db.session.commit()  # keep the error note on the certificate; the certificate stays valid
         return Response(
             render_template("certificates/render_failed.html", certificate=certificate), 503,
             headers={"Retry-After": "300"},
         )
-    db.session.commit()
     return _pdf_response(pdf, services.pdf_filename(certificate))
 
 
@@ -270,7 +268,6 @@ def _transcript_for(user: Any) -> Response:
     pdf = services.transcript_pdf(user, lang)
     if user.id != current_user.id:  # an HR user or admin took an officer's transcript
         audit.record("certificates.transcript_exported", actor=current_user, target=user, format="pdf")
-        db.session.commit()
     name = (user.employee_id or user.username).replace('"', "")
     return _pdf_response(pdf, f"transcript-{name}.pdf")
 
@@ -373,7 +370,6 @@ def export_zip() -> Response:
     name = f"certificates-{agency.code if agency else 'all'}-{utcnow():%Y%m%d}.zip"
     audit.record("certificates.exported", actor=current_user, target_type="certificate", format="zip",
                  certificates=len(ids), filters={k: v for k, v in request.args.items()})
-    db.session.commit()
     response = Response(stream_with_context(services.zip_stream(ids, after_batch=db.session.commit)), mimetype="application/zip")
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     response.headers["Cache-Control"] = "private, no-store"
@@ -391,7 +387,6 @@ def render_missing() -> Response:
         return redirect(url_for("certificates.manage"))
     stmt = queries.scoped_certificates_query(current_user, now=utcnow(), **filters)
     ids = list(db.session.scalars(queries.without_pdf(stmt)))
-    db.session.commit()
     if not ids:
         flash(_("Every certificate in this list already has its PDF."), "success")
         return redirect(url_for("certificates.manage", **request.args.to_dict()))
@@ -439,10 +434,8 @@ def revoke(code: str) -> Any:
         try:
             services.revoke_certificate(certificate, actor=current_user, reason=form.reason.data or "")
         except services.CertificateError as err:
-            db.session.rollback()
-            form.reason.errors.append(err.message)
+            show_error(err, form, field="reason")
         else:
-            db.session.commit()
             flash(_("Certificate %(code)s is revoked. Its verification page now says so.",
                     code=certificate.code), "success")
             return redirect(url_for("certificates.detail", code=certificate.code))
@@ -463,10 +456,8 @@ def reissue(code: str) -> Any:
                 holder_name=form.holder_name.data, agency_name=form.agency_name.data,
             )
         except services.CertificateError as err:
-            db.session.rollback()
-            getattr(form, err.field or "reason").errors.append(err.message)
+            show_error(err, form, field="reason")
         else:
-            db.session.commit()
             flash(_("A corrected certificate was issued with code %(code)s; the old code now says it "
                     "was replaced.", code=replacement.code), "success")
             return redirect(url_for("certificates.detail", code=replacement.code))

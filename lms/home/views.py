@@ -10,7 +10,6 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from lms import ui
-from lms.extensions import db
 
 bp = Blueprint("home", __name__)
 
@@ -49,7 +48,6 @@ def set_language() -> Response:
     session["lang"] = lang
     if current_user.is_authenticated and current_user.locale != lang:
         current_user.locale = lang
-        db.session.commit()
     response = redirect(back)
     response.set_cookie(
         "lms_lang", lang, max_age=365 * 24 * 3600, samesite="Lax", httponly=True, secure=request.is_secure

@@ -9,13 +9,13 @@ import click
 from flask import current_app, url_for
 from flask.cli import with_appcontext
 
+from lms import transaction
 from lms.auth.services import issue_activation
-from lms.extensions import db
 from lms.org import imports, queries, reorg, services
 from lms.org.models import Agency
 
 
-@click.group("org", help="Agencies and accounts.")
+@click.group("org", cls=transaction.Group, help="Agencies and accounts.")
 def org_cli() -> None:
     pass
 
@@ -38,7 +38,6 @@ def create_admin(username: str, full_name: str, agency_code: str) -> None:
     except services.OrgError as err:
         raise click.ClickException(err.message) from err
     token = issue_activation(user, current_app.config["ACTIVATION_TOKEN_DAYS"])
-    db.session.commit()
     base = current_app.config.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000"
     with current_app.test_request_context(base_url=base):
         link = url_for("auth.activate", token=token, _external=True)
@@ -61,7 +60,6 @@ def create_agency(code: str, name_vi: str, name_en: str, kind: str, parent_code:
         services.create_agency(code=code, name_vi=name_vi, name_en=name_en, kind=kind, parent=parent)
     except services.OrgError as err:
         raise click.ClickException(err.message) from err
-    db.session.commit()
     click.echo(f"created agency {code}")
 
 
@@ -91,7 +89,7 @@ def _links_path(path: str | None, data_file: str) -> Path:
     return source.with_name(f"{source.stem}-activation-links.csv")
 
 
-@click.group("users", help="Officer accounts in bulk: roster imports.")
+@click.group("users", cls=transaction.Group, help="Officer accounts in bulk: roster imports.")
 def users_cli() -> None:
     pass
 
@@ -114,17 +112,14 @@ def import_users(file: str, dry_run: bool, deactivate_missing: bool, links_out: 
     plan = imports.plan_officers(Path(file).name, data, deactivate_missing=deactivate_missing)
     _echo_report(plan)
     if not plan.ok:
-        db.session.rollback()
         raise click.ClickException(f"{len(plan.errors)} error(s); nothing was written")
     if dry_run:
-        db.session.rollback()
         click.echo("dry run: nothing was written")
         return
     result = imports.apply_officers(
         plan, token_days=current_app.config["ACTIVATION_TOKEN_DAYS"], source=plan.sha256[:16]
     )
     rows = imports.link_rows_from_tokens(result.tokens, make_link=_activation_link_maker())
-    db.session.commit()
     counts = result.counts
     click.echo(
         f"imported: {counts['new']} new, {counts['updated']} updated, {counts['unchanged']} unchanged, "
@@ -137,7 +132,7 @@ def import_users(file: str, dry_run: bool, deactivate_missing: bool, links_out: 
         click.echo(f"{len(rows)} activation links written to {links_path} (keep this file private)")
 
 
-@click.group("agencies", help="Agencies in bulk: imports, merges, moves and renames.")
+@click.group("agencies", cls=transaction.Group, help="Agencies in bulk: imports, merges, moves and renames.")
 def agencies_cli() -> None:
     pass
 
@@ -151,14 +146,11 @@ def import_agencies(file: str, dry_run: bool) -> None:
     plan = imports.plan_agencies(Path(file).name, Path(file).read_bytes())
     _echo_report(plan)
     if not plan.ok:
-        db.session.rollback()
         raise click.ClickException(f"{len(plan.errors)} error(s); nothing was written")
     if dry_run:
-        db.session.rollback()
         click.echo("dry run: nothing was written")
         return
     counts = imports.apply_agencies(plan, source=plan.sha256[:16]).counts
-    db.session.commit()
     click.echo(f"imported: {counts['new']} new, {counts['updated']} updated, {counts['unchanged']} unchanged")
 
 
@@ -193,7 +185,6 @@ def merge_agencies(source_code: str, target_code: str, dry_run: bool) -> None:
         click.echo("dry run: nothing was written")
         return
     reorg.merge_agencies(source, target)
-    db.session.commit()
     click.echo(f"merged {source_code} into {target_code}; {source_code} is now inactive")
 
 
@@ -224,7 +215,6 @@ def move_agency(code: str, parent_code: str | None, top: bool, dry_run: bool) ->
         click.echo("dry run: nothing was written")
         return
     reorg.move(agency, parent)
-    db.session.commit()
     click.echo(f"moved {code}")
 
 
@@ -256,5 +246,4 @@ def rename_agency(code: str, name_vi: str | None, name_en: str | None, new_code:
         reorg.rename(agency, **args)
     except services.OrgError as err:
         raise click.ClickException(err.message) from err
-    db.session.commit()
     click.echo(f"renamed {code}")

@@ -9,9 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
-from lms import policy
+from lms import policy, transaction
 from lms.audit import AuditEntry
 from lms.auth.services import issue_activation
+from lms.errors import Conflict, show_error
 from lms.extensions import db
 from lms.i18n import _
 from lms.org import imports, queries, reorg, services
@@ -67,10 +68,8 @@ def agency_new() -> str | Response:
                 kind=form.kind.data or "other", parent=parent, actor=current_user,
             )
         except services.OrgError as err:
-            db.session.rollback()
-            getattr(form, err.field or "code").errors.append(err.message)
+            show_error(err, form, field="code")
         else:
-            db.session.commit()
             flash(_("Agency %(name)s created.", name=agency.name_vi), "success")
             return redirect(url_for("org.agencies"))
     return render_template("org/agency_form.html", form=form, agency=None)
@@ -105,10 +104,8 @@ def agency_edit(agency_id: int) -> str | Response:
             if moving:
                 reorg.move(agency, new_parent, actor=current_user)
         except services.OrgError as err:
-            db.session.rollback()
-            getattr(form, err.field if err.field in form else "code").errors.append(err.message)
+            show_error(err, form, field="code")
         else:
-            db.session.commit()
             flash(_("Agency saved."), "success")
             return redirect(url_for("org.agencies"))
     return render_template("org/agency_form.html", form=form, agency=agency)
@@ -173,10 +170,8 @@ def user_new() -> str | Response:
             user = services.create_user(_user_data(form), actor=current_user)
             token = issue_activation(user, current_app.config["ACTIVATION_TOKEN_DAYS"], actor=current_user)
         except services.OrgError as err:
-            db.session.rollback()
-            getattr(form, err.field if err.field in form else "username").errors.append(err.message)
+            show_error(err, form, field="username")
         else:
-            db.session.commit()
             return render_template("org/activation_link.html", user=user,
                                    link=url_for("auth.activate", token=token, _external=True))
     return render_template("org/user_form.html", form=form, user=None)
@@ -191,10 +186,8 @@ def user_edit(user_id: int) -> str | Response:
         try:
             services.update_user(user, _user_data(form), actor=current_user)
         except services.OrgError as err:
-            db.session.rollback()
-            getattr(form, err.field if err.field in form else "username").errors.append(err.message)
+            show_error(err, form, field="username")
         else:
-            db.session.commit()
             flash(_("Account saved."), "success")
             return redirect(url_for("org.user_edit", user_id=user.id))
     return render_template("org/user_form.html", form=form, user=user, confirm=ConfirmForm())
@@ -210,10 +203,8 @@ def user_set_active(user_id: int) -> Response:
     try:
         services.set_user_active(user, enable, actor=current_user)
     except services.OrgError as err:
-        db.session.rollback()
-        flash(err.message, "error")
+        show_error(err)
     else:
-        db.session.commit()
         flash(_("Account enabled.") if enable else _("Account disabled; its sessions have ended."), "success")
     return redirect(url_for("org.user_edit", user_id=user.id))
 
@@ -225,7 +216,6 @@ def user_reset(user_id: int) -> str:
     if not ConfirmForm().validate_on_submit():
         abort(400)
     token = issue_activation(user, current_app.config["ACTIVATION_TOKEN_DAYS"], actor=current_user)
-    db.session.commit()
     return render_template("org/activation_link.html", user=user,
                            link=url_for("auth.activate", token=token, _external=True))
 
@@ -242,10 +232,8 @@ def duties() -> str | Response:
             services.add_duty(form.code.data or "", form.name_vi.data or "", form.name_en.data or "",
                               actor=current_user)
         except services.OrgError as err:
-            db.session.rollback()
-            getattr(form, err.field or "code").errors.append(err.message)
+            show_error(err, form, field="code")
         else:
-            db.session.commit()
             flash(_("Duty added."), "success")
             return redirect(url_for("org.duties"))
     return render_template("org/duties.html", form=form, duties=queries.duties())
@@ -285,7 +273,6 @@ def _upload(kind: str) -> str | Response:
                 kind, upload.filename or "", data, owner=current_user,
                 deactivate_missing=bool(form.deactivate_missing.data),
             )
-            db.session.commit()
             return redirect(url_for("org.import_preview", batch_id=batch.id))
     return render_template(_UPLOAD_TEMPLATES[kind], form=form, kind=kind, columns=imports.COLUMNS[kind])
 
@@ -339,7 +326,6 @@ def import_preview(batch_id: int) -> str | Response:
     if batch.applied_at is not None:
         return redirect(url_for("org.import_result", batch_id=batch.id))
     plan = imports.plan_batch(batch, current_user)
-    db.session.rollback()  # planning only reads
     return render_template(
         "org/import_preview.html", batch=batch, plan=plan, limit=imports.PREVIEW_ROWS,
         form=ImportConfirmForm(fingerprint=plan.fingerprint),
@@ -357,24 +343,21 @@ def import_confirm(batch_id: int) -> Response:
         abort(400)
     plan = imports.plan_batch(batch, current_user)
     if not plan.ok or form.fingerprint.data != plan.fingerprint:
-        db.session.rollback()
         flash(_("The data changed since the preview was made. Check this new preview, then confirm."),
               "warning")
         return redirect(url_for("org.import_preview", batch_id=batch.id))
     if queue.queued():
         # A worker applies it (a large roster never ties up a web server); its page shows when done.
-        db.session.rollback()
+        transaction.discard()  # planning only read; the run is recorded in a transaction of its own
         run = queue.start(org_tasks.APPLY, batch.id, plan.fingerprint, user=current_user,
                           summary={"next": url_for("org.import_result", batch_id=batch.id)})
         return redirect(url_for("tasks.show", run_id=run.id))
     try:
         imports.apply_batch(batch, plan, actor=current_user)
-        db.session.commit()
     except IntegrityError:
         # Someone changed the same officers at the same moment: nothing was written.
-        db.session.rollback()
-        flash(_("Someone changed these records at the same moment; nothing was written. Check the "
-                "preview again."), "error")
+        show_error(Conflict(_("Someone changed these records at the same moment; nothing was written. "
+                              "Check the preview again.")))
         return redirect(url_for("org.import_preview", batch_id=batch_id))
     return redirect(url_for("org.import_result", batch_id=batch.id))
 
@@ -400,10 +383,8 @@ def import_links(batch_id: int) -> Response:
         make_link=lambda token: url_for("auth.activate", token=token, _external=True),
     )
     if not rows:
-        db.session.rollback()
         flash(_("Every new account has already been activated; there is no link to hand out."), "info")
         return redirect(url_for("org.import_result", batch_id=batch.id))
-    db.session.commit()
     return _download(imports.links_file(rows, fmt), f"activation-links-{batch.id}.{fmt}", fmt)
 
 
@@ -425,7 +406,6 @@ def agency_merge(agency_id: int) -> str | Response:
         preview = reorg.merge_preview(source, target)
         if form.confirm.data == "1" and preview.ok:
             reorg.merge_agencies(source, target, actor=current_user)
-            db.session.commit()
             flash(_("%(source)s was merged into %(target)s.", source=source.name_vi, target=target.name_vi),
                   "success")
             return redirect(url_for("org.agencies"))

@@ -11,10 +11,11 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, or_, select
 from werkzeug.wrappers import Response
 
-from lms import policy
+from lms import policy, transaction
 from lms.catalog import queries as catalog_queries
 from lms.catalog.models import Course
 from lms.db import utcnow
+from lms.errors import show_error, undo
 from lms.extensions import db
 from lms.i18n import _
 from lms.org import queries as org_queries
@@ -31,6 +32,7 @@ from lms.progress.forms import (
     WorkshopForm,
 )
 from lms.progress.models import Assignment, ExternalTraining, Override, Workshop
+from lms.sqlite import writes
 
 bp = Blueprint("progress", __name__, url_prefix="/progress")
 
@@ -58,7 +60,6 @@ def enrol(key: str) -> Response:
     assigned = services.is_assigned(current_user, course)
     policy.authorize("progress.enrol", (course, assigned))
     services.enrol(current_user, course, source="assignment" if assigned else "self")
-    db.session.commit()
     outline = catalog_queries.course_outline(course, course.original_language)
     first = outline.lessons[0] if outline.lessons else None
     lang = request.form.get("lang") if request.form.get("lang") in course.languages else None
@@ -83,10 +84,8 @@ def complete(key: str, lesson_key: str) -> Response:
     try:
         completion = services.complete_lesson(current_user, lesson, course, lang)
     except services.ProgressError as err:
-        db.session.rollback()
-        flash(err.message, "error")
+        show_error(err)
         return redirect(url_for("catalog.course", key=course.key))
-    db.session.commit()
     if completion is not None:
         flash(_("Congratulations: you have completed this course."), "success")
         return redirect(url_for("catalog.course", key=course.key, lang=lang))
@@ -179,10 +178,9 @@ def assignment_new() -> str | Response:
                     agency=agency, include_subtree=bool(form.include_subtree.data), duty=duty,
                 )  # fmt: skip
             except services.ProgressError as err:
-                db.session.rollback()
+                undo(err)
                 error = (err.field or "course_id", err.message)
             else:
-                db.session.commit()
                 reach = queries.assignment_reach([r.id for r in rows])
                 officers = sum(r["officers"] for r in reach.values())
                 flash(_("Assigned: %(num)s officer(s) now have this course.", num=officers), "success")
@@ -200,7 +198,6 @@ def assignment_deactivate(assignment_id: int) -> Response:
     if not ConfirmForm().validate_on_submit():
         abort(400)
     services.deactivate_assignment(assignment, actor=current_user)
-    db.session.commit()
     flash(_("Unassigned. Officers keep the progress they made."), "success")
     return redirect(url_for("progress.assignments", course=assignment.course_id))
 
@@ -230,6 +227,7 @@ def calendar_events(user: User) -> list[calendar.DueEvent]:
 
 
 @bp.get("/calendar/<token>.ics")
+@writes  # notes when the feed was last read
 def calendar_feed(token: str) -> Response:
     """The officer's due dates for a calendar app (no sign-in: the secret in the URL is the key)."""
     user = services.calendar_feed_user(token)
@@ -237,7 +235,6 @@ def calendar_feed(token: str) -> Response:
         abort(404)
     body = calendar.due_calendar(calendar_events(user), now=utcnow(),
                                  name=_("Training due dates: %(name)s", name=user.full_name))
-    db.session.commit()  # last_used_at
     response = Response(body, mimetype="text/calendar")
     response.headers["Content-Disposition"] = 'inline; filename="lms-due-dates.ics"'
     response.headers["Cache-Control"] = "private, max-age=900"
@@ -251,7 +248,6 @@ def calendar_create() -> str | Response:
     if not ConfirmForm().validate_on_submit():
         abort(400)
     token = services.create_calendar_feed(current_user._get_current_object())
-    db.session.commit()
     # Shown once, in this response only (never in a redirect, a flash or the session).
     url = url_for("progress.calendar_feed", token=token, _external=True)
     response = Response(render_template("progress/calendar_created.html", url=url))
@@ -266,7 +262,6 @@ def calendar_remove() -> Response:
     if not ConfirmForm().validate_on_submit():
         abort(400)
     if services.remove_calendar_feed(current_user._get_current_object()):
-        db.session.commit()
         flash(_("Your calendar link is switched off; calendars using it get nothing from now on."), "success")
     return redirect(url_for("auth.profile") + "#calendar")
 
@@ -319,11 +314,8 @@ def overrides(user_id: int) -> str | Response:
         try:
             services.set_override(officer, course, data, actor=current_user)
         except services.ProgressError as err:
-            db.session.rollback()
-            target = form[err.field] if err.field and err.field in form else form.reason
-            target.errors = [*target.errors, err.message]
+            show_error(err, form, field="reason")
         else:
-            db.session.commit()
             flash(_("Arrangement saved for %(name)s; it is in the audit log and shown to the officer.",
                     name=officer.full_name), "success")
             return redirect(url_for("progress.overrides", user_id=officer.id))
@@ -340,7 +332,6 @@ def override_remove(user_id: int, override_id: int) -> Response:
     if not ConfirmForm().validate_on_submit():
         abort(400)
     services.remove_override(row, actor=current_user)
-    db.session.commit()
     flash(_("Arrangement removed."), "success")
     return redirect(url_for("progress.overrides", user_id=officer.id))
 
@@ -386,11 +377,8 @@ def workshop_new() -> str | Response:
         try:
             workshop = workshops_service.create_workshop(data, actor=current_user)
         except services.ProgressError as err:
-            db.session.rollback()
-            target = form[err.field] if err.field and err.field in form else form.title
-            target.errors = [*target.errors, err.message]
+            show_error(err, form, field="title")
         else:
-            db.session.commit()
             flash(_("Workshop recorded. Now tick who attended, or upload the attendance sheet."), "success")
             return redirect(url_for("progress.workshop", workshop_id=workshop.id))
     return render_template("progress/workshop_new.html", form=form)
@@ -416,10 +404,8 @@ def workshop_attendance(workshop_id: int) -> Response:
     try:
         counts = workshops_service.set_attendance(item, ids, actor=current_user)
     except services.ProgressError as err:
-        db.session.rollback()
-        flash(err.message, "error")
+        show_error(err)
     else:
-        db.session.commit()
         flash(_("Attendance saved: %(num)s officers attended; %(made)s completed the course by it.",
                 num=len(ids), made=counts["completions"]), "success")
     return redirect(url_for("progress.workshop", workshop_id=item.id))
@@ -436,7 +422,7 @@ def workshop_attendance_file(workshop_id: int) -> str | Response:
     upload = form.file.data
     sheet = workshops_service.read_attendance_sheet(upload.filename or "", upload.read(), actor=current_user)
     if sheet.errors:
-        db.session.rollback()
+        transaction.discard()
         ticked = {a.user_id for a in item.attendance}
         return Response(render_template(
             "progress/workshop.html", workshop=item, ticked=ticked, sheet_errors=sheet.errors,
@@ -445,7 +431,6 @@ def workshop_attendance_file(workshop_id: int) -> str | Response:
     present = {a.user_id for a in item.attendance}
     counts = workshops_service.set_attendance(item, present | set(sheet.user_ids), actor=current_user,
                                               source="file")
-    db.session.commit()
     flash(_("Attendance sheet read: %(num)s officers, %(added)s of them new; %(made)s completed the course by it.",
             num=len(sheet.user_ids), added=counts["added"], made=counts["completions"]), "success")
     return redirect(url_for("progress.workshop", workshop_id=item.id))
@@ -471,12 +456,9 @@ def external(user_id: int) -> str | Response:
         try:
             workshops_service.add_external(officer, data, upload.filename or "", upload.read(), actor=current_user)
         except services.ProgressError as err:
-            db.session.rollback()
-            target = form[err.field] if err.field and err.field in form else form.title
-            target.errors = [*target.errors, err.message]
+            show_error(err, form, field="title")
             status = 400
         else:
-            db.session.commit()
             flash(_("Certificate from elsewhere recorded for %(name)s.", name=officer.full_name), "success")
             return redirect(url_for("progress.external", user_id=officer.id))
     elif request.method == "POST":

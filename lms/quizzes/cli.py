@@ -10,6 +10,7 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from lms import transaction
 from lms.catalog.models import Course
 from lms.extensions import db
 from lms.quizzes import importing, services
@@ -17,7 +18,7 @@ from lms.quizzes.models import Quiz
 from lms.quizzes.questions import question_to_dict
 
 
-@click.group("questions", help="Question banks: import GIFT, Aiken or Moodle XML files; export GIFT or Moodle XML.")
+@click.group("questions", cls=transaction.Group, help="Question banks: import GIFT, Aiken or Moodle XML files; export GIFT or Moodle XML.")
 def questions_cli() -> None:
     pass
 
@@ -84,17 +85,13 @@ def import_command(file: Path, course_key: str, lang: str | None, fmt: str, cate
         report = services.import_questions(course, lang, result, default_category=category,
                                            skip_invalid=skip_invalid, on_conflict=on_conflict)
     except services.ImportRefused as err:
-        db.session.rollback()
         for line in err.errors[: importing.ERROR_LIMIT]:
             click.echo(line, err=True)
         raise click.ClickException(err.message) from err
     except services.QuizError as err:
-        db.session.rollback()
         raise click.ClickException(err.message) from err
     if dry_run:
-        db.session.rollback()
-    else:
-        db.session.commit()
+        transaction.discard()
     stream = sys.stderr if as_json else sys.stdout
     for change in report.changes:
         if change.status != "unchanged":
@@ -128,7 +125,7 @@ def export_command(course_key: str, lang: str | None, fmt: str, output: Path | N
         click.echo(f"{count} questions written to {output}", err=True)
 
 
-@click.group("quizzes", help="Quiz attempts: upkeep jobs.")
+@click.group("quizzes", cls=transaction.Group, help="Quiz attempts: upkeep jobs.")
 def quizzes_cli() -> None:
     pass
 
@@ -138,7 +135,6 @@ def quizzes_cli() -> None:
 def close_overdue_command() -> None:
     """Submit every attempt past its deadline with the answers saved before it."""
     closed = services.close_overdue_attempts()
-    db.session.commit()
     click.echo(f"{closed} overdue attempts closed")
 
 
@@ -153,7 +149,6 @@ def regrade_command(course_key: str, quiz_key: str) -> None:
     if quiz is None:
         raise click.ClickException(f"no quiz {quiz_key} in {course_key}")
     report = services.regrade_quiz(quiz, actor=None)
-    db.session.commit()
     click.echo(f"{report.attempts} attempts regraded, {report.updated_slots} answers moved to the "
                f"current question, {report.changed_scores} scores changed"
                + (f"; kept old versions of: {', '.join(report.incompatible)}"

@@ -58,6 +58,8 @@ class AttemptClosed(QuizError):
 class DeadlinePassed(QuizError):
     """An answer arrived after the deadline: refused, and the attempt is closed."""
 
+    keeps_writes = True  # the attempt was closed with the answers saved before the deadline
+
 
 class BadAnswer(QuizError):
     """A submitted value that cannot belong to its question (tampering, a stale page)."""

@@ -27,6 +27,7 @@ from werkzeug.wrappers import Response
 from lms import policy
 from lms.catalog.models import Course
 from lms.db import utcnow
+from lms.errors import show_error, undo
 from lms.extensions import db
 from lms.i18n import N_, _, ngettext
 from lms.progress import services as progress_services
@@ -117,7 +118,6 @@ def quiz(course_key: str, quiz_key: str) -> str:
     attempts = queries.attempts_of(current_user.id, quiz.id)
     closed = [a for a in attempts if services.close_if_overdue(a) is not None]
     if closed:
-        db.session.commit()
         flash(_("Your time ran out on attempt %(num)s: it was submitted with the answers saved "
                 "before the deadline.", num=closed[0].number), "warning")
     current = next((a for a in attempts if a.status == "in_progress"), None)
@@ -159,10 +159,8 @@ def start(course_key: str, quiz_key: str) -> Response:
     try:
         attempt = services.start_attempt(current_user, quiz, _attempt_lang(quiz))
     except services.QuizError as err:
-        db.session.rollback()
-        flash(err.message, "error")
+        show_error(err)
         return redirect(url_for("quizzes.quiz", course_key=course_key, quiz_key=quiz_key))
-    db.session.commit()
     return redirect(url_for("quizzes.take", attempt_id=attempt.id))
 
 
@@ -210,7 +208,6 @@ def _slot_views(attempt: Attempt) -> list[dict[str, Any]]:
 def take(attempt_id: int) -> str | Response:
     attempt = _own_attempt_or_404(attempt_id)
     if services.close_if_overdue(attempt) is not None:
-        db.session.commit()
         flash(_("Time is up: the attempt was submitted with the answers saved before the "
                 "deadline."), "warning")
     if attempt.finished:
@@ -230,7 +227,6 @@ def summary(attempt_id: int) -> str | Response:
     on the server, and the one button that submits."""
     attempt = _own_attempt_or_404(attempt_id)
     if services.close_if_overdue(attempt) is not None:
-        db.session.commit()
         flash(_("Time is up: the attempt was submitted with the answers saved before the "
                 "deadline."), "warning")
     if attempt.finished:
@@ -299,19 +295,15 @@ def save(attempt_id: int) -> Response | tuple[Response, int]:
             services.set_flags(attempt, flags)
     except services.QuizError as err:
         closed = isinstance(err, services.DeadlinePassed | services.AttemptClosed)
-        if isinstance(err, services.DeadlinePassed):
-            db.session.commit()  # the attempt was closed with its saved answers
-        else:
-            db.session.rollback()
+        undo(err)  # a passed deadline keeps the attempt closed with its saved answers
         if wants_json:
             return jsonify({"ok": False, "error": err.message, "slot": err.field,
                             "closed": closed,
                             "review": url_for("quizzes.review", attempt_id=attempt_id)}), (
                 409 if closed else 400)
-        flash(err.message, "error")
+        show_error(err)
         target = "quizzes.review" if closed else "quizzes.take"
         return redirect(url_for(target, attempt_id=attempt_id))
-    db.session.commit()
     if wants_json:
         return jsonify({"ok": True, "saved": saved,
                         "seconds_left": engine.seconds_left(utcnow(), attempt.deadline)})
@@ -327,10 +319,8 @@ def submit(attempt_id: int) -> Response:
     try:
         outcome = services.submit_attempt(attempt, _form_values(attempt))
     except services.QuizError as err:
-        db.session.rollback()
-        flash(err.message, "error")
+        show_error(err)
         return redirect(url_for("quizzes.take", attempt_id=attempt_id))
-    db.session.commit()
     if outcome.already:
         flash(_("This attempt had already been submitted; here is its result."), "warning")
     elif outcome.late:
@@ -348,8 +338,7 @@ def review(attempt_id: int) -> str | Response:
     if attempt is None:
         abort(404)
     policy.authorize("quizzes.view_attempt", attempt)
-    if services.close_if_overdue(attempt) is not None:
-        db.session.commit()
+    services.close_if_overdue(attempt)
     quiz = attempt.quiz
     trainer = policy.can(current_user, "quizzes.manage", quiz.course)
     if not attempt.finished:
@@ -483,11 +472,10 @@ def _question_editor(course: Course, lang: str, row: Question | None) -> str | R
                                                     points=float(form.points.data or 1),
                                                     actor=current_user)
                 except services.QuizError as err:
-                    db.session.rollback()
+                    undo(err)
                     target = getattr(form, err.field, None) if err.field else None
                     (target.errors if target is not None else errors).append(err.message)
                 else:
-                    db.session.commit()
                     flash(_("Question %(name)s saved (version %(version)s).",
                             name=question.name, version=change.version)
                           if change.status != "unchanged" else _("Nothing changed."), "success")
@@ -547,10 +535,8 @@ def question_archive(question_id: int) -> Response:
     try:
         services.set_question_archived(row, archive, course=course, actor=current_user)
     except services.QuizError as err:
-        db.session.rollback()
-        flash(err.message, "error")
+        show_error(err)
     else:
-        db.session.commit()
         flash(_("Question archived: quizzes no longer draw it.") if archive
               else _("Question restored."), "success")
     return redirect(url_for("quizzes.bank", course_id=course.id, lang=row.lang))
@@ -593,10 +579,9 @@ def import_questions(course_id: int) -> str | Response:
                         on_conflict=form.on_conflict.data or None,
                     )
                 except services.QuizError as err:
-                    db.session.rollback()
+                    undo(err)
                     problem = err.message
                 else:
-                    db.session.commit()
                     flash(_("Import done: %(summary)s.", summary=report.summary()), "success")
                     return redirect(url_for("quizzes.bank", course_id=course.id,
                                             lang=form.lang.data))
@@ -712,11 +697,8 @@ def _quiz_editor(course: Course, quiz: Quiz | None) -> str | Response:
             try:
                 saved = services.save_quiz(course, quiz, key, _settings(form), actor=current_user)
             except services.QuizError as err:
-                db.session.rollback()
-                target = getattr(form, err.field, None) if err.field else None
-                (target.errors if target is not None else form.form_errors).append(err.message)
+                show_error(err, form)
             else:
-                db.session.commit()
                 flash(_("Quiz settings saved."), "success")
                 return redirect(url_for("quizzes.manage", course_id=course.id,
                                         _anchor=f"quiz-{saved.id}"))
@@ -734,10 +716,8 @@ def _quiz_dates_editor(course: Course, quiz: Quiz) -> str | Response:
             services.set_quiz_dates(quiz, to_utc(form.open_at.data), to_utc(form.close_at.data),
                                     actor=current_user)
         except services.QuizError as err:
-            db.session.rollback()
-            form.close_at.errors.append(err.message)
+            show_error(err, form, field="close_at")
         else:
-            db.session.commit()
             flash(_("Quiz settings saved."), "success")
             return redirect(url_for("quizzes.manage", course_id=course.id, _anchor=f"quiz-{quiz.id}"))
     return render_template("quizzes/quiz_form.html", course=course, quiz=quiz, form=form,
@@ -814,7 +794,6 @@ def regrade(quiz_id: int) -> Response:
     if not ConfirmForm().validate_on_submit():
         abort(400)
     report = services.regrade_quiz(quiz, actor=current_user)
-    db.session.commit()
     flash(_("Regraded %(attempts)s attempts: %(slots)s answers now use the current question, "
             "%(changed)s scores changed.", attempts=report.attempts, slots=report.updated_slots,
             changed=report.changed_scores), "success")
@@ -861,10 +840,8 @@ def grade(answer_id: int) -> str | Response:
                 services.grade_answer(answer, awarded / points if points else 0.0,
                                       form.comment.data or "", grader=current_user)
             except services.QuizError as err:
-                db.session.rollback()
-                form.points.errors.append(err.message)
+                show_error(err, form, field="points")
             else:
-                db.session.commit()
                 flash(_("Grade saved."), "success")
                 return redirect(url_for("quizzes.grading"))
     view = presentation.review_view(slot["question"], slot["order"], answer.response,

@@ -11,7 +11,7 @@ from flask.cli import with_appcontext
 from flask_babel import force_locale
 from sqlalchemy import select
 
-from lms import audit
+from lms import audit, transaction
 from lms.extensions import db
 from lms.org import queries as org_queries
 from lms.org.models import User
@@ -35,7 +35,7 @@ class SystemViewer:
         return str(role) == "admin"
 
 
-@click.group("reports", help="Reports and their exports.")
+@click.group("reports", cls=transaction.Group, help="Reports and their exports.")
 def reports_cli() -> None:
     pass
 
@@ -85,12 +85,11 @@ def completions(plan_id: int | None, agency_code: str | None, course_key: str | 
         Path(out).write_bytes(writer[fmt](doc))
         audit.record("reports.exported", target_type="report", target_id="completion-by-agency", format=fmt,
                      rows=len(report.rows), source="cli", plan=plan_id, agency=agency_code, course=course_key)
-        db.session.commit()
     click.echo(f"{out}: {len(report.rows)} rows, {report.total.assigned} assigned courses, "
                f"{report.total.completed} completed ({fmt}).")
 
 
-@click.group("jobs", help="Scheduled work, for cron.")
+@click.group("jobs", cls=transaction.Group, help="Scheduled work, for cron.")
 def jobs_cli() -> None:
     pass
 
@@ -107,14 +106,14 @@ def run_jobs(days: int | None, dry_run: bool) -> None:
 
     expiry = expire_certificates(utcnow(), dry_run=dry_run)
     if not dry_run:
-        db.session.commit()
+        transaction.checkpoint()  # expired certificates stay expired even if sending reminders fails
     click.echo(f"certificates: {expiry}{' (dry run)' if dry_run else ''}.")
     if not dry_run:
         # Attempts whose deadline passed with the page closed: submitted with their saved answers.
         from lms.quizzes.services import close_overdue_attempts
 
         closed = close_overdue_attempts()
-        db.session.commit()
+        transaction.checkpoint()
         click.echo(f"quiz attempts: {closed} overdue closed and graded.")
     days_ahead = days if days is not None else int(current_app.config.get("REMINDER_DAYS_AHEAD", 7))
     todo = reminders.due_reminders(reminders.today(), days_ahead)
@@ -122,5 +121,4 @@ def run_jobs(days: int | None, dry_run: bool) -> None:
         click.echo(f"{len(todo)} reminders due (before skipping those already sent); nothing sent.")
         return
     sent, emailed = reminders.send(todo, reminders.MailSettings.from_config(current_app.config))
-    db.session.commit()
     click.echo(f"reminders: {sent} sent ({emailed} by e-mail), {len(todo) - sent} already sent before.")

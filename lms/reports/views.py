@@ -16,6 +16,7 @@ from werkzeug.wrappers import Response
 from lms import audit, policy
 from lms.catalog.models import Course
 from lms.db import utcnow
+from lms.errors import show_error
 from lms.extensions import db
 from lms.i18n import N_, _, ngettext
 from lms.org import queries as org_queries
@@ -152,10 +153,8 @@ def plan_new() -> str | Response:
         try:
             plan = services.create_plan(_plan_data(form), actor=current_user._get_current_object())
         except services.ReportError as err:
-            db.session.rollback()
-            getattr(form, err.field or "name").errors.append(err.message)
+            show_error(err, form, field="name")
         else:
-            db.session.commit()
             flash(_("Plan created as a draft: add its courses, target group and targets."), "success")
             return redirect(url_for("reports.plan_setup", plan_id=plan.id))
     return render_template("reports/plan_form.html", form=form, plan=None)
@@ -180,10 +179,8 @@ def plan_edit(plan_id: int) -> str | Response:
         try:
             services.update_plan(plan, _plan_data(form), actor=current_user._get_current_object())
         except services.ReportError as err:
-            db.session.rollback()
-            getattr(form, err.field or "name").errors.append(err.message)
+            show_error(err, form, field="name")
         else:
-            db.session.commit()
             flash(_("Plan saved."), "success")
             return redirect(url_for("reports.plan", plan_id=plan.id))
     return render_template("reports/plan_form.html", form=form, plan=plan)
@@ -219,10 +216,8 @@ def _setup_action(plan: Plan, action: Any, success: str) -> Response | tuple[str
     try:
         action()
     except services.ReportError as err:
-        db.session.rollback()
-        flash(err.message, "error")
+        show_error(err)
         return render_template("reports/plan_setup.html", plan=plan, **_setup_forms(plan)), 400
-    db.session.commit()
     flash(success, "success")
     return redirect(url_for("reports.plan_setup", plan_id=plan.id))
 
@@ -485,7 +480,6 @@ def _send(doc: exports.ExportDocument, fmt: str, stem: str) -> Response:
     # Every export of officers' data is in the audit log: who took which report, in which format.
     audit.record("reports.exported", actor=current_user, target_type="report", target_id=stem, format=fmt,
                  rows=len(doc.table.rows), filters={k: v for k, v in request.args.items()})
-    db.session.commit()
     stamp = queries.local_today().isoformat()
     response = Response(body, mimetype=MIME[fmt].split(";")[0])
     response.headers["Content-Type"] = MIME[fmt]
@@ -580,7 +574,6 @@ def remind_agency(agency_id: int) -> Response:
     sent, emailed = reminders.send(todo, reminders.MailSettings.from_config(current_app.config),
                                    actor=current_user._get_current_object())
     audit.record("reports.reminded", actor=current_user, target=agency, reminders=sent, emails=emailed)
-    db.session.commit()
     if sent:
         flash(ngettext("Reminder sent to %(num)s overdue course (%(emails)s by e-mail).",
                         "Reminders sent for %(num)s overdue courses (%(emails)s by e-mail).", sent, emails=emailed),
@@ -599,7 +592,6 @@ def notice_read(notice_id: int) -> Response:
         abort(404)
     if ConfirmForm().validate_on_submit():
         notice.read_at = utcnow()
-        db.session.commit()
     return redirect(url_for("home.index"))
 
 

@@ -1,0 +1,100 @@
+"""One unit of work per request and per command: the boundary commits once or rolls back, nothing else.
+
+Services only flush. A request that may write (POST and the other unsafe methods, or a GET view marked
+with :func:`lms.sqlite.writes`) is committed once, right after its view returns, whatever the status it
+returns (a 404 that records a failed certificate lookup keeps the record); a view that raises (``abort``,
+a bug, a failed commit) rolls everything back. Read-only requests never commit. This is Indico's
+``RH.process`` discipline, put in ``Flask.dispatch_request`` so no view can forget it.
+
+A view that catches a :class:`lms.errors.DomainError` hands it to :func:`lms.errors.show_error`, which
+discards what the failed service flushed before putting the message on the form or flashing it; later
+writes of the same request (a login failure being counted) are still committed by the boundary.
+
+Commands get the same boundary from :class:`Group` (use it instead of ``click.group``): the command's
+function runs inside an app context and is committed when it returns, rolled back when it raises
+(``click.ClickException`` included). A dry run calls :func:`discard` before it returns; a long batch
+job may call :func:`checkpoint` between batches.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+from flask import Flask, current_app, request
+from flask.cli import ScriptInfo
+
+from lms.extensions import db
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def request_writes() -> bool:
+    """Whether the current request may write: an unsafe method, or a view marked ``@writes``."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    return request.method not in SAFE_METHODS or bool(getattr(view, "_lms_writes", False))
+
+
+def discard() -> None:
+    """Undo everything this unit of work has flushed so far (a failed service, a dry run)."""
+    db.session.rollback()
+
+
+def checkpoint() -> None:
+    """Commit what a long batch job has done so far (between batches only; views never call it)."""
+    db.session.commit()
+
+
+class App(Flask):
+    """The Flask application with the request boundary around every view."""
+
+    def dispatch_request(self) -> Any:
+        try:
+            rv = super().dispatch_request()
+        except BaseException:
+            db.session.rollback()
+            raise
+        if request_writes():
+            db.session.commit()
+        else:
+            db.session.rollback()
+        return rv
+
+
+class Command(click.Command):
+    """A click command whose function is one unit of work inside an application context."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        if current_app:  # already inside an app context (a test, or a command calling another)
+            return _in_unit_of_work(super().invoke, ctx)
+        app = ctx.ensure_object(ScriptInfo).load_app()
+        with app.app_context():
+            return _in_unit_of_work(super().invoke, ctx)
+
+
+def _in_unit_of_work(invoke: Any, ctx: click.Context) -> Any:
+    try:
+        rv = invoke(ctx)
+    except click.exceptions.Exit as done:
+        if done.exit_code:
+            db.session.rollback()
+        else:
+            db.session.commit()
+        raise
+    except BaseException:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    return rv
+
+
+class Group(click.Group):
+    """``click.group`` whose commands (and sub-groups) are units of work: see :class:`Command`."""
+
+    command_class = Command
+    group_class = type  # sub-groups are of this same class
+
+
+def group(name: str, **attrs: Any) -> Group:
+    """A click group of unit-of-work commands, e.g. ``org_cli = transaction.group("org", help=...)``."""
+    return Group(name, **attrs)
