@@ -82,8 +82,10 @@ serve: install
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# lint-imports checks the package layers declared in .importlinter (a lower domain never imports a higher one).
 lint: $(STAMP)
 	$(BIN)/ruff check lms tests $(wildcard bench)
+	$(BIN)/lint-imports --no-cache
 
 # axe-core for the accessibility checks of the browser tests (pinned by tests/e2e/axe/package-lock.json).
 AXE_JS := tests/e2e/axe/node_modules/axe-core/axe.min.js

@@ -20,7 +20,6 @@ from lms.security import SessionInterface, add_security_headers
 # Models of every domain, imported so that metadata (and Alembic) sees all tables.
 MODEL_MODULES = [
     "lms.org.models",
-    "lms.auth.models",
     "lms.audit",
     "lms.ratelimit",
     "lms.catalog.models",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 import smtplib
 from dataclasses import dataclass
 from datetime import timedelta
@@ -12,16 +10,16 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import force_locale, gettext
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import func, or_, select, update
 
 from lms import audit, ratelimit
-from lms.auth.models import ActivationToken
 from lms.auth.passwords import hash_password, needs_rehash, password_problems, verify_password
 from lms.db import affected_rows, utcnow
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.i18n import _
-from lms.org.models import User
+from lms.org.accounts import end_all_sessions, issue_activation, token_hash
+from lms.org.models import ActivationToken, User
 
 
 class AuthError(DomainError):
@@ -92,14 +90,6 @@ def authenticate(
     return user
 
 
-def end_all_sessions(user: User) -> None:
-    """Invalidate every session cookie of ``user`` (all devices)."""
-    db.session.execute(
-        update(User).where(User.id == user.id).values(session_epoch=User.session_epoch + 1)
-    )
-    db.session.refresh(user, ["session_epoch"])
-
-
 def set_password(user: User, password: str, hash_profile: str) -> None:
     """Check the rules, store the new hash and end the user's other sessions."""
     problems = password_problems(password, username=user.username)
@@ -117,60 +107,10 @@ def change_password(user: User, current: str, new: str, hash_profile: str) -> No
     audit.record("auth.password_changed", actor=user, target=user)
 
 
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def issue_activation(user: User, days: int, *, actor: User | None = None) -> str:
-    """Create a one-time activation link token for ``user``; earlier unused links stop working.
-
-    Issued by an administrator (``actor``) for an account that has a password, it also ends the
-    account's sessions.
-    """
-    now = utcnow()
-    db.session.execute(
-        update(ActivationToken)
-        .where(ActivationToken.user_id == user.id, ActivationToken.used_at.is_(None))
-        .values(used_at=now)
-    )
-    token = secrets.token_urlsafe(32)
-    db.session.add(
-        ActivationToken(
-            user_id=user.id, token_hash=_token_hash(token), expires_at=now + timedelta(days=days)
-        )
-    )
-    if actor is not None:
-        if user.password_hash:
-            # An administrator's reset: whoever holds the account's cookies (it may be why) is signed out.
-            end_all_sessions(user)
-        audit.record("auth.activation_issued", actor=actor, target=user)
-    return token
-
-
-def issue_activations_bulk(user_ids: list[int], days: int) -> dict[int, str]:
-    """Activation tokens for many new users at once (roster import): one INSERT, no hashing cost."""
-    now = utcnow()
-    tokens = {uid: secrets.token_urlsafe(32) for uid in user_ids}
-    if tokens:
-        db.session.execute(
-            insert(ActivationToken),
-            [
-                {
-                    "user_id": uid,
-                    "token_hash": _token_hash(tok),
-                    "created_at": now,
-                    "expires_at": now + timedelta(days=days),
-                }
-                for uid, tok in tokens.items()
-            ],
-        )
-    return tokens
-
-
 def user_for_token(token: str) -> ActivationToken:
     """The valid, unused, unexpired activation record for ``token``."""
     row = db.session.scalar(
-        select(ActivationToken).where(ActivationToken.token_hash == _token_hash(token))
+        select(ActivationToken).where(ActivationToken.token_hash == token_hash(token))
     )
     if row is None or row.used_at is not None or row.expires_at < utcnow() or not row.user.active:
         raise InvalidToken(
@@ -232,7 +172,7 @@ def request_password_reset(identifier: str, address_key: str) -> tuple[User, str
         return None
     token = issue_activation(user, 1)
     db.session.execute(
-        update(ActivationToken).where(ActivationToken.token_hash == _token_hash(token))
+        update(ActivationToken).where(ActivationToken.token_hash == token_hash(token))
         .values(expires_at=utcnow() + timedelta(hours=RESET_HOURS))
     )
     audit.record("auth.password_reset_requested", target=user, identifier=name[:80], sent=True)

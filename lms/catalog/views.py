@@ -31,13 +31,12 @@ from lms.catalog.forms import (
     ModuleForm,
     UploadForm,
 )
+from lms.catalog.learners import learners
 from lms.catalog.models import Course, Lesson, Module
 from lms.catalog.render import asset_names
 from lms.errors import show_error, undo
 from lms.extensions import db
 from lms.i18n import _, ngettext
-from lms.progress import queries as progress_queries
-from lms.progress import services as progress_services
 from lms.sqlite import writes
 
 bp = Blueprint("catalog", __name__, url_prefix="/catalog")
@@ -95,8 +94,8 @@ def index() -> str:
     ids = [course.id for course in page.items]
     return render_template(
         "catalog/index.html", page=page, args=args, languages=languages,
-        progress=progress_queries.catalogue_progress(current_user, ids),
-        totals=progress_queries.lesson_counts(ids), topics=TOPIC_LABELS,
+        progress=learners().catalogue_progress(current_user, ids),
+        totals=learners().lesson_counts(ids), topics=TOPIC_LABELS,
         me_lang=current_user.locale or _ui_lang(),
     )  # fmt: skip
 
@@ -107,7 +106,7 @@ def course(key: str) -> str:
     policy.authorize("catalog.view_course", course)
     lang = _reading_lang(course)
     outline = queries.course_outline(course, lang)
-    state = progress_queries.course_state(current_user, course)
+    state = learners().course_state(current_user, course)
     lessons = outline.lessons
     done = [lesson for lesson in lessons if lesson.id in state.done_lesson_ids]
     resume = None
@@ -120,7 +119,7 @@ def course(key: str) -> str:
         may_enrol=policy.can(current_user, "progress.enrol", (course, state.assigned is not None)),
         may_read=policy.can(current_user, "catalog.read_lessons", (course, state.has_access)),
         form=ConfirmForm(),
-        missing=progress_queries.missing_requirements(course, state, lessons, lang) if state.has_access else [],
+        missing=learners().missing_requirements(course, state, lessons, lang) if state.has_access else [],
     )  # fmt: skip
 
 
@@ -132,7 +131,7 @@ def lesson(key: str, lesson_key: str) -> str:
     lesson = queries.lesson_by_key(course, lesson_key)
     if lesson is None:
         abort(404)
-    state = progress_queries.course_state(current_user, course)
+    state = learners().course_state(current_user, course)
     policy.authorize("catalog.read_lessons", (course, state.has_access))
     if lesson.archived_at is not None and not policy.can(current_user, "catalog.edit_course", course):
         abort(404)
@@ -143,11 +142,7 @@ def lesson(key: str, lesson_key: str) -> str:
     outline = queries.course_outline(course, lang)
     before, after = outline.neighbours(lesson.id)
     module = next((m for m in outline.modules if m.module.id == lesson.module_id), None)
-    # Assigned officers are enrolled as soon as they open a lesson; everyone enrolled resumes here.
-    if state.enrollment is None and state.assigned is not None and course.published:
-        state.enrollment = progress_services.enrol(current_user, course, source="assignment")
-    if state.enrollment is not None:
-        progress_services.note_lesson_opened(state.enrollment, lesson)
+    learners().lesson_opened(current_user, course, lesson, state)
     names = list(asset_names(text.body_md))
     position = next((i for i, le in enumerate(outline.lessons, 1) if le.id == lesson.id), None)
     page = render_template(
@@ -157,7 +152,7 @@ def lesson(key: str, lesson_key: str) -> str:
         may_enrol=policy.can(current_user, "progress.enrol", (course, state.assigned is not None)),
         form=ConfirmForm(),
     )  # fmt: skip
-    # Committed after rendering: a commit expires every loaded row and the page would load them again.
+    # The boundary commits after the page is rendered: a commit expires every loaded row.
     return page
 
 
@@ -166,10 +161,7 @@ def asset(key: str, name: str) -> Response:
     course = _course_or_404(key)
     policy.authorize("catalog.view_course", course)
     # A lesson's files are as private as the lesson: the outline alone is public to officers.
-    has_access = course.open or (
-        progress_services.enrollment_for(current_user, course) is not None
-        or progress_services.is_assigned(current_user, course)
-    )
+    has_access = course.open or learners().has_access(current_user, course)
     policy.authorize("catalog.read_lessons", (course, has_access))
     row = queries.asset_with_data(course, name)
     if row is None:
@@ -310,7 +302,7 @@ def course_completion(key: str) -> str | Response:
             return redirect(url_for("catalog.course_completion", key=course.key, lang=lang))
     return render_template(
         "catalog/course_completion.html", course=course, form=form, lang=lang, lesson_titles=titles,
-        required_quizzes=progress_services.required_quiz_keys(course),
+        required_quizzes=learners().required_quiz_keys(course),
         required_lessons={le.key for le in lessons} if rule.get("lessons", "all") == "all"
         else set(rule.get("lessons") or []),
     )  # fmt: skip

@@ -10,8 +10,8 @@ from flask import current_app, url_for
 from flask.cli import with_appcontext
 
 from lms import transaction
-from lms.auth.services import issue_activation
 from lms.org import imports, queries, reorg, services
+from lms.org.accounts import issue_activation
 from lms.org.models import Agency
 
 

@@ -29,15 +29,23 @@ from typing import Any
 from sqlalchemy import delete, func, insert, or_, select, update
 
 from lms import audit, policy
-from lms.auth.models import ActivationToken
-from lms.auth.services import issue_activations_bulk
 from lms.db import affected_rows, utcnow
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.i18n import _, lazy
 from lms.org import services
+from lms.org.accounts import issue_activations_bulk
 from lms.org.fields import OFFICER_FIELDS, SIMPLE_FIELDS
-from lms.org.models import Agency, Duty, ImportBatch, Role, User, UserRole, user_duty
+from lms.org.models import (
+    ActivationToken,
+    Agency,
+    Duty,
+    ImportBatch,
+    Role,
+    User,
+    UserRole,
+    user_duty,
+)
 from lms.org.roster import (
     AgencyRow,
     OfficerRow,

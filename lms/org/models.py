@@ -221,3 +221,19 @@ class ImportBatch(Model):
     new_user_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
 
     __table_args__ = (CheckConstraint("kind IN ('officers','agencies')", name="kind"),)
+
+
+class ActivationToken(Model):
+    """A one-time activation link (first password, or an administrator's reset), hashed."""
+
+    __tablename__ = "activation_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    # Only a SHA-256 of the token is stored: a database leak gives no working link.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user = relationship("User")

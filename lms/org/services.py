@@ -11,11 +11,11 @@ from typing import Any, cast
 from sqlalchemy import func, literal, select, update
 
 from lms import audit, signals
-from lms.auth.services import end_all_sessions
 from lms.db import affected_rows
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.i18n import _
+from lms.org.accounts import end_all_sessions
 from lms.org.models import Agency, AgencyKind, Duty, HrScope, Role, User, UserRole
 
 BUILTIN_DUTIES = [

@@ -11,12 +11,12 @@ from werkzeug.wrappers import Response
 
 from lms import policy, transaction
 from lms.audit import AuditEntry
-from lms.auth.services import issue_activation
 from lms.errors import Conflict, show_error
 from lms.extensions import db
 from lms.i18n import _
 from lms.org import imports, queries, reorg, services
 from lms.org import tasks as org_tasks
+from lms.org.accounts import issue_activation
 from lms.org.forms import (
     AgencyForm,
     ConfirmForm,

@@ -21,11 +21,14 @@ from flask import Flask
 
 
 def connect(app: Flask) -> None:
-    """Keep assigned courses in step with the organisation; the "My training" panel and menu entry."""
+    """Keep assigned courses in step with the organisation; tell the catalogue's pages how far each officer
+    is; the "My training" panel and menu entry."""
     from lms import policy, signals, ui
+    from lms.catalog import learners as catalog_learners
     from lms.i18n import N_
-    from lms.progress import services
+    from lms.progress import learners, services
 
+    catalog_learners.provide(app, learners)
     signals.users_changed.connect(services.on_users_changed, weak=False)
     signals.course_rule_changed.connect(services.reevaluate_course, weak=False)
     signals.agency_moved.connect(services.on_agency_moved, weak=False)

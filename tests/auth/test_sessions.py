@@ -71,7 +71,7 @@ def test_disabling_an_account_ends_its_sessions(app, client, auth):
 
 
 def test_activation_link_sets_password_once(app, client):
-    from lms.auth.services import issue_activation
+    from lms.org.accounts import issue_activation
 
     u = factories.user("newbie", password=None)
     token = issue_activation(u, 14)
@@ -85,7 +85,7 @@ def test_activation_link_sets_password_once(app, client):
 
 
 def test_activation_link_refuses_short_password_and_stays_usable(app, client):
-    from lms.auth.services import issue_activation
+    from lms.org.accounts import issue_activation
 
     u = factories.user("newbie2", password=None)
     token = issue_activation(u, 14)
@@ -118,7 +118,7 @@ def test_login_starts_a_fresh_session(client, auth):
 
 
 def test_activation_starts_a_fresh_session(client):
-    from lms.auth.services import issue_activation
+    from lms.org.accounts import issue_activation
 
     u = factories.user("newbie3", password=None)
     token = issue_activation(u, 14)
@@ -140,7 +140,7 @@ def test_logout_leaves_nothing_of_the_session_behind(client, auth):
 
 
 def test_activation_page_sends_no_referrer_so_the_token_does_not_leak(client):
-    from lms.auth.services import issue_activation
+    from lms.org.accounts import issue_activation
 
     u = factories.user("newbie4", password=None)
     token = issue_activation(u, 14)
@@ -171,11 +171,12 @@ def test_a_token_claimed_meanwhile_by_another_request_is_refused(app):
     from sqlalchemy import update
 
     from lms.auth import services
-    from lms.auth.models import ActivationToken
     from lms.db import utcnow
+    from lms.org import accounts
+    from lms.org.models import ActivationToken
 
     u = factories.user("race", password=None)
-    token = services.issue_activation(u, 14)
+    token = accounts.issue_activation(u, 14)
     db.session.commit()
     real = services.user_for_token
 

@@ -182,7 +182,7 @@ def test_disable_then_enable_is_audited(client, auth, admin):
 
 
 def test_reset_shows_a_new_link_and_kills_the_old_one(client, auth, admin):
-    from lms.auth.services import issue_activation
+    from lms.org.accounts import issue_activation
 
     target = factories.user("quenmk", password=None)
     old = issue_activation(target, 14)

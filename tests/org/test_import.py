@@ -13,10 +13,9 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from lms.audit import AuditEntry
-from lms.auth.models import ActivationToken
 from lms.extensions import db
 from lms.org import imports
-from lms.org.models import Agency, User
+from lms.org.models import ActivationToken, Agency, User
 from lms.org.roster import parse_agencies, parse_officers, read_table
 from tests import factories
 

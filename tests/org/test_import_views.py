@@ -13,11 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from lms.auth.models import ActivationToken
 from lms.db import utcnow
 from lms.extensions import db
 from lms.org import imports
-from lms.org.models import ImportBatch, User
+from lms.org.models import ActivationToken, ImportBatch, User
 from tests import factories
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -21,12 +21,11 @@ from typing import Any
 from sqlalchemy import select
 
 from lms.api import services as api_services
-from lms.auth import services as auth_services
 from lms.catalog import services as catalog_services
 from lms.catalog.models import Asset, Lesson
 from lms.certificates.models import Certificate
 from lms.extensions import db
-from lms.org import imports
+from lms.org import accounts, imports
 from lms.progress import services as progress
 from lms.progress import workshops as workshop_services
 from lms.quizzes import services as quiz_services
@@ -126,7 +125,7 @@ def build() -> World:
     db.session.add(notice)
     # An account that has not been activated yet, and its activation link.
     pending = f.user("pending.c", agency=justice, password=None, full_name=f"Đỗ Văn {OUTSIDE}")
-    activation = auth_services.issue_activation(pending, 7)
+    activation = accounts.issue_activation(pending, 7)
 
     # An arrangement for officer A, a workshop of Sở Tư pháp, a certificate from elsewhere (records).
     override = progress.set_override(a, y, progress.OverrideData(extra_minutes=10, reason="Ốm"), actor=hr)
