@@ -161,6 +161,7 @@ def test_error_output_of_a_noise_file_is_capped_and_grouped():
 
 def test_cli_skip_invalid_writes_the_bad_file_and_caps_errors(runner, tmp_path):
     fq.course(key="imp-cli")
+    db.session.commit()  # a refused command rolls back its unit of work, and this session is shared
     bad = tmp_path / "mixed.gift"
     bad.write_text((FIXTURES / "mixed_good_and_bad.gift").read_text(encoding="utf-8"),
                    encoding="utf-8")
