@@ -64,6 +64,7 @@ DOMAINS = [
     "lms.api",
     "lms.quizzes",
     "lms.reports",
+    "lms.tasks",
 ]
 
 # Click groups registered on the ``flask`` command.

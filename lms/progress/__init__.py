@@ -38,3 +38,4 @@ def connect(app: Flask) -> None:
                lambda u: policy.can(u, "assignments.manage"), 65)
     ui.add_nav(app, "progress.workshops", N_("Workshops"), lambda u: policy.can(u, "workshops.manage"), 66)
     ui.add_dashboard_panel(app, "progress/_my_training.html", lambda u: policy.can(u, "catalog.browse"), 20)
+    ui.add_profile_section(app, "progress/_profile_calendar.html", order=10)

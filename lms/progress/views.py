@@ -276,15 +276,6 @@ def calendar_form() -> ConfirmForm:
     return ConfirmForm()
 
 
-def _register_profile_section() -> None:
-    from lms.auth.views import PROFILE_SECTIONS
-
-    if "progress/_profile_calendar.html" not in PROFILE_SECTIONS:
-        PROFILE_SECTIONS.insert(0, "progress/_profile_calendar.html")
-
-
-_register_profile_section()
-
 # Arrangements for one officer (HR) ----------------------------------------------------------------
 
 

@@ -14,3 +14,14 @@ Either way a task must be idempotent: running it twice issues, sends or renders 
 a redelivered message or a retry runs it again. Long tasks are *tracked*: a ``TaskRun`` row holds their
 state and progress, which the task's page (``/tasks/<id>``) shows while it runs.
 """
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def connect(app: Flask) -> None:
+    """The background-work health card, first on an administrator's home page."""
+    from lms import policy, ui
+
+    ui.add_dashboard_panel(app, "tasks/_health_panel.html", lambda user: policy.is_admin(user), 5)

@@ -73,13 +73,3 @@ def task_title(name: str) -> str:
     return _(TITLES[name]) if name in TITLES else name
 
 
-def _register_panel() -> None:
-    from lms.home.views import DASHBOARD_PANELS
-
-    panel = "tasks/_health_panel.html"
-    if all(template != panel for template, _visible in DASHBOARD_PANELS):
-        DASHBOARD_PANELS.insert(0, (panel, lambda user: policy.is_admin(user)))
-
-
-_register_panel()
-
