@@ -54,3 +54,17 @@ def user(
         u.password_hash = hash_password(password, "fast")
     db.session.flush()
     return u
+
+
+def report_totals(html: str) -> dict[str, str]:
+    """The footer row of a report's count table, by count name (COUNT_KEYS order), e.g. {"overdue": "12"}."""
+    import re
+
+    from lms.reports.documents import COUNT_KEYS
+
+    foot = re.search(r"<tfoot>(.*?)</tfoot>", html, re.S)
+    assert foot, "the page has no report table footer"
+    cells = [re.sub(r"<[^>]+>|\s+", "", c)
+             for c in re.findall(r'<td class="num[^"]*"[^>]*>(.*?)</td>', foot.group(1), re.S)]
+    assert len(cells) == len(COUNT_KEYS), cells
+    return dict(zip(COUNT_KEYS, cells))

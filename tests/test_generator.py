@@ -27,6 +27,7 @@ from lms.quizzes.models import Attempt, Quiz
 from lms.quizzes.queries import quiz_standing
 from lms.reports.models import Plan
 from tests.conftest import PG_URL, IsolatedClient, _empty_pg_tables, base_config
+from tests.factories import report_totals
 
 pytestmark = pytest.mark.slow
 
@@ -64,11 +65,6 @@ def sign_in(client, username: str) -> None:
     with client.session_transaction() as session:
         session["_user_id"] = user.get_id()
         session["_fresh"] = True
-
-
-def total_cells(html: str) -> list[str]:
-    foot = re.search(r"<tfoot>(.*?)</tfoot>", html, re.S).group(1)
-    return [re.sub(r"<[^>]+>|\s+", "", c) for c in re.findall(r'<td class="num[^"]*"[^>]*>(.*?)</td>', foot, re.S)]
 
 
 def test_the_generator_writes_the_size_asked_in_demo_proportions(province):
@@ -109,7 +105,8 @@ def test_a_generated_officers_pages_agree_with_the_agency_report(client, provinc
     plan = db.session.scalar(select(Plan).where(Plan.status == "active"))
     agency = db.session.get(Agency, officer.agency_id)
     html = client.get(f"/reports/agencies?agency={agency.id}&plan={plan.id}").get_data(as_text=True)
-    assigned, completed = (int(v.replace(",", "")) for v in total_cells(html)[1:3])
+    totals = report_totals(html)
+    assigned, completed = (int(totals[k].replace(",", "")) for k in ("assigned", "completed"))
     subtree = select(User.id).join(Agency, Agency.id == User.agency_id).where(Agency.path.like(f"{agency.path}%"))
     assert assigned == db.session.scalar(select(func.count()).select_from(AssignedCourse)
                                          .where(AssignedCourse.user_id.in_(subtree)))

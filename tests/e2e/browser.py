@@ -167,12 +167,21 @@ class Ui:
 
     @contextmanager
     def offline(self) -> Iterator[None]:
-        """Drop the connection for the block (failed fetches are expected then, not errors)."""
+        """Drop the connection for the block (failed fetches are expected then, not errors).
+
+        set_offline alone does not cut the service worker's own fetches in this Chromium (a page's
+        fetch answered by the worker reached the server), so every request of the context is also
+        aborted at the network layer, as a dead link would."""
+        def cut(route: Any) -> None:
+            route.abort("internetdisconnected")
+
         self._offline = True
         self.context.set_offline(True)
+        self.context.route("**/*", cut)
         try:
             yield
         finally:
+            self.context.unroute("**/*", cut)
             self.context.set_offline(False)
             self._offline = False
 
