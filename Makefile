@@ -96,8 +96,11 @@ $(AXE_JS): tests/e2e/axe/package-lock.json
 
 axe: $(AXE_JS)
 
+# The SQLite run spreads the tests over one process per core (pytest-xdist; every test has its own
+# database file). The PostgreSQL run shares one database, so it stays in one process.
+TEST_WORKERS ?= auto
 test: debs $(STAMP) translations lint $(AXE_JS)
-	$(BIN)/pytest -q -p no:cacheprovider
+	$(BIN)/pytest -q -p no:cacheprovider -n $(TEST_WORKERS)
 
 test-pg: $(STAMP) translations $(AXE_JS)
 	$(BIN)/pytest -q -p no:cacheprovider
