@@ -96,14 +96,14 @@ $(AXE_JS): tests/e2e/axe/package-lock.json
 
 axe: $(AXE_JS)
 
-# The SQLite run spreads the tests over one process per core (pytest-xdist; every test has its own
-# database file). The PostgreSQL run shares one database, so it stays in one process.
+# Both runs spread the tests over one process per core (pytest-xdist): on SQLite every test has its own
+# database file; on PostgreSQL every worker has its own database, <LMS_TEST_DATABASE_URL's name>_gw<N>.
 TEST_WORKERS ?= auto
 test: debs $(STAMP) translations lint $(AXE_JS)
 	$(BIN)/pytest -q -p no:cacheprovider -n $(TEST_WORKERS)
 
 test-pg: $(STAMP) translations $(AXE_JS)
-	$(BIN)/pytest -q -p no:cacheprovider
+	$(BIN)/pytest -q -p no:cacheprovider -n $(TEST_WORKERS)
 
 bench-debs:
 	@$(MAKE) --no-print-directory debs DEB_PACKAGES="$(BENCH_DEB_PACKAGES)"

@@ -87,8 +87,8 @@ def backup(target: Path) -> None:
                 copy.close()
                 source.close()
         elif url.get_backend_name() == "postgresql":
-            subprocess.run([_tool("pg_dump"),  # noqa: S603 - fixed argv, no shell "--format=custom", "--no-owner", "--no-privileges",
-                            f"--file={partial}"], env=_pg_env(url), check=True, capture_output=True)
+            argv = [_tool("pg_dump"), "--format=custom", "--no-owner", "--no-privileges", f"--file={partial}"]
+            subprocess.run(argv, env=_pg_env(url), check=True, capture_output=True)  # noqa: S603 - fixed argv, no shell
         else:
             raise BackupError(f"No backup method for {url.get_backend_name()}.")
         os.replace(partial, target)
@@ -135,10 +135,9 @@ def restore(source: Path, *, force: bool = False) -> None:
         finally:
             check.close()
     else:
-        done = subprocess.run([_tool("pg_restore"),  # noqa: S603 - fixed argv, no shell "--clean", "--if-exists", "--no-owner",
-                               "--no-privileges", "--single-transaction", "--exit-on-error",
-                               f"--dbname={url.database}", str(source)],
-                              env=_pg_env(url), capture_output=True)
+        argv = [_tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--no-privileges",
+                "--single-transaction", "--exit-on-error", f"--dbname={url.database}", str(source)]
+        done = subprocess.run(argv, env=_pg_env(url), capture_output=True)  # noqa: S603 - fixed argv, no shell
         if done.returncode:
             raise BackupError("pg_restore failed, nothing was changed: "
                               f"{done.stderr.decode(errors='replace').strip()[-800:]}")

@@ -25,7 +25,28 @@ from lms.extensions import db
 settings.register_profile("lms", deadline=None)
 settings.load_profile("lms")
 
-PG_URL = os.environ.get("LMS_TEST_DATABASE_URL")
+
+
+def _worker_database(url: str | None) -> str | None:
+    """Under pytest-xdist each worker process gets its own PostgreSQL database, ``<name>_<worker>``,
+    created here when missing (tables are emptied after every test, so workers must not share one)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    server = make_url(url)
+    name = f"{server.database}_{worker}"
+    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return server.set(database=name).render_as_string(hide_password=False)
+
+
+PG_URL = _worker_database(os.environ.get("LMS_TEST_DATABASE_URL"))
 PASSWORD = "đúng-mật-khẩu-2024"
 
 

@@ -29,7 +29,25 @@ def _render(code: int, message: str | None = None):
     return render_template("errors/error.html", code=code, title=title, message=message), code
 
 
+def _has_nul() -> bool:
+    """A NUL byte in the path, the query or a form field: no text column accepts it (PostgreSQL refuses
+    it with an error), and no person types it, so the request is refused before any view runs."""
+    if "\x00" in request.path:
+        return True
+    values = [*request.args.keys(), *request.args.values()]
+    if request.method != "GET" and request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        values += [*request.form.keys(), *request.form.values()]
+    return any("\x00" in value for value in values)
+
+
 def register(app: Flask) -> None:
+    @app.before_request
+    def _refuse_nul():
+        if _has_nul():
+            return _render(400, _("The address or the form contains a NUL character (\\0), which is not allowed. "
+                                  "Remove it and try again."))
+        return None
+
     @app.errorhandler(CSRFError)
     def _csrf(err: CSRFError):
         return _render(

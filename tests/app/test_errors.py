@@ -59,3 +59,18 @@ def test_a_page_number_beyond_any_list_is_an_empty_page_not_an_error(client, aut
     for url in ("/catalog/", "/progress/assignments", "/certificates/manage", "/quizzes/grading"):
         response = client.get(url, query_string={"page": "9" * 30})
         assert response.status_code == 200, url
+
+
+@pytest.mark.parametrize("url", ["/api/v1/certificates?course=%00", "/verify/AB%00CD", "/auth/login?next=%00"])
+def test_a_nul_byte_in_the_address_is_a_clear_400_on_every_engine(client, url):
+    """PostgreSQL refuses NUL in text with an error (a 500 before); SQLite stored it silently."""
+    response = client.get(url)
+    assert response.status_code == 400
+    body = response.get_data(as_text=True)
+    assert "NUL" in body and "Traceback" not in body
+
+
+def test_a_nul_byte_in_a_form_field_is_refused_in_vietnamese_and_nothing_is_written(client, auth):
+    response = client.post("/auth/login", data={"username": "a\x00b", "password": "x"})
+    assert response.status_code == 400
+    assert "không được phép" in response.get_data(as_text=True)
