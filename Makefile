@@ -82,10 +82,12 @@ serve: install
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-# lint-imports checks the package layers declared in .importlinter (a lower domain never imports a higher one).
+# lint-imports checks the package layers declared in .importlinter (a lower domain never imports a higher one);
+# mypy checks the type hints of lms (configured in pyproject.toml) and must report no error.
 lint: $(STAMP)
 	$(BIN)/ruff check lms tests $(wildcard bench)
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
 
 # axe-core for the accessibility checks of the browser tests (pinned by tests/e2e/axe/package-lock.json).
 AXE_JS := tests/e2e/axe/node_modules/axe-core/axe.min.js

@@ -633,7 +633,7 @@ def load_activity(seed: int = 2024, *, today: date | None = None,
     accounts = {u.username: u for u in db.session.scalars(
         select(User).where(User.username.in_([a[0] for a in DEMO_ACCOUNTS])))}
     hr, admin, trainer, officer = accounts["hr"], accounts["admin"], accounts["trainer"], accounts["officer"]
-    province = db.session.scalar(select(Agency).where(Agency.code == "SH"))
+    province = db.session.scalars(select(Agency).where(Agency.code == "SH")).one()
     duties = {d.code: d for d in db.session.scalars(select(Duty))}
     units = {a.code: a for a in db.session.scalars(select(Agency).where(Agency.parent_id == province.id))}
     summary = ActivitySummary()
@@ -734,9 +734,9 @@ def load_activity(seed: int = 2024, *, today: date | None = None,
         users = _plan_users(plan)
         by_unit: dict[int, list[User]] = defaultdict(list)
         for user in users:
-            unit = _top_unit(user, province)
-            if unit is not None:
-                by_unit[unit].append(user)
+            top = _top_unit(user, province)
+            if top is not None:
+                by_unit[top].append(user)
         behind = [units[c] for c in BEHIND if c in units and by_unit.get(units[c].id)][:3]
         at_risk = [units[c] for c in AT_RISK if c in units and by_unit.get(units[c].id)
                    and units[c] not in behind][:3]

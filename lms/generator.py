@@ -66,7 +66,10 @@ class BulkWriter:
     def __init__(self) -> None:
         self.connection = db.session.connection()
         self.dialect = self.connection.dialect.name
-        self.raw = self.connection.connection.dbapi_connection
+        raw = self.connection.connection.dbapi_connection
+        if raw is None:  # only a connection already closed or invalidated has none
+            raise RuntimeError("the database connection is closed")
+        self.raw = raw
         self.counts: dict[str, int] = defaultdict(int)
 
     def write(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
@@ -603,9 +606,9 @@ def seed_province(officers: int, agencies: int | None = None, *, seed: int = 11,
     say("attempt draws ready")
 
     # Which officers and units: the province's direct units, three behind, three at risk.
-    province = db.session.scalar(select(Agency).where(Agency.code == "SH"))
+    province = db.session.scalars(select(Agency).where(Agency.code == "SH")).one()
     units = {a.code: a.id for a in db.session.scalars(select(Agency).where(Agency.parent_id == province.id))}
-    names = {a.id: (a.name_vi, a.name_en) for a in db.session.execute(select(Agency.id, Agency.name_vi,
+    agency_names = {a.id: (a.name_vi, a.name_en) for a in db.session.execute(select(Agency.id, Agency.name_vi,
                                                                               Agency.name_en))}
     info = {u[0]: u for u in made}
     info.update({u.id: (u.id, u.agency_id, u.agency.path, frozenset(d.code for d in u.duties))
@@ -649,7 +652,7 @@ def seed_province(officers: int, agencies: int | None = None, *, seed: int = 11,
             duty_codes = info[user_id][3]
             lang = "en" if "en" in course.languages and "foreign_info" in duty_codes and rng.random() < 0.4 else "vi"
             agency_id = info[user_id][1]
-            holder, agency_name = full_names[user_id], names[agency_id]
+            holder, agency_name = full_names[user_id], agency_names[agency_id]
             if (user_id, course_id) in done_set:
                 end = _when(activated + timedelta(days=10), now - timedelta(days=1), rng)
                 start = max(activated + timedelta(days=1), end - timedelta(days=rng.uniform(3, 25)))

@@ -19,6 +19,7 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import Select, func, select
 from werkzeug.wrappers import Response
@@ -115,7 +116,7 @@ def endpoint(ep: Endpoint) -> Callable[[Callable[..., Any]], Callable[..., Any]]
     return register
 
 
-def paginate(stmt: Select[Any], args: dict[str, Any], serialize: Callable[[Any], dict[str, Any]],
+def paginate(stmt: Select[*tuple[Any, ...]], args: dict[str, Any], serialize: Callable[[Any], dict[str, Any]],
              *, scalars: bool = True) -> dict[str, Any]:
     """One page of ``stmt`` with total and next/prev links: two statements whatever the size."""
     page, per_page = args["page"], args["per_page"]
@@ -270,7 +271,7 @@ def _token_helpers() -> dict[str, Any]:
 
 @tokens_bp.post("")
 @policy.require("api.manage_tokens")
-def create() -> str | Response:
+def create() -> ResponseReturnValue:
     form = TokenForm()
     if form.validate_on_submit():
         try:

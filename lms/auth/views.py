@@ -15,6 +15,7 @@ from flask import (
     session,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
@@ -43,7 +44,7 @@ def _profile() -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login() -> str | Response:
+def login() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))
     form = LoginForm(next=request.args.get("next", ""))
@@ -84,7 +85,7 @@ def _no_referrer(response: Response) -> Response:
 
 
 @bp.route("/activate/<token>", methods=["GET", "POST"])
-def activate(token: str) -> str | Response:
+def activate(token: str) -> ResponseReturnValue:
     after_this_request(_no_referrer)
     try:
         row = services.user_for_token(token)

@@ -818,9 +818,9 @@ def _read_quizzes(report: _Report, top: _Map, m: _Manifest) -> None:
             )
         )
     finals = [quiz for quiz in m.quizzes if quiz.final]
-    for quiz in finals[1:]:
+    for extra in finals[1:]:
         report.error(
-            m.quiz_nodes[quiz.key],
+            m.quiz_nodes[extra.key],
             _(
                 "only one quiz can be the final test; '%(first)s' already is",
                 first=finals[0].key,

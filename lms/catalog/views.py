@@ -14,6 +14,7 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -485,7 +486,7 @@ def lesson_archive(key: str, lesson_key: str) -> Response:
 
 
 @bp.post("/author/<key>/preview")
-def preview(key: str) -> Response:
+def preview(key: str) -> ResponseReturnValue:
     """Render Markdown as officers will see it (the editor's live preview). JSON in, JSON out."""
     course = _editable(key)
     payload = request.get_json(silent=True)
@@ -495,7 +496,8 @@ def preview(key: str) -> Response:
     if len(body) > services.MAX_BODY_CHARS:
         return jsonify(error=_("The text is too long (at most %(num)s characters).",
                                num=services.MAX_BODY_CHARS)), 413
-    lang = payload.get("lang") if payload.get("lang") in course.languages else course.original_language
+    chosen = payload.get("lang")
+    lang = chosen if isinstance(chosen, str) and chosen in course.languages else course.original_language
     html = services.render_lesson_body(
         services.nfc(body), lang, asset_url=lambda name: url_for("catalog.asset", key=course.key, name=name)
     )

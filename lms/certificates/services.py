@@ -494,7 +494,7 @@ class _Sink(io.RawIOBase):
     def writable(self) -> bool:
         return True
 
-    def write(self, data: Any) -> int:  # type: ignore[override]
+    def write(self, data: Any) -> int:
         chunk = bytes(data)
         self.chunks.append(chunk)
         self.written += len(chunk)

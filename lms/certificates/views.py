@@ -20,6 +20,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import select
@@ -165,6 +166,7 @@ def _json_date(value: datetime | None) -> str | None:
 @writes
 def verify_json(code: str) -> Any:
     status, certificate, form = _look_up(code)
+    body: dict[str, Any]
     if certificate is None:
         body = {"error": {"status": status, "code": normalise_code(code),
                           "message": " ".join(str(e) for e in form.code.errors)}}
@@ -215,7 +217,7 @@ def _certificate_or_404(code: str) -> Certificate:
 
 @bp.get("/certificates/<code>.pdf")
 @writes
-def download(code: str) -> Response:
+def download(code: str) -> ResponseReturnValue:
     certificate = _certificate_or_404(code)
     policy.authorize("certificates.download", certificate)
     if certificate.status == "revoked" and not policy.is_admin(current_user):
@@ -264,7 +266,8 @@ def user_transcript(user_id: int) -> Response:
 
 
 def _transcript_for(user: Any) -> Response:
-    lang = request.args.get("lang") if request.args.get("lang") in services.PDF_LANGUAGES else _lang()
+    chosen = request.args.get("lang", "")
+    lang = chosen if chosen in services.PDF_LANGUAGES else _lang()
     pdf = services.transcript_pdf(user, lang)
     if user.id != current_user.id:  # an HR user or admin took an officer's transcript
         audit.record("certificates.transcript_exported", actor=current_user, target=user, format="pdf")
@@ -354,7 +357,7 @@ def manage() -> Any:
 @bp.get("/certificates/manage/export.zip")
 @policy.require("certificates.manage")
 @writes
-def export_zip() -> Response:
+def export_zip() -> ResponseReturnValue:
     form, filters = _filters()
     if filters is None:
         flash(_("The filters are not valid: %(errors)s", errors="; ".join(
@@ -365,7 +368,7 @@ def export_zip() -> Response:
     ids = list(db.session.scalars(queries.ids_of(stmt)))
     if not ids:
         flash(_("No certificate matches these filters: there is nothing to download."), "warning")
-        return redirect(url_for("certificates.manage", **request.args.to_dict()))
+        return redirect(_manage_url())
     agency = filters["agency"]
     name = f"certificates-{agency.code if agency else 'all'}-{utcnow():%Y%m%d}.zip"
     audit.record("certificates.exported", actor=current_user, target_type="certificate", format="zip",
@@ -376,9 +379,15 @@ def export_zip() -> Response:
     return response
 
 
+def _manage_url() -> str:
+    """The certificate list with the filters of this request."""
+    filters: dict[str, Any] = request.args.to_dict()
+    return url_for("certificates.manage", **filters)
+
+
 @bp.post("/certificates/manage/render")
 @policy.require("certificates.manage")
-def render_missing() -> Response:
+def render_missing() -> ResponseReturnValue:
     """Render, in the background, the missing PDFs of the certificates the filters select."""
     if not RenderPdfsForm().validate_on_submit():
         abort(400)
@@ -389,9 +398,9 @@ def render_missing() -> Response:
     ids = list(db.session.scalars(queries.without_pdf(stmt)))
     if not ids:
         flash(_("Every certificate in this list already has its PDF."), "success")
-        return redirect(url_for("certificates.manage", **request.args.to_dict()))
+        return redirect(_manage_url())
     run = tasks.start_bulk_render(ids, user=current_user, base_url=request.host_url,
-                                  summary={"back": url_for("certificates.manage", **request.args.to_dict())})
+                                  summary={"back": _manage_url()})
     return redirect(url_for("tasks.show", run_id=run.id))
 
 

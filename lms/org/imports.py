@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import Row, delete, func, insert, or_, select, update
 
 from lms import audit, policy
 from lms.db import affected_rows, utcnow
@@ -472,8 +472,9 @@ def plan_officers(
                 "%(name)s (%(username)s) works at %(code)s, outside the agencies you manage.",
                 name=user.full_name, username=user.username, code=current.code)))
             continue
-        wanted = {
-            "username": user.username if row.username_generated else row.username,
+        username = user.username if row.username_generated else row.username
+        wanted: dict[str, Any] = {
+            "username": username,
             "full_name": row.full_name,
             "email": row.email if "email" in has else user.email,
             "job_title": row.job_title if "job_title" in has else user.job_title,
@@ -495,7 +496,7 @@ def plan_officers(
             continue
         if "duties" in changed:
             duty_changes[user.id] = row.duties
-        change = Change(line, wanted["username"], row.full_name, info.code, tuple(changed), user.id)
+        change = Change(line, username, row.full_name, info.code, tuple(changed), user.id)
         if changed:
             updates.append({"id": user.id, **wanted})
             plan.updated.append(change)
@@ -661,11 +662,12 @@ def plan_agencies(filename: str, data: bytes, *, actor: Any = None) -> Plan:
         parent_of[key] = row.parent_code.casefold() if row.parent_code else None
         file_rows.append(row)
     for row in file_rows:
-        seen, key = set(), row.code.casefold()
-        while key is not None and key not in seen:
-            seen.add(key)
-            key = parent_of.get(key)
-        if key is not None:
+        seen: set[str] = set()
+        walk: str | None = row.code.casefold()
+        while walk is not None and walk not in seen:
+            seen.add(walk)
+            walk = parent_of.get(walk)
+        if walk is not None:
             errors.append(RosterError(row.line, col("parent_code"), _(
                 "%(code)s cannot be placed under %(parent)s: %(parent)s is one of its own units.",
                 code=row.code, parent=row.parent_code)))
@@ -908,7 +910,7 @@ def issue_links(
             policy.agency_scope_clause(actor, Agency.path),
             User.id.not_in(select(UserRole.user_id).where(UserRole.role != Role.officer.value)),
         ]
-    people = []
+    people: list[Row[*tuple[Any, ...]]] = []
     for chunk in _chunks(ids):
         people += db.session.execute(
             select(User.id, User.full_name, User.username, User.email, Agency.code, Agency.name_vi)
@@ -938,7 +940,7 @@ def link_rows_from_tokens(
 ) -> list[LinkRow]:
     """Rows for tokens just issued by :func:`apply_officers` (the command line's ``--links-out``)."""
     ids = sorted(tokens)
-    people = []
+    people: list[Row[*tuple[Any, ...]]] = []
     for chunk in _chunks(ids):
         people += db.session.execute(
             select(User.id, User.full_name, User.username, User.email, Agency.code, Agency.name_vi)

@@ -151,15 +151,9 @@ def merge_agencies(source: Agency, target: Agency, *, actor: Any = None) -> Merg
     services.users_changed(None)  # officers, units and assignments moved: recompute who has what
     source = db.session.get(Agency, source_id)  # type: ignore[assignment]
     target = db.session.get(Agency, target_id)  # type: ignore[assignment]
-    audit.record(
-        "org.agency_merged",
-        actor=actor,
-        target=source,
-        into=target.code,
-        into_id=target_id,
-        **preview.counts,
-        hr_users=[p.id for p in preview.hr_users],
-    )
+    details: dict[str, Any] = {**preview.counts, "hr_users": [p.id for p in preview.hr_users]}
+    audit.record("org.agency_merged", actor=actor, target=source, into=target.code, into_id=target_id,
+                 **details)
     db.session.flush()
     preview.source, preview.target = source, target
     return preview

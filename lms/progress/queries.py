@@ -79,8 +79,8 @@ def course_state(user: Any, course: Course) -> CourseState:
                 select(QuizResult).where(QuizResult.user_id == user.id, QuizResult.course_id == course.id)
             )
         }
-        if state.renewal_required:
-            since = state.completion.renewal_required_since  # type: ignore[union-attr]
+        since = state.completion.renewal_required_since if state.completion is not None else None
+        if since is not None:
             required = required_quiz_keys(course)
             if required:
                 state.renewal_quiz_keys = [

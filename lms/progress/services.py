@@ -378,10 +378,11 @@ def reevaluate_course(course: Course, actor: Any = None) -> dict[str, int]:
     kept = db.session.scalar(
         select(func.count()).select_from(CourseCompletion).where(
             CourseCompletion.course_id == course.id, CourseCompletion.renewal_required_since.is_(None))
-    ) - completed  # fmt: skip
-    counts = {"evaluated": len(open_users), "completed": completed, "kept": kept}
-    audit.record("progress.completions_reevaluated", actor=actor, target=course, **counts)
-    return counts
+    ) or 0  # fmt: skip
+    kept -= completed
+    audit.record("progress.completions_reevaluated", actor=actor, target=course,
+                 evaluated=len(open_users), completed=completed, kept=kept)
+    return {"evaluated": len(open_users), "completed": completed, "kept": kept}
 
 
 

@@ -76,7 +76,8 @@ def complete(key: str, lesson_key: str) -> Response:
     if lesson is None or not ConfirmForm().validate_on_submit():
         abort(404 if lesson is None else 400)
     policy.authorize("catalog.view_course", course)
-    lang = request.form.get("lang") if request.form.get("lang") in course.languages else course.original_language
+    chosen = request.form.get("lang", "")
+    lang = chosen if chosen in course.languages else course.original_language
     if services.enrollment_for(current_user, course) is None:
         assigned = services.is_assigned(current_user, course)
         policy.authorize("progress.enrol", (course, assigned))
@@ -150,8 +151,9 @@ def _officers(raw: str) -> tuple[list[User], list[str]]:
 @policy.require("assignments.manage")
 def assignment_new() -> str | Response:
     form = _assignment_form()
-    if request.method == "GET" and request.args.get("course", type=int):
-        form.course_id.data = request.args.get("course", type=int)
+    preset = request.args.get("course", type=int)
+    if request.method == "GET" and preset:
+        form.course_id.data = preset
     if form.validate_on_submit():
         course = db.session.get(Course, form.course_id.data)
         agency = db.session.get(Agency, form.agency_id.data) if form.agency_id.data else None
@@ -171,7 +173,7 @@ def assignment_new() -> str | Response:
         if error is None and kind in ("agency", "duty") and not policy.can(current_user, "assignments.target", agency):
             error = ("agency_id", _("Choose an agency in your scope.") if agency is None or kind == "agency"
                      else _("This agency is outside your scope."))
-        if error is None:
+        if error is None and course is not None:  # no course is an error above
             try:
                 rows = services.create_assignments(
                     course, kind=kind, due_date=form.due_date.data, actor=current_user, users=users,
@@ -185,8 +187,9 @@ def assignment_new() -> str | Response:
                 officers = sum(r["officers"] for r in reach.values())
                 flash(_("Assigned: %(num)s officer(s) now have this course.", num=officers), "success")
                 return redirect(url_for("progress.assignments", course=course.id))
-        field, message = error
-        form[field].errors = [*form[field].errors, message]
+        if error is not None:
+            field, message = error
+            form[field].errors = [*form[field].errors, message]
     return render_template("progress/assignment_new.html", form=form, kinds=KIND_LABELS)
 
 
@@ -292,8 +295,9 @@ def overrides(user_id: int) -> str | Response:
     form = OverrideForm()
     courses = queries.assignable_courses()
     form.course_id.choices = [(c.id, c.title_in(str(get_locale()))) for c in courses]
-    if request.method == "GET" and request.args.get("course", type=int):
-        form.course_id.data = request.args.get("course", type=int)
+    preset = request.args.get("course", type=int)
+    if request.method == "GET" and preset:
+        form.course_id.data = preset
     if form.validate_on_submit():
         course = next((c for c in courses if c.id == form.course_id.data), None)
         if course is None:

@@ -25,6 +25,7 @@ from sqlalchemy import delete, select
 
 from lms import audit, policy
 from lms.catalog.models import Course
+from lms.db import affected_rows
 from lms.extensions import db
 from lms.i18n import _
 from lms.org.models import Agency, User
@@ -125,7 +126,7 @@ def _sync_completions(workshop: Workshop, officers: dict[int, User]) -> dict[str
     stale = delete(CourseCompletion).where(CourseCompletion.evidence == evidence)
     if attendees:
         stale = stale.where(CourseCompletion.user_id.not_in(attendees))
-    withdrawn = db.session.execute(stale.execution_options(synchronize_session="fetch")).rowcount or 0
+    withdrawn = affected_rows(db.session.execute(stale.execution_options(synchronize_session="fetch")))
     made = 0
     if workshop.course_id is not None and workshop.counts_as_completion and attendees:
         course = db.session.get(Course, workshop.course_id)
@@ -133,7 +134,7 @@ def _sync_completions(workshop: Workshop, officers: dict[int, User]) -> dict[str
             CourseCompletion.course_id == workshop.course_id, CourseCompletion.user_id.in_(attendees))))
         missing = attendees - done
         for uid in sorted(missing):
-            user = officers.get(uid) or db.session.get(User, uid)
+            user = officers.get(uid) or db.session.get_one(User, uid)
             db.session.add(CourseCompletion(
                 user_id=uid, course_id=workshop.course_id, completed_at=_local_noon(workshop.held_on),
                 score=None, course_version=course.version if course else 1, agency_id=user.agency_id,

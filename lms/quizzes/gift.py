@@ -622,8 +622,8 @@ class _QuestionParser:
                           "weight.", text=raw[:12])
                     )
             else:
-                weight, raw = self._weight(raw, offset)
-                weight = 0.0 if weight is None else weight
+                parsed, raw = self._weight(raw, offset)
+                weight = 0.0 if parsed is None else parsed
                 if marker == "":
                     self.notes.append(
                         _("The text before the first '~' or '=' is read as a wrong answer, as "
@@ -913,7 +913,7 @@ def _comment_value(value: str) -> str:
 
 def _starts_with_format_tag(text: str, known_only: bool) -> bool:
     match = _FORMAT_TAG.match(text)
-    return bool(match) and (not known_only or match.group(1).lower() in TEXT_FORMATS)
+    return match is not None and (not known_only or match.group(1).lower() in TEXT_FORMATS)
 
 
 class _Exporter:
@@ -1013,10 +1013,13 @@ class _Exporter:
         return f"\t{general}\n" if general else ""
 
     def numeric(self, answer: NumericalAnswer) -> str:
-        if answer.is_range:
+        # NumericalAnswer guarantees a value, or both ends of a range (is_range).
+        if answer.value is not None:
+            spec = f"{_export_number(answer.value)}:{_export_number(answer.tolerance)}"
+        elif answer.minimum is not None and answer.maximum is not None:
             spec = f"{_export_number(answer.minimum)}..{_export_number(answer.maximum)}"
         else:
-            spec = f"{_export_number(answer.value)}:{_export_number(answer.tolerance)}"
+            raise self.fail("a numerical answer has neither a value nor a range")
         return spec + self.feedback(answer.feedback)
 
     def export(self) -> str:

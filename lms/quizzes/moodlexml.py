@@ -187,8 +187,8 @@ def parse_moodle_xml(data: bytes | str, source: str = "<xml>") -> ParseResult:
     for node in root.findall("question"):
         kind = node.attrs.get("type", "")
         if kind == "category":
-            category = category_path(node.find("category").child_text("text")
-                                     if node.find("category") is not None else "")
+            found = node.find("category")
+            category = category_path(found.child_text("text") if found is not None else "")
             continue
         reader = _QuestionReader(node, category)
         try:
@@ -216,7 +216,8 @@ class _QuestionReader:
         self.node = node
         self.category = category
         self.notes: list[str] = []
-        self.label: str | None = node.find("name").child_text("text") if node.find("name") else None
+        name = node.find("name")
+        self.label: str | None = name.child_text("text") if name else None
         self.points: float | None = None
         self.unnamed = False
         self.parts: list[tuple[str, str]] = []
@@ -434,7 +435,7 @@ class _QuestionReader:
             raise _Problem(_("Numerical answer %(number)s has no number.", number=1), "number")
         if len(others) > 1:
             others = others[:1]
-        if self.node.find("units") is not None and self.node.find("units").children:
+        if (units := self.node.find("units")) is not None and units.children:
             self.notes.append(_("Its units are left out: lms compares the number only."))
         answers = numbers + others
         _require_full_marks(answers)
@@ -481,9 +482,8 @@ class _QuestionReader:
         return Question(type="ordering", answers=tuple(Answer(t, 1.0) for t in texts), **fields)
 
     def _essay(self, fields: dict[str, Any]) -> Question:
-        if self.node.child_text("graderinfo") or (self.node.find("graderinfo") is not None
-                                                  and self.node.find("graderinfo")
-                                                  .child_text("text")):
+        info = self.node.find("graderinfo")
+        if self.node.child_text("graderinfo") or (info is not None and info.child_text("text")):
             self.notes.append(_("The information for graders is left out: lms keeps the "
                                 "general feedback only."))
         return Question(type="essay", **fields)

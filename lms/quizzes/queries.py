@@ -59,6 +59,7 @@ def quiz_standing(user_id: int, quiz_id: int) -> QuizStanding:
                 Attempt.user_id == user_id, Attempt.quiz_id == quiz_id, graded,
                 Attempt.score.is_not(None), Attempt.submitted_at.is_not(None))
         )
+        if at is not None and score is not None  # the query excludes them; this tells the types
     )
     return QuizStanding(
         graded_scores=graded_scores,

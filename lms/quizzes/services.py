@@ -319,24 +319,24 @@ def plan_import(course: Course, lang: str, parsed: ParseResult,
             status = "unchanged" if same.archived_at is None else "changed"
             items.append(PlannedQuestion(_renamed(question, key), key, status, same))
             continue
-        row = None
+        met: Question | None = None
         if question.idnumber and question.idnumber in by_idnumber:
-            row = by_idnumber[question.idnumber]
+            met = by_idnumber[question.idnumber]
         elif question.line not in parsed.unnamed:
-            row = by_name.get(question.name)
-        if row is not None and row.id in claimed:
-            row = None  # a repeated name in the file: this one is a question of its own
-        if row is None:
+            met = by_name.get(question.name)
+        if met is not None and met.id in claimed:
+            met = None  # a repeated name in the file: this one is a question of its own
+        if met is None:
             key = free_key(question.name)
             items.append(PlannedQuestion(_renamed(question, key), key, "added"))
             continue
-        claimed.add(row.id)
-        diff = _diff(row, question)
+        claimed.add(met.id)
+        diff = _diff(met, question)
         if diff:
-            items.append(PlannedQuestion(_renamed(question, row.name), row.name, "conflict", row,
+            items.append(PlannedQuestion(_renamed(question, met.name), met.name, "conflict", met,
                                          alternative_key=free_key(question.name), diff=diff))
         else:
-            items.append(PlannedQuestion(_renamed(question, row.name), row.name, "changed", row))
+            items.append(PlannedQuestion(_renamed(question, met.name), met.name, "changed", met))
     return ImportPlan(items)
 
 
@@ -964,7 +964,8 @@ def regrade_quiz(quiz: Quiz, *, actor: Any, now: datetime | None = None) -> Regr
         report.attempts += 1
         slots = []
         for slot in attempt.slots:
-            row = current.get(slot.get("ref"))
+            ref = slot.get("ref")
+            row = current.get(ref) if ref is not None else None
             if row is not None and row.version != slot["version"]:
                 if compatible(slot["question"], row.data):
                     slot = {**slot, "question": dict(row.data), "version": row.version}

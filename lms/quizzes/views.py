@@ -409,8 +409,8 @@ def bank(course_id: int) -> str:
     course = _course_or_404(course_id)
     lang = _bank_lang(course)
     args = request.args
-    category = args.get("category", "*")
-    category = None if category == "*" else category
+    chosen = args.get("category", "*")
+    category = None if chosen == "*" else chosen
     qtype = args.get("type") if args.get("type") in qtypes.TYPES else None
     stmt = queries.bank_query(course.id, lang, category=category, tag=args.get("tag") or None,
                               text=args.get("q", "")[:200], archived=args.get("archived") == "1",
@@ -779,7 +779,7 @@ def analysis(quiz_id: int) -> str:
                 row.append(dataclasses.replace(obs, name=item_name(slot, attempt.lang)))
         observations.append(row)
     stats = engine.item_analysis(observations)
-    titles = {}
+    titles: dict[str, str] = {}
     for attempt in attempts:  # newest first: the latest text of each question
         for slot in attempt.slots:
             titles.setdefault(item_name(slot, attempt.lang), slot["question"].get("text", ""))

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Any
+from typing import Any, overload
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
@@ -110,6 +110,10 @@ class ExportDocument:
 # Values ------------------------------------------------------------------------------------
 
 
+@overload
+def percent_number(value: float, digits: int = 1) -> Decimal: ...
+@overload
+def percent_number(value: None, digits: int = 1) -> None: ...
 def percent_number(value: float | None, digits: int = 1) -> Decimal | None:
     """A 0..1 fraction as a percentage rounded half-even, as babel rounds the page's numbers."""
     if value is None:
@@ -118,6 +122,10 @@ def percent_number(value: float | None, digits: int = 1) -> Decimal | None:
     return (Decimal(str(value)) * 100).quantize(step, rounding=ROUND_HALF_EVEN)
 
 
+@overload
+def decimal_number(value: float, digits: int = 1) -> Decimal: ...
+@overload
+def decimal_number(value: None, digits: int = 1) -> None: ...
 def decimal_number(value: float | None, digits: int = 1) -> Decimal | None:
     if value is None:
         return None
@@ -201,9 +209,9 @@ def xlsx_value(value: Any, column: Column) -> Any:
     if kind is Kind.integer:
         return int(value)
     if kind is Kind.percent:
-        return float(percent_number(value, column.digits)) / 100  # type: ignore[arg-type]
+        return float(percent_number(value, column.digits)) / 100
     if kind is Kind.decimal:
-        return float(decimal_number(value, column.digits))  # type: ignore[arg-type]
+        return float(decimal_number(value, column.digits))
     if kind is Kind.datetime:
         return local(value)
     if kind is Kind.date and isinstance(value, date):
