@@ -55,7 +55,8 @@ class Param:
             if self.enum:
                 out["enum"] = list(self.enum)
             else:
-                out["minLength"] = 1
+                # No NUL: every request carrying one is refused with a 400 before the API sees it.
+                out["minLength"], out["pattern"] = 1, "^[^\\u0000]*$"
         if self.default is not None:
             out["default"] = self.default
         return out
