@@ -172,7 +172,9 @@ def test_without_a_queue_a_tracked_run_goes_on_in_a_thread_and_its_page_shows_pr
     deadline = time.monotonic() + 90  # generous: the loop ends as soon as the run is done
     while time.monotonic() < deadline:
         db.session.rollback()
-        if db.session.get(TaskRun, run.id).state == "done":
+        state = db.session.get(TaskRun, run.id).state
+        db.session.rollback()  # never sleep inside a transaction: on SQLite it can hold the write lock
+        if state == "done":
             break
         time.sleep(0.1)
     run = db.session.get(TaskRun, run.id)
