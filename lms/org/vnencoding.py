@@ -357,7 +357,7 @@ def _decode_legacy(data: bytes) -> DecodedText:
     scores = {name: _score(text[:_SAMPLE_CHARS]) for name, text in candidates.items()}
     ranked = sorted(scores, key=lambda name: scores[name].good - 3 * scores[name].badness)
     ranked.reverse()
-    best, runner_up = ranked[0], ranked[1]
+    best = ranked[0]
     if not scores[best].acceptable():
         plausible = [name for name in ranked if scores[name].good > 0]
         if len(plausible) >= 2:
@@ -368,13 +368,16 @@ def _decode_legacy(data: bytes) -> DecodedText:
                 "save it as 'CSV UTF-8' in Excel and upload it again."
             )
         )
-    second = scores[runner_up]
-    if (
-        second.acceptable()
-        and second.good * 2 >= scores[best].good
-        and candidates[best] != candidates[runner_up]
-    ):
-        raise _ambiguous(best, runner_up)  # two readings both look right: only a person can tell
+    # Two encodings can agree on one reading while a third reads the bytes differently (b"t\xfd" is
+    # "tý" in both VNI and TCVN3 and "tư" in Windows-1258): every other plausible reading counts.
+    for other in ranked[1:]:
+        rival = scores[other]
+        if (
+            rival.acceptable()
+            and rival.good * 2 >= scores[best].good
+            and candidates[other] != candidates[best]
+        ):
+            raise _ambiguous(best, other)  # two readings both look right: only a person can tell
     return DecodedText(candidates[best], best)
 
 

@@ -160,6 +160,12 @@ def test_unrecognisable_bytes_are_refused():
         decode_text("Müller; Größe; Straße; Übung; Ärger".encode("cp1252"))
 
 
+def test_a_reading_two_encodings_share_does_not_outvote_a_third_plausible_reading():
+    # b"t\xfd" is "tý" in VNI and in TCVN3 but "tư" in Windows-1258: only a person can tell.
+    with pytest.raises(EncodingProblem, match="looks like"):
+        decode_text(encode_legacy("tư tư", "windows-1258"))
+
+
 @given(vietnamese_text(), st.sampled_from(["vni", "windows-1258", "tcvn3"]))
 @settings(max_examples=300, deadline=None)
 def test_legacy_decoding_returns_the_original_text_or_refuses(text, encoding):
