@@ -77,6 +77,15 @@ LABELS: dict[str, dict[str, str]] = {
         "page": "Trang",
         "of": "/",
         "printed_on": "In ngày",
+        "source_workshop": "Hoàn thành qua lớp tập huấn trực tiếp",
+        "source_external": "Công nhận theo chứng chỉ của cơ sở khác",
+        "away_title": "Bồi dưỡng ngoài nền tảng",
+        "training": "Nội dung bồi dưỡng",
+        "kind": "Hình thức",
+        "kind_workshop": "Tập huấn trực tiếp",
+        "kind_external": "Chứng chỉ nơi khác",
+        "organiser": "Đơn vị tổ chức / cấp",
+        "away_note": "Số giờ bồi dưỡng ngoài nền tảng được tính riêng, không cộng vào tổng trên.",
     },
     "en": {
         "nation": "SOCIALIST REPUBLIC OF VIET NAM",
@@ -109,6 +118,15 @@ LABELS: dict[str, dict[str, str]] = {
         "page": "Page",
         "of": "of",
         "printed_on": "Printed on",
+        "source_workshop": "Completed by attending an in-person workshop",
+        "source_external": "Recognised from a certificate issued elsewhere",
+        "away_title": "Training away from the platform",
+        "training": "Training",
+        "kind": "Kind",
+        "kind_workshop": "In-person workshop",
+        "kind_external": "External certificate",
+        "organiser": "Organiser or issuer",
+        "away_note": "Hours of training away from the platform are counted apart, not in the total above.",
     },
 }
 
@@ -149,6 +167,20 @@ class TranscriptRow:
     completed_on: date
     score: int | float | Decimal | None = None
     certificate_code: str = ""
+    # How it was earned: "online", "workshop" (attended in person) or "external" (a certificate from
+    # elsewhere); the last two are marked on the paper as they are in every report.
+    source: str = "online"
+
+
+@dataclass(frozen=True)
+class AwayRow:
+    """A workshop attended or a certificate from elsewhere, listed apart with its own hours."""
+
+    title: str
+    kind: str  # "workshop" or "external"
+    on: date
+    hours: int | float | Decimal
+    organiser: str
 
 
 @dataclass(frozen=True)
@@ -167,6 +199,7 @@ class TranscriptData:
     issuer_parent_name: str = ""
     signer_name: str = ""
     signer_title: str = ""
+    away: list[AwayRow] = field(default_factory=list)
 
 
 def image_mime_type(body: bytes) -> str:
@@ -373,6 +406,8 @@ def render_transcript_pdf(
             lang=data.language,
             rows=sorted(data.rows, key=lambda row: (row.completed_on, row.course_title)),
             total_hours=total_hours,
+            away=sorted(data.away, key=lambda row: (row.on, row.title)),
+            away_hours=sum((Decimal(str(row.hours)) for row in data.away), Decimal(0)),
             signer_title_lines=data.signer_title.splitlines(),
             title=f"{labels['transcript_doc']}: {data.holder_name}",
         )

@@ -28,6 +28,7 @@ from lms.certificates import codes, queries
 from lms.certificates.models import Certificate, CertificatePdf, CertificateState, CertificateStatus
 from lms.certificates.pdf import (
     STATIC_ROOT,
+    AwayRow,
     CertificateData,
     CertificateRenderError,
     TranscriptData,
@@ -452,7 +453,8 @@ def recertify(certificate: Certificate, due: date) -> bool:
 
 
 def transcript_pdf(user: Any, lang: str) -> bytes:
-    """The officer's transcript: every completed course, with the certificate code when there is one."""
+    """The officer's transcript: every completed course, with the certificate code when there is one and
+    how it was earned, then the workshops attended and certificates from elsewhere, with their hours."""
     lang = _pdf_language(lang)
     config = current_app.config
     province = config["PROVINCE_NAME"]
@@ -463,8 +465,19 @@ def transcript_pdf(user: Any, lang: str) -> bytes:
             completed_on=local_date(completion.completed_at),
             score=completion.score,
             certificate_code=code or "",
+            source=completion.source,
         )
         for completion, course, code in db.session.execute(queries.transcript_rows_query(user.id))
+    ]
+    from lms.progress import queries as progress_queries
+
+    away = [
+        AwayRow(title=w.title, kind="workshop", on=w.held_on, hours=w.hours,
+                organiser=f"{w.agency.name(lang)} · {w.place}")
+        for w in progress_queries.workshops_of(user.id)
+    ] + [
+        AwayRow(title=x.title, kind="external", on=x.completed_on, hours=x.hours, organiser=x.issuer)
+        for x in progress_queries.external_of(user.id)
     ]
     issuer = {
         "vi": config.get("TRANSCRIPT_ISSUER_VI") or f"Ủy ban nhân dân tỉnh {province}",
@@ -480,6 +493,7 @@ def transcript_pdf(user: Any, lang: str) -> bytes:
         rows=rows,
         position=user.job_title or "",
         officer_number=user.employee_id or "",
+        away=away,
     )
     return render_transcript_pdf(data, base_url_fetcher_root=static_root())
 

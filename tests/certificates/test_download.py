@@ -194,3 +194,26 @@ def test_scanning_the_qr_code_says_valid_and_after_revocation_revoked(client, do
                                 reason="Kết quả bị hủy")
     page = client.get(path).get_data(as_text=True)
     assert "Giấy chứng nhận đã bị thu hồi" in page and HOLDER in page
+
+
+def test_the_transcript_pdf_marks_a_course_completed_at_a_workshop_and_lists_the_workshop(
+        client, auth, officer, pdf_text):
+    from datetime import timedelta
+
+    from lms.progress import workshops
+    from lms.progress.services import local_today
+
+    hr = f.user("hr.tr", agency=officer.agency, roles={"officer", "hr"}, hr_agencies=[officer.agency])
+    the_course = cf.course(enabled=False, title={"vi": "Kỹ năng phát ngôn trước báo chí", "en": "Press"})
+    item = workshops.create_workshop(workshops.WorkshopData(
+        title="Tập huấn phát ngôn năm 2026", held_on=local_today() - timedelta(days=3), place="Hội trường tỉnh",
+        agency=officer.agency, trainer="Trần Thị Lan", hours=6, course=the_course), actor=hr)
+    workshops.set_attendance(item, [officer.id], actor=hr)
+    db.session.commit()
+    auth.login("tien")
+    text = pdf_text(client.get("/certificates/transcript.pdf").data)
+    assert "Kỹ năng phát ngôn trước báo chí" in text
+    assert "Hoàn thành qua lớp tập huấn trực tiếp" in text
+    assert "Bồi dưỡng ngoài nền tảng" in text and "Tập huấn phát ngôn năm 2026" in text
+    english = pdf_text(client.get("/certificates/transcript.pdf?lang=en").data)
+    assert "Completed by attending an in-person workshop" in english

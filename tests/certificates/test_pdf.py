@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import subprocess
 import unicodedata
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -15,7 +16,9 @@ from pypdf import PdfReader
 from pyzbar.pyzbar import decode as decode_barcodes
 
 from lms.certificates.pdf import (
+    AwayRow,
     CertificateRenderError,
+    TranscriptRow,
     fit_text,
     image_mime_type,
     render_certificate_pdf,
@@ -376,3 +379,32 @@ def test_transcript_metadata_and_fonts(make_transcript, tmp_path):
 def test_empty_transcript_says_so(make_transcript, pdf_text):
     text = pdf_text(render_transcript_pdf(make_transcript(rows=0)))
     assert "Chưa hoàn thành khóa bồi dưỡng nào." in text
+
+
+def test_transcript_marks_completions_earned_in_person_or_elsewhere_and_lists_away_training_apart(
+    make_transcript, pdf_text
+):
+    rows = [
+        TranscriptRow("Những vấn đề cơ bản về quyền con người", 8, date(2024, 3, 1), 90, "X"),
+        TranscriptRow("Kỹ năng phát ngôn", 4, date(2024, 4, 2), source="workshop"),
+        TranscriptRow("Xác minh thông tin trên mạng", 6, date(2024, 5, 3), source="external"),
+    ]
+    away = [
+        AwayRow("Tập huấn kỹ năng phát ngôn", "workshop", date(2024, 4, 2), 4, "Sở Nội vụ · Hội trường A"),
+        AwayRow("Khóa học của Học viện Báo chí", "external", date(2024, 5, 3), 12.5, "Học viện Báo chí"),
+    ]
+    text = pdf_text(render_transcript_pdf(replace(make_transcript(rows=0), rows=rows, away=away)))
+    assert text.count("Hoàn thành qua lớp tập huấn trực tiếp") == 1
+    assert text.count("Công nhận theo chứng chỉ của cơ sở khác") == 1
+    assert "Bồi dưỡng ngoài nền tảng" in text
+    assert "Tập huấn trực tiếp" in text and "Chứng chỉ nơi khác" in text and "Học viện Báo chí" in text
+    assert "Tổng cộng: 3 khóa" in text and " 18 " in text  # the courses' hours, without the away ones
+    assert "16,5" in text  # 4 + 12.5, their own total
+    assert "không cộng vào tổng trên" in text
+
+
+def test_english_transcript_marks_the_source_in_english(make_transcript, pdf_text):
+    rows = [TranscriptRow("Spokesperson skills", 4, date(2024, 4, 2), source="workshop")]
+    text = pdf_text(render_transcript_pdf(replace(make_transcript(rows=0, language="en"), rows=rows)))
+    assert "Completed by attending an in-person workshop" in text
+    assert "Training away from the platform" not in text  # nothing away: no empty section
