@@ -20,11 +20,11 @@ from typing import Any
 
 import yaml
 
-from lms.catalog.render import asset_references
 from lms.i18n import N_, _
-from lms.quizzes.gift import parse_gift
-from lms.quizzes.qtypes.content import parse_content
-from lms.quizzes.questions import Question
+from lms.markup import asset_references
+from lms.questionformat.gift import parse_gift
+from lms.questionformat.qtypes.content import parse_content
+from lms.questionformat.questions import Question
 
 __all__ = [
     "KNOWN_LANGUAGES",
@@ -235,7 +235,7 @@ class CertificateSettings:
 
 @dataclass(frozen=True)
 class QuestionBank:
-    """One GIFT (or YAML) bank file and its questions (`lms.quizzes.questions.Question`), in file order."""
+    """One GIFT (or YAML) bank file and its questions (`lms.questionformat.questions.Question`), in file order."""
 
     language: str
     source: str  # relative to the course folder

@@ -29,11 +29,11 @@ from lms.catalog.models import (
     Module,
     TrainerCourse,
 )
-from lms.catalog.render import heading_slug, render_markdown
 from lms.db import utcnow
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.i18n import _
+from lms.markup import heading_slug, render_markdown
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 MAX_BODY_CHARS = 200_000
@@ -457,7 +457,7 @@ def save_lesson_text(
 
 def missing_files(course: Course, body: str) -> list[str]:
     """``files/NAME`` references of ``body`` that the course does not have."""
-    from lms.catalog.render import asset_references
+    from lms.markup import asset_references
 
     names = {ref.name for ref in asset_references(body)}
     if not names:

@@ -34,10 +34,10 @@ from lms.catalog.forms import (
 )
 from lms.catalog.learners import learners
 from lms.catalog.models import Course, Lesson, Module
-from lms.catalog.render import asset_names
 from lms.errors import show_error, undo
 from lms.extensions import db
 from lms.i18n import _, ngettext
+from lms.markup import asset_names
 from lms.sqlite import writes
 
 bp = Blueprint("catalog", __name__, url_prefix="/catalog")

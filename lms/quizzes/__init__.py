@@ -1,19 +1,15 @@
 """Quizzes: question banks, attempts and grading.
 
-Trainers rarely write questions from scratch: they bring question banks from Moodle in GIFT or Aiken
-text files, or write new ones in the same formats next to a course's lessons. A bank is parsed into plain
-``Question`` values (``questions.py``), each with a stable ``name`` that attempts and item analysis point
-at, so re-importing a corrected bank never orphans an officer's history.
+Trainers rarely write questions from scratch: they bring question banks from Moodle in GIFT, Aiken or
+Moodle XML files, or write new ones next to a course's lessons. What a question is and how those files
+read and write it lives one layer down, in :mod:`lms.questionformat`, which the content loader shares;
+each question keeps a stable ``name`` that attempts and item analysis point at, so re-importing a
+corrected bank never orphans an officer's history.
 
 When an officer starts an attempt, every question is snapshotted into the attempt as a plain dict
 (``question_to_dict``). Grading (``grading.py``) reads only that snapshot and the officer's response, so
 an attempt is always graded by the rule it was taken under, even after the bank changes. Each question
-type has one row in a registry that maps it to its grader and response normaliser; the web layer adds
-its form widget and review view to the same row.
-
-The pure core of this package takes plain data and returns plain data, with no Flask and no database:
-``questions.py`` (the question model and its JSON form), ``gift.py`` (GIFT import and export),
-``aiken.py`` (Aiken import) and ``grading.py`` (the question-type registry and graders).
+type's grader, normaliser and widgets are one row of ``lms.questionformat.qtypes.TABLE``.
 """
 
 from __future__ import annotations

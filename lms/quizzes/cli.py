@@ -13,9 +13,9 @@ from sqlalchemy import select
 from lms import transaction
 from lms.catalog.models import Course
 from lms.extensions import db
+from lms.questionformat.questions import question_to_dict
 from lms.quizzes import importing, services
 from lms.quizzes.models import Quiz
-from lms.quizzes.questions import question_to_dict
 
 
 @click.group("questions", cls=transaction.Group, help="Question banks: import GIFT, Aiken or Moodle XML files; export GIFT or Moodle XML.")

@@ -1,19 +1,19 @@
-"""Grading: score a response with the grader of its question type's row (``lms.quizzes.qtypes``).
+"""Grading: score a response with the grader of its question type's row (``lms.questionformat.qtypes``).
 
 Graders read the question snapshot stored in the attempt (``question_to_dict`` output, possibly after a
 trip through JSON) and the officer's response, never the live question bank. Each type's row holds a
 ``normalise_response`` that turns what a form or a JSON column gives us into the canonical response
 shape, and a ``grade`` that scores a response (normalising it first, so both shapes are accepted).
 The response shape and the scoring rule of each type are written in its module's docstring
-(``lms/quizzes/qtypes/<type>.py``). ``None`` or an empty value always means "not answered".
+(``lms/questionformat/qtypes/<type>.py``). ``None`` or an empty value always means "not answered".
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from lms.quizzes import qtypes
-from lms.quizzes.qtypes.base import (
+from lms.questionformat import qtypes
+from lms.questionformat.qtypes.base import (
     Grade,
     InvalidResponse,
     QuestionType,
@@ -22,7 +22,7 @@ from lms.quizzes.qtypes.base import (
     parse_number,
     strip_diacritics,
 )
-from lms.quizzes.qtypes.short import short_answer_matches
+from lms.questionformat.qtypes.short import short_answer_matches
 
 QUESTION_TYPES = qtypes.TYPES
 

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 
 from lms.i18n import N_, _
 from lms.org import vnencoding
-from lms.quizzes.aiken import parse_aiken
-from lms.quizzes.gift import parse_gift
-from lms.quizzes.moodlexml import parse_moodle_xml
-from lms.quizzes.questions import ParseError, ParseResult
+from lms.questionformat.aiken import parse_aiken
+from lms.questionformat.gift import parse_gift
+from lms.questionformat.moodlexml import parse_moodle_xml
+from lms.questionformat.questions import ParseError, ParseResult
 
 ERROR_LIMIT = 50
 FORMATS = ("gift", "aiken", "xml")

@@ -1,6 +1,6 @@
 """How a question is shown to an officer, read back from a form, and reviewed (pure core).
 
-The behaviour of each type is in its row of the question-type table (``lms.quizzes.qtypes``); this
+The behaviour of each type is in its row of the question-type table (``lms.questionformat.qtypes``); this
 module dispatches to it and removes from a review what the quiz's review options do not allow.
 
 Officers never see snapshot indexes. Choices are shown in a *display order* (a permutation of the
@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from lms.quizzes import qtypes
-from lms.quizzes.qtypes.base import (
+from lms.questionformat import qtypes
+from lms.questionformat.qtypes.base import (
     OTHER,
     InvalidResponse,
     Order,

@@ -30,10 +30,7 @@ from lms.errors import DomainError
 from lms.extensions import db
 from lms.i18n import N_, _
 from lms.org.models import User
-from lms.quizzes import engine, presentation
-from lms.quizzes.grading import InvalidResponse
-from lms.quizzes.models import Attempt, AttemptAnswer, Question, Quiz
-from lms.quizzes.questions import (
+from lms.questionformat.questions import (
     MAX_CATEGORY,
     MAX_NAME,
     ParseResult,
@@ -42,7 +39,10 @@ from lms.quizzes.questions import (
     question_limit_problems,
     question_to_dict,
 )
-from lms.quizzes.questions import Question as QuestionValue
+from lms.questionformat.questions import Question as QuestionValue
+from lms.quizzes import engine, presentation
+from lms.quizzes.grading import InvalidResponse
+from lms.quizzes.models import Attempt, AttemptAnswer, Question, Quiz
 
 MAX_PICK_COUNT = 500
 
@@ -265,7 +265,7 @@ def _identity(data: Mapping[str, Any]) -> str:
 
 
 def _diff(row: Question, question: QuestionValue) -> list[tuple[str, str, str]]:
-    from lms.quizzes.qtypes import get as qtype
+    from lms.questionformat.qtypes import get as qtype
 
     old = row.data
     out = []
@@ -413,8 +413,8 @@ def import_questions(
 
 def export_bank(course: Course, lang: str, fmt: str) -> tuple[str, int, list[tuple[str, str]]]:
     """The live bank as GIFT or Moodle XML: (text, questions written, [(name, why left out)])."""
-    from lms.quizzes.gift import export_gift
-    from lms.quizzes.moodlexml import export_moodle_xml
+    from lms.questionformat.gift import export_gift
+    from lms.questionformat.moodlexml import export_moodle_xml
 
     rows = bank_rows(course.id, lang)
     points = {row.name: row.points for row in rows}

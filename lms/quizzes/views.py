@@ -31,7 +31,15 @@ from lms.errors import show_error, undo
 from lms.extensions import db
 from lms.i18n import N_, _, ngettext
 from lms.progress import services as progress_services
-from lms.quizzes import engine, importing, presentation, qtypes, queries, services
+from lms.questionformat import qtypes
+from lms.questionformat.gift import export_gift, parse_gift
+from lms.questionformat.qtypes.content import dump_content, parse_content
+from lms.questionformat.questions import (
+    ParseResult,
+    question_from_dict,
+    question_to_dict,
+)
+from lms.quizzes import engine, importing, presentation, queries, services
 from lms.quizzes.forms import (
     MAX_IMPORT_BYTES,
     ConfirmForm,
@@ -45,14 +53,7 @@ from lms.quizzes.forms import (
     to_local,
     to_utc,
 )
-from lms.quizzes.gift import export_gift, parse_gift
 from lms.quizzes.models import Attempt, AttemptAnswer, Question, Quiz
-from lms.quizzes.qtypes.content import dump_content, parse_content
-from lms.quizzes.questions import (
-    ParseResult,
-    question_from_dict,
-    question_to_dict,
-)
 from lms.sqlite import writes
 
 bp = Blueprint("quizzes", __name__, url_prefix="/quizzes")

@@ -725,8 +725,8 @@ def test_a_vietnamese_short_answer_that_refuses_answers_without_diacritics_is_wa
 
 
 def test_every_shipped_vietnamese_short_answer_accepts_answers_typed_without_diacritics():
+    from lms.questionformat.questions import question_to_dict
     from lms.quizzes import grading
-    from lms.quizzes.questions import question_to_dict
 
     result = load_content(Path(__file__).parents[2] / "content")
     assert result.ok and result.warnings == ()

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lms.catalog.render import (
+from lms.markup import (
     AssetReference,
     asset_references,
     heading_slug,

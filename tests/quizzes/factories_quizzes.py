@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from lms.extensions import db
+from lms.questionformat.questions import Answer, MatchPair, NumericalAnswer
+from lms.questionformat.questions import Question as Q
 from lms.quizzes import presentation, services
 from lms.quizzes.engine import Pick
 from lms.quizzes.models import Attempt, Question, Quiz
-from lms.quizzes.questions import Answer, MatchPair, NumericalAnswer
-from lms.quizzes.questions import Question as Q
 from tests.catalog.factories_catalog import course  # noqa: F401 - re-exported for quiz tests
 
 RIGHT_FEEDBACK = "Chính xác-FEEDBACK-RIGHT"

@@ -7,7 +7,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lms.quizzes.aiken import parse_aiken
+from lms.questionformat.aiken import parse_aiken
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -16,9 +16,9 @@ from sqlalchemy import func, select
 
 from lms.extensions import db
 from lms.org import vnencoding
+from lms.questionformat.questions import question_from_dict
 from lms.quizzes import importing, services
 from lms.quizzes.models import Question
-from lms.quizzes.questions import question_from_dict
 from tests import factories
 from tests.quizzes import factories_quizzes as fq
 

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from lms.catalog import loader
 from lms.catalog.sync import sync_content
 from lms.extensions import db
+from lms.questionformat.gift import parse_gift
 from lms.quizzes import services
-from lms.quizzes.gift import parse_gift
 from lms.quizzes.models import Attempt, Question, Quiz
 from tests import factories
 from tests.quizzes import factories_quizzes as fq
@@ -125,7 +125,7 @@ def test_export_then_reimport_gives_the_same_questions(client, auth):
     assert parsed.errors == []
     rows = {row.name: row for row in services.bank_rows(c.id, "vi")}
     assert {q.name for q in parsed.questions} == set(rows)
-    from lms.quizzes.questions import question_to_dict
+    from lms.questionformat.questions import question_to_dict
 
     for question in parsed.questions:
         assert services.content_hash(question_to_dict(question)) == rows[question.name].content_hash

@@ -9,9 +9,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lms.questionformat.questions import (
+    Answer,
+    MatchPair,
+    NumericalAnswer,
+    Question,
+    question_to_dict,
+)
 from lms.quizzes import engine, grading, presentation
 from lms.quizzes.engine import BankEntry, DrawError, Observation, Pick
-from lms.quizzes.questions import Answer, MatchPair, NumericalAnswer, Question, question_to_dict
 
 
 def single(name: str, category: str = "c", right: int = 0, n: int = 4) -> dict:

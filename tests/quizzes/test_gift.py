@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from lms.quizzes.gift import export_gift, parse_gift
-from lms.quizzes.questions import Answer, MatchPair, NumericalAnswer
+from lms.questionformat.gift import export_gift, parse_gift
+from lms.questionformat.questions import Answer, MatchPair, NumericalAnswer
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

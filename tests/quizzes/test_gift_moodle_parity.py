@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 
+from lms.questionformat.gift import category_path, export_gift, parse_gift
+from lms.questionformat.questions import MatchPair, question_to_dict
 from lms.quizzes import grading
-from lms.quizzes.gift import category_path, export_gift, parse_gift
-from lms.quizzes.questions import MatchPair, question_to_dict
 
 
 def one(text: str):

@@ -13,8 +13,8 @@ import unicodedata
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lms.quizzes.gift import category_path, export_gift, parse_gift
-from lms.quizzes.questions import (
+from lms.questionformat.gift import category_path, export_gift, parse_gift
+from lms.questionformat.questions import (
     Answer,
     MatchPair,
     NumericalAnswer,

@@ -11,6 +11,15 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from lms.questionformat.qtypes import NAMES as QUESTION_TYPE_NAMES
+from lms.questionformat.questions import (
+    Answer,
+    MatchPair,
+    NumericalAnswer,
+    Question,
+    question_to_dict,
+    truefalse_answers,
+)
 from lms.quizzes import grading
 from lms.quizzes.grading import (
     QUESTION_TYPES,
@@ -20,15 +29,6 @@ from lms.quizzes.grading import (
     normalise_response,
     parse_number,
     strip_diacritics,
-)
-from lms.quizzes.qtypes import NAMES as QUESTION_TYPE_NAMES
-from lms.quizzes.questions import (
-    Answer,
-    MatchPair,
-    NumericalAnswer,
-    Question,
-    question_to_dict,
-    truefalse_answers,
 )
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lms.quizzes.moodlexml import export_moodle_xml, parse_moodle_xml
+from lms.questionformat.moodlexml import export_moodle_xml, parse_moodle_xml
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_gift_roundtrip import questions as gift_questions  # noqa: E402
@@ -135,7 +135,7 @@ def test_ordering_questions_go_both_ways_with_moodles_ordering_plugin():
 
 
 def test_data_images_render_in_question_text_but_nothing_else_with_data_urls():
-    from lms.quizzes.qtypes.base import render_text
+    from lms.questionformat.qtypes.base import render_text
 
     html = render_text('<img src="data:image/png;base64,iVBORw0KGgo="><a href="data:text/html;'
                        'base64,PHNjcmlwdD4=">x</a><img src="data:image/svg+xml;base64,PHN2Zz4=">',

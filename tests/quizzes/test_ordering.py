@@ -18,15 +18,16 @@ from sqlalchemy import select
 
 from lms.catalog.loader import load_content
 from lms.extensions import db
-from lms.quizzes import grading, presentation, qtypes
+from lms.questionformat import qtypes
+from lms.questionformat.gift import export_gift_skipping, parse_gift
+from lms.questionformat.qtypes import ordering
+from lms.questionformat.qtypes.base import InvalidResponse
+from lms.questionformat.qtypes.content import dump_content, parse_content
+from lms.questionformat.questions import Answer, question_to_dict
+from lms.questionformat.questions import Question as Q
+from lms.quizzes import grading, presentation
 from lms.quizzes.engine import Pick
-from lms.quizzes.gift import export_gift_skipping, parse_gift
 from lms.quizzes.models import Question
-from lms.quizzes.qtypes import ordering
-from lms.quizzes.qtypes.base import InvalidResponse
-from lms.quizzes.qtypes.content import dump_content, parse_content
-from lms.quizzes.questions import Answer, question_to_dict
-from lms.quizzes.questions import Question as Q
 from tests import factories
 from tests.quizzes import factories_quizzes as fq
 from tests.quizzes.test_attempts import load, start

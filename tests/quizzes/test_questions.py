@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lms.quizzes.gift import parse_gift
-from lms.quizzes.questions import (
+from lms.questionformat.gift import parse_gift
+from lms.questionformat.questions import (
     Answer,
     MatchPair,
     NumericalAnswer,

@@ -17,9 +17,9 @@ from lms import create_app
 from lms.extensions import db
 from lms.progress import services as progress
 from lms.progress.models import CourseCompletion, QuizResult
+from lms.questionformat.gift import parse_gift
 from lms.quizzes import services
 from lms.quizzes.engine import Pick
-from lms.quizzes.gift import parse_gift
 from lms.quizzes.models import Attempt, AttemptAnswer, Question
 from lms.quizzes.queries import quiz_standing
 from tests import factories

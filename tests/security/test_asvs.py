@@ -289,7 +289,7 @@ MOODLE_LAUGHS = BILLION_LAUGHS.replace(b"<sst", b"<quiz><question type=\"descrip
 @pytest.mark.parametrize("xml", [MOODLE_XXE, MOODLE_LAUGHS], ids=["external-entity", "entity-expansion"])
 def test_moodle_xml_banks_with_entities_are_refused_without_reading_files(xml):
     """ASVS 5.2.x: the Moodle XML importer refuses a DOCTYPE or entities; nothing of /etc/passwd comes in."""
-    from lms.quizzes.moodlexml import parse_moodle_xml
+    from lms.questionformat.moodlexml import parse_moodle_xml
 
     result = parse_moodle_xml(xml, "bank.xml")
     assert result.errors and not result.questions

@@ -99,7 +99,7 @@ xml_like = st.one_of(
 @settings(max_examples=60, deadline=None)
 @given(data=xml_like)
 def test_moodle_xml_of_any_shape_gives_errors_never_an_exception(data):
-    from lms.quizzes.moodlexml import parse_moodle_xml
+    from lms.questionformat.moodlexml import parse_moodle_xml
 
     result = parse_moodle_xml(data, "bank.xml")
     assert result.errors or result.questions or isinstance(result.questions, list)

@@ -28,7 +28,7 @@
         status.textContent = (result.data && result.data.error) || status.getAttribute("data-error");
         return;
       }
-      // The server returns HTML sanitised with the lesson allow-list (lms.catalog.render).
+      // The server returns HTML sanitised with the lesson allow-list (lms.markup).
       target.innerHTML = result.data.html;
       var missing = result.data.missing || [];
       status.textContent = missing.length ? status.getAttribute("data-missing") + " " + missing.join(", ") : "";

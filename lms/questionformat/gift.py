@@ -37,8 +37,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from lms.i18n import _, ngettext
-from lms.quizzes import formats, qtypes
-from lms.quizzes.questions import (
+from lms.questionformat import formats, qtypes
+from lms.questionformat.questions import (
     MAX_NAME,
     TEXT_FORMATS,
     Answer,
@@ -359,7 +359,7 @@ class _QuestionParser:
         self.explicit_name = False
         self.notes: list[str] = []
         # Parts in their own formats, in reading order; a second reading with ``converted`` set
-        # returns their HTML instead (see :func:`lms.quizzes.formats.unify`).
+        # returns their HTML instead (see :func:`lms.questionformat.formats.unify`).
         self.parts: list[tuple[str, str]] = []
         self.converted: list[str] | None = None
         self.text_format = "moodle"

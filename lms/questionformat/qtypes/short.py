@@ -12,8 +12,8 @@ import unicodedata
 from typing import Any
 
 from lms.i18n import N_
-from lms.quizzes.qtypes import base
-from lms.quizzes.qtypes.base import Grade, Order, QuestionType, Snapshot
+from lms.questionformat.qtypes import base
+from lms.questionformat.qtypes.base import Grade, Order, QuestionType, Snapshot
 
 
 def _wildcard_pieces(answer: str, ignore_case: bool, ignore_diacritics: bool) -> list[str]:

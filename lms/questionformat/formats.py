@@ -28,7 +28,7 @@ def to_html(text: str, text_format: str) -> str:
     if text_format == "plain":
         return escape(text, quote=False).replace("\n", "<br>")
     if text_format == "markdown":
-        from lms.catalog.render import render_markdown
+        from lms.markup import render_markdown
 
         html = render_markdown(text).strip()
         # A one-paragraph answer should not gain a paragraph's margins.

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
-from lms.catalog.render import render_markdown, sanitize_html
+from lms.markup import render_markdown, sanitize_html
 
 Snapshot = Mapping[str, Any]
 Order = list[int] | None

@@ -26,8 +26,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from lms.i18n import N_, _
-from lms.quizzes.qtypes import base
-from lms.quizzes.qtypes.base import (
+from lms.questionformat.qtypes import base
+from lms.questionformat.qtypes.base import (
     ContentError,
     Grade,
     InvalidResponse,
@@ -35,7 +35,7 @@ from lms.quizzes.qtypes.base import (
     QuestionType,
     Snapshot,
 )
-from lms.quizzes.questions import Answer
+from lms.questionformat.questions import Answer
 
 MIN_ITEMS, MAX_ITEMS = 2, 20
 

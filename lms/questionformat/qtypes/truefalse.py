@@ -9,8 +9,8 @@ import unicodedata
 from typing import Any
 
 from lms.i18n import N_
-from lms.quizzes.qtypes import base
-from lms.quizzes.qtypes.base import Grade, InvalidResponse, Order, QuestionType, Snapshot
+from lms.questionformat.qtypes import base
+from lms.questionformat.qtypes.base import Grade, InvalidResponse, Order, QuestionType, Snapshot
 
 _TRUE_WORDS = {"true", "t", "1", "yes", "đúng"}
 _FALSE_WORDS = {"false", "f", "0", "no", "sai"}

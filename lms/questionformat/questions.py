@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-# A type name is one of ``lms.quizzes.qtypes.NAMES``: the question-type table owns the list.
+# A type name is one of ``lms.questionformat.qtypes.NAMES``: the question-type table owns the list.
 QuestionTypeName = str
 TextFormat = Literal["moodle", "html", "plain", "markdown"]
 
@@ -161,7 +161,7 @@ def _type_names() -> tuple[str, ...]:
     # question is built, not when this module is imported.
     global _NAMES
     if not _NAMES:
-        from lms.quizzes.qtypes import NAMES
+        from lms.questionformat.qtypes import NAMES
 
         _NAMES = NAMES
     return _NAMES

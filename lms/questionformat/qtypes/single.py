@@ -8,8 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from lms.i18n import N_
-from lms.quizzes.qtypes import base
-from lms.quizzes.qtypes.base import Grade, Order, QuestionType, Snapshot
+from lms.questionformat.qtypes import base
+from lms.questionformat.qtypes.base import Grade, Order, QuestionType, Snapshot
 
 
 def normalise(snapshot: Snapshot, raw: Any) -> int | None:

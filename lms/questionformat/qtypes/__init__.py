@@ -1,8 +1,8 @@
 """The question-type table: one module per type, one row per module, and everything derives from it.
 
-Grading (``grading.py``), the take and review pages (``presentation.py``), the web editor, the type
-labels, content files (``qtypes/content.py``), item analysis and the import/export formats read their
-per-type behaviour from :data:`TYPES`, never from an if-chain on type names. To add a type, write
+Grading (``lms.quizzes.grading``), the take and review pages (``lms.quizzes.presentation``), the web
+editor, the type labels, content files (``qtypes/content.py``), item analysis and the import/export
+formats read their per-type behaviour from :data:`TYPES`, never from an if-chain on type names. To add a type, write
 ``qtypes/<name>.py`` defining ``TYPE`` (see ``base.QuestionType``), its two templates
 ``templates/quizzes/widgets/<name>.html`` and ``templates/quizzes/review/<name>.html``, and add the
 module to :data:`TABLE` below. The table is a plain tuple built from imports, not filled by side effects,
@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Any, Protocol, TypeVar
 
-from lms.quizzes.qtypes import (
+from lms.questionformat.qtypes import (
     description,
     essay,
     matching,
@@ -29,7 +29,7 @@ from lms.quizzes.qtypes import (
     single,
     truefalse,
 )
-from lms.quizzes.qtypes.base import InvalidResponse, QuestionType, Snapshot
+from lms.questionformat.qtypes.base import InvalidResponse, QuestionType, Snapshot
 
 TABLE: tuple[QuestionType, ...] = (
     single.TYPE,

@@ -48,9 +48,9 @@ from defusedxml import DefusedXmlException
 from defusedxml.sax import make_parser
 
 from lms.i18n import _
-from lms.quizzes import formats, qtypes
-from lms.quizzes.gift import _export_number, _export_percent, category_path
-from lms.quizzes.questions import (
+from lms.questionformat import formats, qtypes
+from lms.questionformat.gift import _export_number, _export_percent, category_path
+from lms.questionformat.questions import (
     MAX_NAME,
     Answer,
     MatchPair,
@@ -460,7 +460,7 @@ class _QuestionReader:
         return Question(type="matching", pairs=tuple(pairs), **fields)
 
     def _ordering(self, fields: dict[str, Any]) -> Question:
-        from lms.quizzes.qtypes.ordering import MAX_ITEMS, MIN_ITEMS
+        from lms.questionformat.qtypes.ordering import MAX_ITEMS, MIN_ITEMS
 
         # qtype_ordering numbers the right position in each answer's fraction (1, 2, 3 …).
         entries = []

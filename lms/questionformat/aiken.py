@@ -22,7 +22,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from lms.i18n import _
-from lms.quizzes.questions import (
+from lms.questionformat.questions import (
     Answer,
     ParseError,
     ParseResult,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from lms.i18n import N_
-from lms.quizzes.qtypes import base
-from lms.quizzes.qtypes.base import Grade, QuestionType, Snapshot
+from lms.questionformat.qtypes import base
+from lms.questionformat.qtypes.base import Grade, QuestionType, Snapshot
 
 
 def grade(snapshot: Snapshot, response: Any) -> Grade:

@@ -9,8 +9,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from lms.i18n import N_
-from lms.quizzes.qtypes import base
-from lms.quizzes.qtypes.base import Grade, Order, QuestionType, Snapshot
+from lms.questionformat.qtypes import base
+from lms.questionformat.qtypes.base import Grade, Order, QuestionType, Snapshot
 
 
 def bounds(answer: Mapping[str, Any]) -> tuple[float, float]:

@@ -25,9 +25,9 @@ from typing import Any
 import yaml
 
 from lms.i18n import _
-from lms.quizzes.qtypes import TYPES
-from lms.quizzes.qtypes.base import ContentError
-from lms.quizzes.questions import TEXT_FORMATS, ParseError, ParseResult, Question
+from lms.questionformat.qtypes import TYPES
+from lms.questionformat.qtypes.base import ContentError
+from lms.questionformat.questions import TEXT_FORMATS, ParseError, ParseResult, Question
 
 COMMON_KEYS = ("name", "type", "text", "text_format", "category", "tags", "general_feedback",
                "idnumber")

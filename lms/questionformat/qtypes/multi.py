@@ -10,8 +10,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from lms.i18n import N_
-from lms.quizzes.qtypes import base
-from lms.quizzes.qtypes.base import Grade, InvalidResponse, Order, QuestionType, Snapshot
+from lms.questionformat.qtypes import base
+from lms.questionformat.qtypes.base import Grade, InvalidResponse, Order, QuestionType, Snapshot
 
 
 def normalise(snapshot: Snapshot, raw: Any) -> list[int]:
