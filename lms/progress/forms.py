@@ -74,6 +74,10 @@ class WorkshopForm(FlaskForm):
                                         description=lazy("Reports count it apart, as completed in person."))
 
 
+class WorkshopDeleteForm(FlaskForm):
+    confirm = BooleanField(lazy("Yes, delete this workshop, its attendance list and the completions it gave"))
+
+
 class AttendanceFileForm(FlaskForm):
     file = FileField(lazy("Attendance sheet (.xlsx or .csv)"), validators=[FileRequired()],
                      description=lazy("One officer per row, with a column “Tên đăng nhập” or “Mã cán bộ”."))

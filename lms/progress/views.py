@@ -29,6 +29,7 @@ from lms.progress.forms import (
     ConfirmForm,
     ExternalForm,
     OverrideForm,
+    WorkshopDeleteForm,
     WorkshopForm,
 )
 from lms.progress.models import Assignment, ExternalTraining, Override, Workshop
@@ -353,30 +354,93 @@ def workshops() -> str:
                            counts=queries.attendance_counts([w.id for w in rows]))
 
 
-@bp.route("/workshops/new", methods=["GET", "POST"])
-@policy.require("workshops.manage")
-def workshop_new() -> str | Response:
-    form = WorkshopForm()
+def _workshop_form(form: WorkshopForm) -> list[Course]:
+    """Fill the form's choices (agencies in scope, assignable courses); return the courses."""
     viewer = None if policy.sees_all_agencies(current_user) else current_user
     form.agency_id.choices = org_queries.agency_choices(viewer)
     courses = queries.assignable_courses()
     form.course_id.choices = [(0, _("(no course: give the topic)"))] + [(c.id, c.title_in(_lang())) for c in courses]
+    return courses
+
+
+def _workshop_data(form: WorkshopForm, courses: list[Course]) -> workshops_service.WorkshopData:
+    return workshops_service.WorkshopData(
+        title=form.title.data or "", held_on=form.held_on.data, place=form.place.data or "",
+        agency=db.session.get(Agency, form.agency_id.data), trainer=form.trainer.data or "",
+        hours=float(form.hours.data) if form.hours.data is not None else None,
+        course=next((c for c in courses if c.id == form.course_id.data), None),
+        topic=form.topic.data or "", counts_as_completion=bool(form.counts_as_completion.data),
+    )  # fmt: skip
+
+
+@bp.route("/workshops/new", methods=["GET", "POST"])
+@policy.require("workshops.manage")
+def workshop_new() -> str | Response:
+    form = WorkshopForm()
+    courses = _workshop_form(form)
     if form.validate_on_submit():
-        data = workshops_service.WorkshopData(
-            title=form.title.data or "", held_on=form.held_on.data, place=form.place.data or "",
-            agency=db.session.get(Agency, form.agency_id.data), trainer=form.trainer.data or "",
-            hours=float(form.hours.data) if form.hours.data is not None else None,
-            course=next((c for c in courses if c.id == form.course_id.data), None),
-            topic=form.topic.data or "", counts_as_completion=bool(form.counts_as_completion.data),
-        )  # fmt: skip
         try:
-            workshop = workshops_service.create_workshop(data, actor=current_user)
+            workshop = workshops_service.create_workshop(_workshop_data(form, courses), actor=current_user)
         except services.ProgressError as err:
             show_error(err, form, field="title")
         else:
             flash(_("Workshop recorded. Now tick who attended, or upload the attendance sheet."), "success")
             return redirect(url_for("progress.workshop", workshop_id=workshop.id))
     return render_template("progress/workshop_new.html", form=form)
+
+
+@bp.route("/workshops/<int:workshop_id>/edit", methods=["GET", "POST"])
+@policy.require("workshops.manage")
+def workshop_edit(workshop_id: int) -> Response:
+    item = _workshop_or_404(workshop_id)
+    form = WorkshopForm(obj=item)
+    if request.method == "GET":
+        form.course_id.data = item.course_id or 0
+    courses = _workshop_form(form)
+    if item.course is not None and item.course not in courses:  # archived since: keep it choosable
+        courses.append(item.course)
+        form.course_id.choices.append((item.course.id, item.course.title_in(_lang())))
+    if form.validate_on_submit():
+        try:
+            counts = workshops_service.update_workshop(item, _workshop_data(form, courses), actor=current_user)
+        except services.ProgressError as err:
+            show_error(err, form, field="title")
+        else:
+            if not counts["changed"]:
+                flash(_("Nothing was changed."), "info")
+            else:
+                flash(_("Workshop saved. Completions it gave: %(made)s new, %(withdrawn)s withdrawn.",
+                        made=counts["completions"], withdrawn=counts["withdrawn"]), "success")
+            return redirect(url_for("progress.workshop", workshop_id=item.id))
+    status = 400 if form.errors else 200
+    return Response(render_template("progress/workshop_edit.html", form=form, workshop=item), status)
+
+
+@bp.route("/workshops/<int:workshop_id>/delete", methods=["GET", "POST"])
+@policy.require("workshops.manage")
+def workshop_delete(workshop_id: int) -> Response:
+    """Delete a workshop; with an attendance list, only once HR has ticked the confirmation."""
+    item = _workshop_or_404(workshop_id)
+    form = WorkshopDeleteForm()
+    attended = len(item.attendance)
+    if form.validate_on_submit():
+        if attended and not form.confirm.data:
+            form.confirm.errors.append(_("Tick the box to confirm: %(num)s officers attended this workshop.",
+                                         num=attended))
+        else:
+            try:
+                counts = workshops_service.delete_workshop(item, actor=current_user)
+            except services.ProgressError as err:
+                show_error(err, form, field="confirm")
+            else:
+                flash(_("Workshop deleted with its attendance list (%(num)s officers); %(withdrawn)s "
+                        "completions it gave were withdrawn.", num=counts["attended"],
+                        withdrawn=counts["withdrawn"]), "success")
+                return redirect(url_for("progress.workshops"))
+    status = 400 if request.method == "POST" else 200
+    return Response(render_template(
+        "progress/workshop_delete.html", form=form, workshop=item, attended=attended,
+        withdrawn=workshops_service.withdrawn_by_deleting(item)), status)
 
 
 @bp.get("/workshops/<int:workshop_id>")

@@ -21,7 +21,7 @@ from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from lms import audit, policy
 from lms.catalog.models import Course
@@ -60,8 +60,8 @@ class WorkshopData:
     counts_as_completion: bool = True
 
 
-def create_workshop(data: WorkshopData, *, actor: Any) -> Workshop:
-    """Record a workshop; the organising agency must be within the actor's scope."""
+def _check(data: WorkshopData, *, actor: Any) -> None:
+    """Refuse a workshop HR may not record as given, naming the field (the same rules for edits)."""
     for name, value, label in (("title", data.title, _("The title")), ("place", data.place, _("The place")),
                                ("trainer", data.trainer, _("The trainer"))):
         if not _clean(value):
@@ -81,19 +81,91 @@ def create_workshop(data: WorkshopData, *, actor: Any) -> Workshop:
         raise ProgressError(_("The hours are more than 0 and at most 200."), "hours")
     if data.course is None and not _clean(data.topic):
         raise ProgressError(_("Choose the course the workshop covers, or give its topic."), "topic")
-    workshop = Workshop(
-        title=_clean(data.title), held_on=data.held_on, place=_clean(data.place), agency_id=data.agency.id,
-        trainer=_clean(data.trainer), hours=round(float(data.hours), 1),
-        course_id=data.course.id if data.course else None, topic=_clean(data.topic)[:200],
-        counts_as_completion=bool(data.counts_as_completion and data.course is not None),
-        created_by_id=getattr(actor, "id", None),
-    )  # fmt: skip
+
+
+def _values(data: WorkshopData) -> dict[str, Any]:
+    assert data.held_on is not None and data.agency is not None and data.hours is not None  # _check
+    return {
+        "title": _clean(data.title), "held_on": data.held_on, "place": _clean(data.place),
+        "agency_id": data.agency.id, "trainer": _clean(data.trainer), "hours": round(float(data.hours), 1),
+        "course_id": data.course.id if data.course else None, "topic": _clean(data.topic)[:200],
+        "counts_as_completion": bool(data.counts_as_completion and data.course is not None),
+    }  # fmt: skip
+
+
+def create_workshop(data: WorkshopData, *, actor: Any) -> Workshop:
+    """Record a workshop; the organising agency must be within the actor's scope."""
+    _check(data, actor=actor)
+    workshop = Workshop(**_values(data), created_by_id=getattr(actor, "id", None))
     db.session.add(workshop)
     db.session.flush()
+    assert data.agency is not None
     audit.record("progress.workshop_recorded", actor=actor, target=workshop, title=workshop.title,
                  held_on=workshop.held_on.isoformat(), agency=data.agency.code, hours=workshop.hours,
                  course=data.course.key if data.course else None)
     return workshop
+
+
+def update_workshop(workshop: Workshop, data: WorkshopData, *, actor: Any) -> dict[str, int]:
+    """Correct a recorded workshop (the same rules as recording one; the old and the new organising
+    agency must both be in the actor's scope). The completions it gave follow: another course, or
+    "attending completes the course" unticked, withdraws them (and gives the new course's); another
+    date moves them to that day. Returns how many completions were withdrawn and made."""
+    if not policy.agency_in_scope(actor, workshop.agency):
+        raise ProgressError(_("This workshop is outside your scope."))
+    _check(data, actor=actor)
+    values = _values(data)
+    changes = {name: [_plain(getattr(workshop, name)), _plain(value)]
+               for name, value in values.items() if getattr(workshop, name) != value}
+    if not changes:
+        return {"withdrawn": 0, "completions": 0, "changed": 0}
+    evidence = f"workshop:{workshop.id}"
+    counts = {"withdrawn": 0, "completions": 0, "changed": len(changes)}
+    if "course_id" in changes or "counts_as_completion" in changes:
+        # What it gave no longer holds: withdraw all of it, then give what the corrected workshop gives.
+        counts["withdrawn"] = affected_rows(db.session.execute(
+            delete(CourseCompletion).where(CourseCompletion.evidence == evidence)
+            .execution_options(synchronize_session="fetch")))
+    for name, value in values.items():
+        setattr(workshop, name, value)
+    db.session.flush()
+    if "held_on" in changes:
+        for completion in db.session.scalars(select(CourseCompletion).where(CourseCompletion.evidence == evidence)):
+            completion.completed_at = _local_noon(workshop.held_on)
+    synced = _sync_completions(workshop, {})
+    counts["completions"] = synced["completions"]
+    counts["withdrawn"] += synced["withdrawn"]
+    audit.record("progress.workshop_updated", actor=actor, target=workshop, changes=changes,
+                 completions=counts["completions"], withdrawn=counts["withdrawn"])
+    return counts
+
+
+def delete_workshop(workshop: Workshop, *, actor: Any) -> dict[str, int]:
+    """Delete a workshop recorded by mistake, with its attendance list and the completions it gave
+    (completions earned otherwise stay). Returns the attendance and the completions withdrawn."""
+    if not policy.agency_in_scope(actor, workshop.agency):
+        raise ProgressError(_("This workshop is outside your scope."))
+    attended = sorted(a.user_id for a in workshop.attendance)
+    withdrawn = affected_rows(db.session.execute(
+        delete(CourseCompletion).where(CourseCompletion.evidence == f"workshop:{workshop.id}")
+        .execution_options(synchronize_session="fetch")))
+    audit.record("progress.workshop_deleted", actor=actor, target=workshop, title=workshop.title,
+                 held_on=workshop.held_on.isoformat(), agency=workshop.agency.code, hours=workshop.hours,
+                 course=workshop.course.key if workshop.course else None, attended=attended,
+                 withdrawn=withdrawn)
+    db.session.delete(workshop)
+    db.session.flush()
+    return {"attended": len(attended), "withdrawn": withdrawn}
+
+
+def withdrawn_by_deleting(workshop: Workshop) -> int:
+    """How many completions deleting ``workshop`` would withdraw (for the confirmation page)."""
+    return db.session.scalar(select(func.count()).select_from(CourseCompletion).where(
+        CourseCompletion.evidence == f"workshop:{workshop.id}")) or 0
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
 
 
 def set_attendance(workshop: Workshop, user_ids: Iterable[int], *, actor: Any, source: str = "screen") -> dict[str, int]:

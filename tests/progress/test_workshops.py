@@ -146,3 +146,170 @@ def test_an_external_certificate_must_be_a_real_pdf_and_completes_its_course(pro
     assert completions(p) == {officer.id: "external"}
     with pytest.raises(services.ProgressError):
         workshops.add_external(p["outsider"], data, "cert.pdf", PDF, actor=p["hr"])
+
+
+# Correcting and deleting a workshop ---------------------------------------------------------------
+
+
+def _data_of(item: Workshop, **changes) -> workshops.WorkshopData:
+    data = workshops.WorkshopData(title=item.title, held_on=item.held_on, place=item.place, agency=item.agency,
+                                  trainer=item.trainer, hours=item.hours, course=item.course, topic=item.topic,
+                                  counts_as_completion=item.counts_as_completion)
+    for name, value in changes.items():
+        setattr(data, name, value)
+    return data
+
+
+def _audit(action: str) -> list:
+    from lms.audit import AuditEntry
+
+    return list(db.session.scalars(select(AuditEntry).where(AuditEntry.action == action)))
+
+
+def test_correcting_a_workshop_keeps_its_attendance_and_is_audited_with_the_changes(province):
+    p = province
+    item = workshop(p)
+    workshops.set_attendance(item, [p["officers"][0].id], actor=p["hr"])
+    counts = workshops.update_workshop(item, _data_of(item, title="Tập huấn phát ngôn (sửa)", hours=5),
+                                       actor=p["hr"])
+    assert counts == {"withdrawn": 0, "completions": 0, "changed": 2}
+    assert item.title == "Tập huấn phát ngôn (sửa)" and item.hours == 5 and len(item.attendance) == 1
+    assert completions(p) == {p["officers"][0].id: "workshop"}
+    entry = _audit("progress.workshop_updated")[-1]
+    assert entry.details["changes"]["hours"] == [4.0, 5.0]
+
+
+def test_a_correction_with_nothing_changed_records_nothing(province):
+    p = province
+    item = workshop(p)
+    assert workshops.update_workshop(item, _data_of(item), actor=p["hr"])["changed"] == 0
+    assert _audit("progress.workshop_updated") == []
+
+
+def test_unticking_completes_the_course_withdraws_what_the_workshop_gave_and_not_online_completions(province):
+    p = province
+    online = p["officers"][2]
+    fr.complete(online, p["course"])
+    item = workshop(p)
+    workshops.set_attendance(item, [o.id for o in p["officers"]], actor=p["hr"])
+    counts = workshops.update_workshop(item, _data_of(item, counts_as_completion=False), actor=p["hr"])
+    assert counts["withdrawn"] == 2
+    assert completions(p) == {online.id: "online"}
+    report = queries.agency_report(p["hr"], queries.Filters(plan_id=p["plan"].id))
+    assert report.total.completed == 1 and report.total.completed_elsewhere == 0
+
+
+def test_moving_a_workshop_to_another_course_moves_the_completions_it_gave(province):
+    p = province
+    item = workshop(p)
+    workshops.set_attendance(item, [p["officers"][0].id], actor=p["hr"])
+    other = make_course("workshop-course-2")
+    counts = workshops.update_workshop(item, _data_of(item, course=other), actor=p["hr"])
+    assert counts["withdrawn"] == 1 and counts["completions"] == 1
+    assert completions(p) == {}
+    moved = db.session.scalars(select(CourseCompletion).where(CourseCompletion.evidence == f"workshop:{item.id}")).one()
+    assert moved.course_id == other.id and moved.source == "workshop"
+
+
+def test_another_date_moves_the_completions_to_that_day(province):
+    p = province
+    item = workshop(p)
+    workshops.set_attendance(item, [p["officers"][0].id], actor=p["hr"])
+    earlier = services.local_today() - timedelta(days=9)
+    workshops.update_workshop(item, _data_of(item, held_on=earlier), actor=p["hr"])
+    moved = db.session.scalars(select(CourseCompletion).where(CourseCompletion.evidence == f"workshop:{item.id}")).one()
+    from zoneinfo import ZoneInfo
+
+    assert moved.completed_at.astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).date() == earlier
+
+
+def test_a_correction_follows_the_recording_rules_and_the_scope(province):
+    p = province
+    item = workshop(p)
+    with pytest.raises(services.ProgressError) as err:
+        workshops.update_workshop(item, _data_of(item, held_on=services.local_today() + timedelta(days=1)),
+                                  actor=p["hr"])
+    assert err.value.field == "held_on"
+    with pytest.raises(services.ProgressError) as err:
+        workshops.update_workshop(item, _data_of(item, agency=p["outsider"].agency), actor=p["hr"])
+    assert err.value.field == "agency_id"
+
+
+def test_deleting_a_workshop_withdraws_only_its_completions_and_updates_the_report_counts(province):
+    p = province
+    online = p["officers"][2]
+    fr.complete(online, p["course"])
+    item = workshop(p)
+    workshops.set_attendance(item, [o.id for o in p["officers"]], actor=p["hr"])
+    before = queries.agency_report(p["hr"], queries.Filters(plan_id=p["plan"].id))
+    assert before.total.completed == 3 and before.total.completed_elsewhere == 2
+    assert workshops.withdrawn_by_deleting(item) == 2
+    item_id = item.id
+    counts = workshops.delete_workshop(item, actor=p["hr"])
+    assert counts == {"attended": 3, "withdrawn": 2}
+    assert db.session.get(Workshop, item_id) is None
+    assert completions(p) == {online.id: "online"}
+    after = queries.agency_report(p["hr"], queries.Filters(plan_id=p["plan"].id))
+    assert after.total.completed == 1 and after.total.completed_elsewhere == 0
+    entry = _audit("progress.workshop_deleted")[-1]
+    assert entry.details["withdrawn"] == 2 and len(entry.details["attended"]) == 3
+
+
+def _form(item: Workshop, **changes) -> dict:
+    data = {"title": item.title, "held_on": item.held_on.isoformat(), "place": item.place,
+            "agency_id": item.agency_id, "trainer": item.trainer, "hours": str(item.hours),
+            "course_id": item.course_id or 0, "topic": item.topic}
+    if item.counts_as_completion:
+        data["counts_as_completion"] = "y"
+    data.update(changes)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def test_hr_corrects_a_workshop_on_the_web_and_bad_input_is_a_translated_message_not_a_500(client, auth, province):
+    p = province
+    item = workshop(p)
+    db.session.commit()
+    auth.login("hr.ws")
+    page = client.get(f"/progress/workshops/{item.id}/edit")
+    assert page.status_code == 200 and "Sửa thông tin buổi tập huấn" in page.get_data(as_text=True)
+    future = (services.local_today() + timedelta(days=3)).isoformat()
+    bad = client.post(f"/progress/workshops/{item.id}/edit", data=_form(item, held_on=future))
+    assert bad.status_code == 400
+    assert "Chỉ ghi nhận buổi tập huấn sau khi đã tổ chức" in bad.get_data(as_text=True)
+    bad = client.post(f"/progress/workshops/{item.id}/edit", data=_form(item, hours="abc"))
+    assert bad.status_code == 400
+    ok = client.post(f"/progress/workshops/{item.id}/edit", data=_form(item, place="Hội trường mới"))
+    assert ok.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Workshop, item.id).place == "Hội trường mới"
+
+
+def test_deleting_a_workshop_with_attendance_on_the_web_asks_for_confirmation_first(client, auth, province):
+    p = province
+    item = workshop(p)
+    workshops.set_attendance(item, [p["officers"][0].id], actor=p["hr"])
+    db.session.commit()
+    auth.login("hr.ws")
+    page = client.get(f"/progress/workshops/{item.id}/delete").get_data(as_text=True)
+    assert "1 cán bộ có tên trong danh sách điểm danh" in page
+    refused = client.post(f"/progress/workshops/{item.id}/delete", data={})
+    assert refused.status_code == 400 and "Đánh dấu ô xác nhận" in refused.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Workshop, item.id) is not None
+    item_id = item.id
+    done = client.post(f"/progress/workshops/{item_id}/delete", data={"confirm": "y"})
+    assert done.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Workshop, item_id) is None and completions(p) == {}
+
+
+def test_hr_cannot_correct_or_delete_a_workshop_outside_the_scope(client, auth, province):
+    p = province
+    root_hr = factories.user("hr.root", roles={"officer", "hr"}, hr_all=True)
+    item = workshops.create_workshop(workshops.WorkshopData(
+        title="Tập huấn ở xã khác", held_on=services.local_today() - timedelta(days=1), place="Xã khác",
+        agency=p["outsider"].agency, trainer="Lê Văn B", hours=2, topic="Phát ngôn"), actor=root_hr)
+    db.session.commit()
+    auth.login("hr.ws")
+    assert client.get(f"/progress/workshops/{item.id}/edit").status_code == 404
+    assert client.post(f"/progress/workshops/{item.id}/delete", data={"confirm": "y"}).status_code == 404

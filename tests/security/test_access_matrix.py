@@ -150,6 +150,8 @@ ROWS: dict[str, Row] = {
     "progress.workshop": Row(get=HR_ALL),
     "progress.workshop_attendance": Row(post=HR_ALL),
     "progress.workshop_attendance_file": Row(post=HR_ALL),
+    "progress.workshop_delete": Row(get=HR_ALL, post=HR_ALL),
+    "progress.workshop_edit": Row(get=HR_ALL, post=HR_ALL),
     "progress.workshop_new": Row(get=HR, post=HR),
     "progress.workshops": Row(get=HR),
     "progress.complete": Row(post=SIGNED_IN),  # course X is open: anyone signed in may take it
