@@ -392,6 +392,12 @@ class _Replay:
             if not right:
                 wanted = wanted[1:] + wanted[:1]
             return [f"{i}:{display.index(options.index(text))}" for i, text in zip(items, wanted, strict=True)]
+        if kind == "ordering":
+            # Items are stored in the right order, so an item's index is its right place (from 0);
+            # a wrong answer reverses the order, which scores nothing.
+            size = len(q["answers"])
+            shown = order if order is not None else list(range(size))
+            return [f"{pos}:{item + 1 if right else size - item}" for pos, item in enumerate(shown)]
         if kind == "essay":
             texts = ESSAYS.get(lang, ESSAYS["vi"])
             return [self.rng.choice(texts)]

@@ -181,3 +181,38 @@ def test_a_second_run_adds_nothing(app, demo):
     assert result.exit_code == 0, result.output
     assert "nothing added" in result.output
     assert {t: db.session.scalar(select(func.count()).select_from(t)) for t in tables} == before
+
+
+def _shipped_questions() -> Iterator[Any]:
+    for course in loader.load_content(ROOT / "content").courses:
+        for banks in course.banks.values():
+            for bank in banks:
+                yield from bank.questions
+
+
+def test_the_demo_answers_every_shipped_question_type_right_for_full_marks_and_wrong_for_less():
+    """The demo year's scores come from answers built per type; a type it cannot answer would score 0."""
+    import random
+
+    from lms.demo import _Replay
+    from lms.questionformat.questions import question_to_dict
+    from lms.quizzes import grading, presentation
+
+    replay = _Replay.__new__(_Replay)  # _answer needs only the random source
+    replay.rng = random.Random(7)
+    seen = set()
+    for question in _shipped_questions():
+        if question.type in ("essay", "description"):
+            continue
+        seen.add(question.type)
+        snapshot = question_to_dict(question)
+        order = presentation.presenter(snapshot).permute(snapshot, random.Random(3), True)
+        slot = {"question": snapshot, "order": order}
+
+        def fraction(right: bool, snapshot=snapshot, order=order, slot=slot) -> float:
+            values = replay._answer(slot, right, "vi")
+            return grading.grade(snapshot, presentation.response_from_form(snapshot, order, values)).fraction
+
+        assert fraction(True) == pytest.approx(1.0), question.name
+        assert fraction(False) < 0.99, question.name
+    assert "ordering" in seen  # a real course ships one (misinformation-response, m2-sift-order)

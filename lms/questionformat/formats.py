@@ -10,7 +10,13 @@ renders the same in either format (plain words) needs no conversion and does not
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from html import escape
+from typing import TypeVar
+
+from lms.i18n import _
+
+T = TypeVar("T")
 
 # Characters that mean something in HTML or Markdown; a part without them reads the same in any format.
 _SPECIAL = re.compile(r"[<>&*_\[\]`#\\|~]|^\s*(?:[-+>]|\d+[.)])\s|\n")
@@ -47,3 +53,44 @@ def unify(question_format: str, parts: list[tuple[str, str]]) -> tuple[str, list
     if all(fmt == question_format or is_neutral(text) for text, fmt in parts):
         return None
     return "html", [to_html(text, fmt) for text, fmt in parts]
+
+
+class PartsReader:
+    """What the GIFT and Moodle XML readers share: one question's parts, read in one format.
+
+    A reader hands every part (stem, answer, feedback, matching item) to :meth:`keep` in reading
+    order. :meth:`read_in_one_format` reads the question; if its parts disagree on the format, it reads
+    the question again with every part replaced by its HTML (:func:`unify`), and notes the conversion.
+    """
+
+    def __init__(self) -> None:
+        self.notes: list[str] = []
+        # Parts in their own formats, in reading order; on the second reading ``converted`` holds
+        # their HTML, in the same order.
+        self.parts: list[tuple[str, str]] = []
+        self.converted: list[str] | None = None
+        self.text_format = "moodle"
+
+    def keep(self, text: str, text_format: str) -> str:
+        """Record one part; the text to use for it (its HTML on the second reading)."""
+        self.parts.append((text, text_format))
+        if self.converted is not None:
+            return self.converted[len(self.parts) - 1]
+        return text
+
+    def read_in_one_format(self, read: Callable[[], T]) -> T:
+        question = read()
+        unified = unify(self.text_format, self.parts)
+        if unified is None:
+            return question
+        self.text_format, self.converted = unified
+        self.parts, self.notes = [], []
+        question = read()
+        self.notes.append(
+            _(
+                "Its parts are written in different text formats ([html], [plain], [markdown] or "
+                "[moodle]); lms keeps one format per question, so all of them were converted to "
+                "HTML that shows the same."
+            )
+        )
+        return question

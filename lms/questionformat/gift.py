@@ -343,7 +343,7 @@ def _strip_format(raw: str) -> tuple[str, str | None]:
     return raw, None
 
 
-class _QuestionParser:
+class _QuestionParser(formats.PartsReader):
     """Parses the text of one question; raises ``_Problem`` at the first thing wrong with it.
 
     It reads the answer block the way Moodle's GIFT reader does (see the module docstring); where
@@ -351,42 +351,21 @@ class _QuestionParser:
     """
 
     def __init__(self, text: _Text, comments: list[tuple[int, str]], category: str) -> None:
+        super().__init__()
         self.text = text
         self.raw = text.raw
         self.comments = comments
         self.category = category
         self.label: str | None = None
         self.explicit_name = False
-        self.notes: list[str] = []
-        # Parts in their own formats, in reading order; a second reading with ``converted`` set
-        # returns their HTML instead (see :func:`lms.questionformat.formats.unify`).
-        self.parts: list[tuple[str, str]] = []
-        self.converted: list[str] | None = None
-        self.text_format = "moodle"
 
     def parse(self) -> Question:
-        question = self._parse()
-        unified = formats.unify(self.text_format, self.parts)
-        if unified is None:
-            return question
-        self.text_format, self.converted = unified
-        self.parts, self.notes = [], []
-        question = self._parse()
-        self.notes.append(
-            _("Its parts are written in different text formats ([html], [plain], [markdown] or "
-              "[moodle]); lms keeps one format per question, so all of them were converted to "
-              "HTML that shows the same.")
-        )
-        return question
+        return self.read_in_one_format(self._parse)
 
     def part(self, raw: str, default: str | None = None) -> str:
         """An answer, feedback or matching text: its own format tag read, escapes undone."""
         text, fmt = _strip_format(raw.strip())
-        text = _clean(text)
-        self.parts.append((text, fmt or default or self.text_format))
-        if self.converted is not None:
-            return self.converted[len(self.parts) - 1]
-        return text
+        return self.keep(_clean(text), fmt or default or self.text_format)
 
     def _parse(self) -> Question:
         raw = self.raw
@@ -527,11 +506,7 @@ class _QuestionParser:
 
     def stem(self, raw: str, question_format: str) -> str:
         """The question text: in its own format, converted with the parts when they disagree."""
-        text = _clean(raw)
-        self.parts.append((text, question_format))
-        if self.converted is not None:
-            return self.converted[len(self.parts) - 1]
-        return text
+        return self.keep(_clean(raw), question_format)
 
     # -- parts common to all types --
 

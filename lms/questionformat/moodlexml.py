@@ -211,32 +211,18 @@ def parse_moodle_xml(data: bytes | str, source: str = "<xml>") -> ParseResult:
     return result
 
 
-class _QuestionReader:
+class _QuestionReader(formats.PartsReader):
     def __init__(self, node: _Node, category: str) -> None:
+        super().__init__()
         self.node = node
         self.category = category
-        self.notes: list[str] = []
         name = node.find("name")
         self.label: str | None = name.child_text("text") if name else None
         self.points: float | None = None
         self.unnamed = False
-        self.parts: list[tuple[str, str]] = []
-        self.converted: list[str] | None = None
-        self.text_format = "moodle"
 
     def read(self) -> Question:
-        question = self._read()
-        unified = formats.unify(self.text_format, self.parts)
-        if unified is None:
-            return question
-        self.text_format, self.converted = unified
-        self.parts, self.notes = [], []
-        question = self._read()
-        self.notes.append(_(
-            "Its parts are written in different text formats ([html], [plain], [markdown] or "
-            "[moodle]); lms keeps one format per question, so all of them were converted to HTML "
-            "that shows the same."))
-        return question
+        return self.read_in_one_format(self._read)
 
     def rich(self, node: _Node | None, default: str | None = None) -> str:
         """The text of a ``<x format=…><text>…</text><file>…</file></x>`` element, images inlined."""
@@ -245,11 +231,7 @@ class _QuestionReader:
         else:
             fmt = _FORMAT_IN.get(node.attrs.get("format", ""), default or self.text_format)
             text = self._inline_files(node.child_text("text"), node)
-        text = unicodedata.normalize("NFC", text).strip()
-        self.parts.append((text, fmt))
-        if self.converted is not None:
-            return self.converted[len(self.parts) - 1]
-        return text
+        return self.keep(unicodedata.normalize("NFC", text).strip(), fmt)
 
     def _inline_files(self, text: str, node: _Node) -> str:
         for file in node.findall("file"):

@@ -90,6 +90,9 @@ def right_values(attempt: Attempt) -> dict[int, list[str]]:
             by_text = {o["text"]: o["value"] for o in options}
             out[slot["slot"]] = [f"{i}:{by_text[p['right']]}" for i, p in enumerate(q["pairs"])
                                  if p["left"]]
+        elif kind == "ordering":
+            shown = order if order is not None else list(range(len(q["answers"])))
+            out[slot["slot"]] = [f"{pos}:{item + 1}" for pos, item in enumerate(shown)]
         elif kind == "essay":
             out[slot["slot"]] = ["Người phát ngôn cung cấp thông tin kịp thời, chính xác."]
     return out
