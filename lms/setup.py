@@ -14,7 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from lms import formatting, policy, ui
 from lms.config import load_config
 from lms.extensions import babel, csrf, db, login_manager, migrate
-from lms.org.fields import display_phone
+from lms.org.fields import SIMPLE_FIELDS, filled_simple_fields
 from lms.security import SessionInterface, add_security_headers
 
 # Models of every domain, imported so that metadata (and Alembic) sees all tables.
@@ -202,7 +202,9 @@ def init_templates(app: Flask, _cfg: Any) -> None:
     app.jinja_env.filters["percent"] = formatting.percent
     # A global, not a context value: macros imported without context (reports/_macros.html) use it too.
     app.jinja_env.globals["table_wrap_attrs"] = formatting.table_wrap_attrs
-    app.jinja_env.filters["phone"] = display_phone
+    # The simple officer fields (lms.org.fields): _macros/officer.html and the import preview.
+    app.jinja_env.globals["filled_simple_fields"] = filled_simple_fields
+    app.jinja_env.globals["simple_fields"] = SIMPLE_FIELDS
 
     @app.context_processor
     def _globals() -> dict[str, Any]:

@@ -32,6 +32,7 @@ from lms.api.spec import Endpoint, Param, ParamError, openapi_document, parse_ar
 from lms.errors import show_error
 from lms.extensions import csrf, db
 from lms.i18n import _
+from lms.org.fields import simple_api_schema, simple_api_values
 from lms.org.models import Agency, AgencyKind
 from lms.sqlite import set_begin_mode
 
@@ -372,7 +373,7 @@ SCHEMAS["OfficerCompletion"] = {
         "username": {"type": "string"},
         "full_name": {"type": "string"},
         "employee_id": {"type": ["string", "null"]},
-        "phone": {"type": ["string", "null"], "description": "E.164, e.g. +84912345678."},
+        **simple_api_schema(),
         "agency_code": {"type": "string", "description": "The officer's current agency."},
         "counts": {"$ref": "#/components/schemas/Counts"},
     },
@@ -505,7 +506,7 @@ def completion_by_officer(args: dict[str, Any]) -> dict[str, Any]:
     def officer_json(row: Any) -> dict[str, Any]:
         item = queries.officer_row(row)
         return {"username": item.user.username, "full_name": item.user.full_name,
-                "employee_id": item.user.employee_id, "phone": item.user.phone,
+                "employee_id": item.user.employee_id, **simple_api_values(item.user),
                 "agency_code": item.user.agency.code,
                 "counts": counts_json(item.counts)}
 

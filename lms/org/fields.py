@@ -43,6 +43,11 @@ class OfficerField:
     read: Callable[[str], Any] | None = None  # simple fields only
     display: Callable[[Any], str] = lambda value: "" if value is None else str(value)
     in_api: bool = True
+    # Simple fields only: the heading of the profile, the transcript, the admin form and HR's export
+    # (a lazy string), a link for the stored value (tel:), and the value's JSON schema in the API.
+    heading: Any = None
+    href: Callable[[Any], str] | None = None
+    api_schema: dict[str, Any] | None = None
 
 
 _PHONE_CHARACTERS = re.compile(r"[0-9+().\s-]+")
@@ -110,7 +115,8 @@ OFFICER_FIELDS: tuple[OfficerField, ...] = (
                  lazy("Optional. A Vietnamese mobile (0912 345 678) or landline with its area code "
                       "(0235 3812 345); spaces, dots and +84 are fine."),
                  ("0912 345 678", ""), ("0912 345 678", ""), lazy("phone"),
-                 read=read_phone, display=display_phone),
+                 read=read_phone, display=display_phone, heading=lazy("Phone"), href=lambda v: f"tel:{v}",
+                 api_schema={"type": ["string", "null"], "description": "E.164, e.g. +84912345678."}),
     OfficerField("username", "Tên đăng nhập", "Username",
                  ("Tên đăng nhập", "Tài khoản", "username", "User name", "Login"), False,
                  lazy("Letters a-z, digits, '.', '_' or '-'. Left empty, one is made from the name "
@@ -134,3 +140,17 @@ OFFICER_FIELDS: tuple[OfficerField, ...] = (
 FIELDS = {f.name: f for f in OFFICER_FIELDS}
 # The fields the roster reader and the import handle without knowing them.
 SIMPLE_FIELDS: tuple[OfficerField, ...] = tuple(f for f in OFFICER_FIELDS if f.read is not None)
+
+
+def filled_simple_fields(user: Any) -> list[tuple[OfficerField, Any]]:
+    """The simple fields an officer has a value for, in spec order, with the stored value."""
+    return [(f, getattr(user, f.name)) for f in SIMPLE_FIELDS if getattr(user, f.name) not in (None, "")]
+
+
+def simple_api_values(user: Any) -> dict[str, Any]:
+    """The simple fields as the API gives them: stored values, null when empty."""
+    return {f.name: getattr(user, f.name) for f in SIMPLE_FIELDS if f.in_api}
+
+
+def simple_api_schema() -> dict[str, Any]:
+    return {f.name: f.api_schema or {"type": ["string", "null"]} for f in SIMPLE_FIELDS if f.in_api}

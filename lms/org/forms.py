@@ -13,9 +13,10 @@ from wtforms import (
     StringField,
     widgets,
 )
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from lms.i18n import lazy
+from lms.org.fields import SIMPLE_FIELDS, FieldProblem, OfficerField
 from lms.org.models import AgencyKind
 
 KIND_LABELS = {
@@ -63,6 +64,25 @@ class UserForm(FlaskForm):
     duties = MultiCheckboxField(lazy("Designated duties"), choices=[])
     hr_all_agencies = BooleanField(lazy("HR sees every agency"))
     hr_agencies = SelectMultipleField(lazy("HR scope: agencies (with their units)"), coerce=int, choices=[])
+
+
+def _read_with(spec: OfficerField):
+    """A validator that checks a cell the way the roster import does, with the same message."""
+
+    def check(form: FlaskForm, field: StringField) -> None:
+        assert spec.read is not None
+        try:
+            spec.read(field.data or "")
+        except FieldProblem as problem:
+            raise ValidationError(str(problem)) from problem
+
+    return check
+
+
+# The simple officer fields (phone ...) come from the field spec, so the form never names them.
+for _spec in SIMPLE_FIELDS:
+    setattr(UserForm, _spec.name, StringField(_spec.heading, description=_spec.description,
+                                              validators=[Optional(), Length(max=100), _read_with(_spec)]))
 
 
 class DutyForm(FlaskForm):

@@ -173,6 +173,8 @@ class UserData:
     duty_codes: set[str] = field(default_factory=set)
     hr_agency_ids: set[int] = field(default_factory=set)
     hr_all_agencies: bool = False
+    # The simple fields of lms.org.fields (phone ...) by name, already read; absent ones keep their value.
+    simple: dict[str, Any] = field(default_factory=dict)
 
 
 def _check_user_fields(data: UserData, existing: User | None) -> None:
@@ -210,6 +212,8 @@ def _apply(user: User, data: UserData) -> None:
     user.employee_id = data.employee_id.strip() if data.employee_id and data.employee_id.strip() else None
     user.agency = data.agency
     user.locale = data.locale
+    for name, value in data.simple.items():
+        setattr(user, name, value)
     user.hr_all_agencies = data.hr_all_agencies and Role.hr.value in data.roles
     current = {row.role: row for row in user.role_rows}
     for role in set(current) - set(data.roles):

@@ -17,6 +17,7 @@ from lms.i18n import _
 from lms.org import imports, queries, reorg, services
 from lms.org import tasks as org_tasks
 from lms.org.accounts import issue_activation
+from lms.org.fields import SIMPLE_FIELDS
 from lms.org.forms import (
     AgencyForm,
     ConfirmForm,
@@ -143,6 +144,8 @@ def _user_form(user: User | None) -> UserForm:
             form.roles.data = sorted(user.roles)
             form.duties.data = [d.code for d in user.duties]
             form.hr_agencies.data = [s.agency_id for s in user.hr_scopes]
+            for spec in SIMPLE_FIELDS:  # as officers write them (0912 345 678), not as stored
+                form[spec.name].data = spec.display(getattr(user, spec.name))
         else:
             form.roles.data = ["officer"]
     return form
@@ -158,6 +161,7 @@ def _user_data(form: UserForm) -> services.UserData:
         locale=form.locale.data or "vi", roles=set(form.roles.data or []),
         duty_codes=set(form.duties.data or []), hr_agency_ids=set(form.hr_agencies.data or []),
         hr_all_agencies=bool(form.hr_all_agencies.data),
+        simple={spec.name: spec.read(form[spec.name].data or "") for spec in SIMPLE_FIELDS if spec.read},
     )
 
 

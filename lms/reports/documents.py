@@ -9,7 +9,7 @@ from typing import Any
 
 from lms.db import utcnow
 from lms.i18n import _
-from lms.org.fields import display_phone
+from lms.org.fields import SIMPLE_FIELDS
 from lms.reports import charts, queries
 from lms.reports.exports import ChartData, Column, ExportDocument, ExportTable, Kind
 from lms.reports.queries import AgencyReport, Counts, CourseRow, OfficerRow
@@ -59,9 +59,10 @@ def course_table(rows: Sequence[CourseRow], total: Counts, lang: str) -> ExportT
 
 def officer_table(rows: Sequence[OfficerRow], title: str) -> ExportTable:
     columns = [Column("username", _("Username")), Column("name", _("Full name")),
-               Column("employee_id", _("Employee id")), Column("phone", _("Phone")), *count_columns()[1:]]
-    out = [[r.user.username, r.user.full_name, r.user.employee_id or "", display_phone(r.user.phone),
-            *count_values(r.counts)[1:]]
+               Column("employee_id", _("Employee id")),
+               *(Column(f.name, str(f.heading)) for f in SIMPLE_FIELDS), *count_columns()[1:]]
+    out = [[r.user.username, r.user.full_name, r.user.employee_id or "",
+            *(f.display(getattr(r.user, f.name)) for f in SIMPLE_FIELDS), *count_values(r.counts)[1:]]
            for r in rows]
     return ExportTable(title, columns, out)
 

@@ -12,8 +12,8 @@ from sqlalchemy import select
 from lms.api import services as api_services
 from lms.extensions import db
 from lms.org import imports
-from lms.org.fields import FIELDS, FieldProblem, display_phone, read_phone
-from lms.org.models import User
+from lms.org.fields import FIELDS, SIMPLE_FIELDS, FieldProblem, display_phone, read_phone
+from lms.org.models import Agency, User
 from tests import factories
 
 HEADER = "Họ và tên,Mã đơn vị,Tên đăng nhập,Số điện thoại"
@@ -123,3 +123,54 @@ def test_profile_drill_down_export_and_api_show_the_phone(client, auth, agency):
     items = client.get(f"/api/v1/completion/officers?agency={agency.code}",
                        headers={"Authorization": f"Bearer {token}"}).json["items"]
     assert {i["username"]: i["phone"] for i in items}["anvn"] == "+84912345678"
+
+
+def _admin():
+    root = db.session.scalar(select(Agency).where(Agency.code == "SH"))
+    factories.user("quantri", agency=root, roles={"officer", "admin"})
+    db.session.commit()
+    return root
+
+
+def _user_form(root, **extra):
+    return {"username": "lethib", "full_name": "Lê Thị B", "agency_id": root.id, "locale": "vi",
+            "roles": ["officer"], "email": "", **extra}
+
+
+def test_the_admin_user_form_reads_the_phone_as_the_roster_import_does(client, auth, agency):
+    root = _admin()
+    auth.login("quantri")
+    assert client.post("/org/users/new", data=_user_form(root, phone="0912.345.678")).status_code == 200
+    user = _user("lethib")
+    assert user.phone == "+84912345678"
+    page = client.get(f"/org/users/{user.id}").get_data(as_text=True)
+    assert 'value="0912 345 678"' in page  # shown as officers write it, not as stored
+    client.post(f"/org/users/{user.id}", data=_user_form(root, phone=""))
+    assert _user("lethib").phone is None
+
+
+def test_a_bad_phone_on_the_admin_form_gives_the_import_message_on_the_field_and_saves_nothing(
+    client, auth, agency
+):
+    root = _admin()
+    auth.login("quantri")
+    response = client.post("/org/users/new", data=_user_form(root, phone="gọi chị Lan"))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "không phải là số điện thoại" in html and "0912 345 678" in html
+    assert 'aria-invalid="true"' in html
+    assert _user("lethib") is None
+
+
+def test_no_page_names_a_simple_officer_field_by_hand():
+    """The profile, transcript, admin form, import preview, HR export and API take them from the spec."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).parents[2]
+    for path in ["templates/auth/profile.html", "templates/reports/transcript.html",
+                 "templates/org/user_form.html", "templates/org/import_preview.html",
+                 "lms/reports/documents.py", "lms/api/views.py", "lms/org/forms.py", "lms/org/views.py"]:
+        text = (root / path).read_text(encoding="utf-8")
+        for spec in SIMPLE_FIELDS:  # as a key, a string or an attribute (comments may mention it)
+            assert not re.search(rf"[\"'.]{spec.name}\b", text), (path, spec.name)
