@@ -4,6 +4,12 @@ SQLite is copied with its online backup API (a consistent copy while the app kee
 PostgreSQL with ``pg_dump --format=custom`` and ``pg_restore --single-transaction`` (all or nothing).
 A restore refuses to overwrite a database that holds any row unless ``--force`` is given, and refuses a
 file made by the other engine.
+
+Every ``flask backup`` run is recorded in ``backup_run`` (when, which file, its size, success or the
+error), so the administrator's home page can say when the last good backup was made and warn when it is
+older than ``BACKUP_MAX_AGE_HOURS`` or the last run failed. The record is written in a transaction of
+its own after the copy is made: a failed run is recorded even though the command fails, and a backup
+never contains its own record.
 """
 
 from __future__ import annotations
@@ -13,15 +19,18 @@ import shutil
 import sqlite3
 import subprocess
 import tempfile
+from datetime import datetime
 from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from sqlalchemy import func, inspect, select
+from sqlalchemy import BigInteger, Boolean, String, Text, func, inspect, select
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from lms.extensions import db
+from lms.db import UTCDateTime, utcnow
+from lms.extensions import Model, db
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PG_MAGIC = b"PGDMP"
@@ -29,6 +38,32 @@ PG_MAGIC = b"PGDMP"
 
 class BackupError(click.ClickException):
     """A backup or restore that cannot be done; the message says why and what to do."""
+
+
+class BackupRun(Model):
+    """One run of ``flask backup``: when, where to, how big, and whether it worked."""
+
+    __tablename__ = "backup_run"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    ok: Mapped[bool] = mapped_column(Boolean)
+    path: Mapped[str] = mapped_column(String(1000))
+    size_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    message: Mapped[str] = mapped_column(Text, default="")
+
+    @property
+    def filename(self) -> str:
+        return Path(self.path).name
+
+
+def record_run(started_at: datetime, path: Path, *, ok: bool, size_bytes: int | None = None,
+               message: str = "") -> None:
+    """Record a backup run in its own transaction (it must outlive a failed command's rollback)."""
+    with Session(db.engine) as session, session.begin():
+        session.add(BackupRun(started_at=started_at, finished_at=utcnow(), ok=ok, path=str(path)[:1000],
+                              size_bytes=size_bytes, message=message[:4000]))
 
 
 def _url() -> URL:
@@ -61,7 +96,7 @@ def _tool(name: str) -> str:
 
 def row_count() -> int:
     """Rows in all the application's tables (0: the database is empty, whatever its schema)."""
-    names = set(inspect(db.engine).get_table_names())
+    names = set(inspect(db.engine).get_table_names()) - {BackupRun.__tablename__}  # not data: the log
     total = 0
     for table in db.metadata.sorted_tables:
         if table.name in names:
@@ -148,9 +183,26 @@ def restore(source: Path, *, force: bool = False) -> None:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @with_appcontext
 def backup_command(file: Path) -> None:
-    """Write a backup of the whole database to FILE (safe while the app is serving)."""
-    backup(file)
-    click.echo(f"Backup written to {file} ({file.stat().st_size:,} bytes).")
+    """Write a backup of the whole database to FILE (safe while the app is serving); the run is recorded."""
+    started, target = utcnow(), file.resolve()
+    try:
+        backup(file)
+        size = file.stat().st_size
+    except Exception as error:  # noqa: BLE001 - every failure is recorded, then reported plainly
+        message = error.message if isinstance(error, click.ClickException) else f"{type(error).__name__}: {error}"
+        _record_or_warn(started, target, ok=False, message=message)
+        if isinstance(error, BackupError):
+            raise
+        raise BackupError(f"The backup to {file} failed: {message}") from error
+    _record_or_warn(started, target, ok=True, size_bytes=size)
+    click.echo(f"Backup written to {file} ({size:,} bytes).")
+
+
+def _record_or_warn(started: datetime, target: Path, **outcome: object) -> None:
+    try:
+        record_run(started, target, **outcome)  # type: ignore[arg-type]
+    except Exception as error:  # noqa: BLE001 - the backup's own outcome matters more than its record
+        click.echo(f"warning: the backup run could not be recorded in the database ({error}).", err=True)
 
 
 @click.command("restore")

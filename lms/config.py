@@ -72,6 +72,12 @@ class Defaults:
     MAIL_USERNAME: str | None = None
     MAIL_PASSWORD: str | None = None
     MAIL_FROM = "lms@localhost"
+    # E-mails go through the outbox (lms.mail): a failed send is tried again after 1, 4, 16 ... minutes,
+    # MAIL_MAX_ATTEMPTS times in all, then shown as failed on the administrator's home page.
+    MAIL_MAX_ATTEMPTS = 6
+    MAIL_RETRY_SECONDS = 60
+    # The administrator's home page warns when the last successful `flask backup` is older than this.
+    BACKUP_MAX_AGE_HOURS = 26
 
     # Scale-out (see the README's deployment section). With REDIS_URL set, background work goes to a
     # Dramatiq queue on that Redis; without it, tasks run in the process that asks for them.

@@ -29,6 +29,8 @@ MODEL_MODULES = [
     "lms.quizzes.models",
     "lms.reports.models",
     "lms.tasks.models",
+    "lms.backup",
+    "lms.mail",
 ]
 
 # Modules that register background tasks (``lms.tasks.queue.task``): imported before the queue starts.
@@ -36,6 +38,7 @@ TASK_MODULES = [
     "lms.certificates.tasks",
     "lms.org.tasks",
     "lms.tasks.daily",
+    "lms.mail",
 ]
 
 # (module, blueprint attribute) for every feature.

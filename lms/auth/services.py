@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import smtplib
 from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
@@ -12,7 +11,7 @@ from flask import current_app
 from flask_babel import force_locale, gettext
 from sqlalchemy import func, or_, select, update
 
-from lms import audit, ratelimit
+from lms import audit, mail, ratelimit
 from lms.auth.passwords import hash_password, needs_rehash, password_problems, verify_password
 from lms.db import affected_rows, utcnow
 from lms.errors import DomainError
@@ -180,8 +179,9 @@ def request_password_reset(identifier: str, address_key: str) -> tuple[User, str
 
 
 def send_reset_mail(user: User, link: str, config: Any) -> bool:
-    """Send the reset link by e-mail (True when handed to the mail server; False without one)."""
-    if not config.get("MAIL_SERVER") or not user.email:
+    """Write the reset link's e-mail to the outbox (sent once the request commits); False without a
+    mail server or an address."""
+    if not mail.configured(config) or not user.email:
         current_app.logger.warning("password reset for %s: no MAIL_SERVER configured, no e-mail sent",
                                    user.username)
         return False
@@ -195,10 +195,5 @@ def send_reset_mail(user: User, link: str, config: Any) -> bool:
             "Open this link within %(hours)s hours to choose a new password; it works once:\n%(link)s\n\n"
             "If you did not ask, ignore this e-mail: your password stays as it is.",
             username=user.username, hours=RESET_HOURS, link=link))
-    with smtplib.SMTP(config["MAIL_SERVER"], int(config.get("MAIL_PORT") or 25), timeout=30) as smtp:
-        if config.get("MAIL_USE_TLS"):
-            smtp.starttls()
-        if config.get("MAIL_USERNAME"):
-            smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
-        smtp.send_message(message)
+    mail.add(message, kind="password_reset", user_id=user.id)
     return True

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import smtplib
-
 from flask import (
     Blueprint,
     after_this_request,
@@ -144,10 +142,7 @@ def reset_request() -> str | Response:
             user, token = found
             base = (current_app.config.get("PUBLIC_BASE_URL") or request.host_url).rstrip("/")
             link = base + url_for("auth.activate", token=token)
-            try:
-                services.send_reset_mail(user, link, current_app.config)
-            except (OSError, smtplib.SMTPException):
-                current_app.logger.exception("password reset e-mail to %s failed", user.username)
+            services.send_reset_mail(user, link, current_app.config)  # via the outbox, after the commit
         flash(_("If an active account has that username or e-mail address and an e-mail address on file, a "
                 "link to choose a new password is on its way. It works once, for %(hours)s hours.",
                 hours=services.RESET_HOURS), "success")

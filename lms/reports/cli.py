@@ -121,4 +121,5 @@ def run_jobs(days: int | None, dry_run: bool) -> None:
         click.echo(f"{len(todo)} reminders due (before skipping those already sent); nothing sent.")
         return
     sent, emailed = reminders.send(todo, reminders.MailSettings.from_config(current_app.config))
-    click.echo(f"reminders: {sent} sent ({emailed} by e-mail), {len(todo) - sent} already sent before.")
+    click.echo(f"reminders: {sent} sent, {emailed} e-mail(s) queued for sending, "
+               f"{len(todo) - sent} already sent before.")

@@ -170,7 +170,7 @@ class ReminderLog(Model):
     object_key: Mapped[str] = mapped_column(String(80))
     period: Mapped[str] = mapped_column(String(20))
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    emailed: Mapped[bool] = mapped_column(Boolean, default=False)
+    emailed: Mapped[bool] = mapped_column(Boolean, default=False)  # an e-mail went to the outbox (lms.mail)
     sent_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
 
     __table_args__ = (UniqueConstraint("user_id", "reason", "object_key", "period"),)

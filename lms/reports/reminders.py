@@ -9,7 +9,6 @@ sending loop runs over the officers who get a reminder, never over everyone.
 
 from __future__ import annotations
 
-import smtplib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -21,7 +20,7 @@ from flask_babel import force_locale
 from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from lms import policy
+from lms import mail, policy
 from lms.catalog.models import Course
 from lms.db import utcnow
 from lms.extensions import db
@@ -174,7 +173,8 @@ class _Reader:
 
 def send(reminders: Iterable[Reminder], settings: MailSettings, *, actor: User | None = None) -> tuple[int, int]:
     """Send each reminder not sent before: a notice, an e-mail when possible, a log row. Returns
-    (reminders sent, e-mails sent). Flushes; the caller commits."""
+    (reminders sent, e-mails written to the outbox). Flushes; the caller commits, and the outbox
+    sends the e-mails after that commit (lms.mail)."""
     todo = list(reminders)
     sent_before = _already_sent(todo)
     fresh: list[Reminder] = []
@@ -186,7 +186,7 @@ def send(reminders: Iterable[Reminder], settings: MailSettings, *, actor: User |
             fresh.append(r)
     claimed = _claim(fresh, actor)
     fresh = [r for r in fresh if (r.user.id, r.reason, r.object_key, r.period) in claimed]
-    emails: list[tuple[Reminder, EmailMessage]] = []
+    emailed = 0
     for r in fresh:
         db.session.add(Notice(user_id=r.user.id, reason=r.reason, course_id=r.course.id if r.course else None,
                               due_date=r.due_date, certificate_code=r.certificate_code,
@@ -202,12 +202,12 @@ def send(reminders: Iterable[Reminder], settings: MailSettings, *, actor: User |
             message.set_content(body + (f"\n\n{settings.base_url}/\n" if settings.base_url else "\n"))
             if r.due_date is not None and r.course is not None:
                 _attach_due_date(message, r, settings)
-            emails.append((r, message))
-    delivered = _deliver(emails, settings)
-    for r in delivered:
-        claimed[(r.user.id, r.reason, r.object_key, r.period)].emailed = True
+            # Into the outbox with the notice and the log row: sent once this unit of work commits.
+            mail.add(message, kind="reminder", user_id=r.user.id)
+            claimed[(r.user.id, r.reason, r.object_key, r.period)].emailed = True
+            emailed += 1
     db.session.flush()
-    return len(fresh), len(delivered)
+    return len(fresh), emailed
 
 
 def _claim(reminders: list[Reminder], actor: User | None) -> dict[tuple[int, str, str, str], ReminderLog]:
@@ -242,25 +242,6 @@ def _attach_due_date(message: EmailMessage, r: Reminder, settings: MailSettings)
     body = calendar.due_calendar([event], name=title, now=utcnow(), method="PUBLISH")
     message.add_attachment(body, maintype="text", subtype="calendar", filename="due-date.ics",
                            params={"method": "PUBLISH", "charset": "utf-8"})
-
-
-def _deliver(emails: list[tuple[Reminder, EmailMessage]], settings: MailSettings) -> list[Reminder]:
-    """Send over one SMTP connection; a refused address does not stop the others."""
-    if not emails or not settings.server:
-        return []
-    delivered = []
-    with smtplib.SMTP(settings.server, settings.port, timeout=30) as smtp:
-        if settings.use_tls:
-            smtp.starttls()
-        if settings.username:
-            smtp.login(settings.username, settings.password or "")
-        for reminder, message in emails:
-            try:
-                smtp.send_message(message)
-            except smtplib.SMTPRecipientsRefused:
-                continue
-            delivered.append(reminder)
-    return delivered
 
 
 def unread_notices(user: User, limit: int = 5) -> list[Notice]:

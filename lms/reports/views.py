@@ -575,8 +575,10 @@ def remind_agency(agency_id: int) -> Response:
                                    actor=current_user._get_current_object())
     audit.record("reports.reminded", actor=current_user, target=agency, reminders=sent, emails=emailed)
     if sent:
-        flash(ngettext("Reminder sent to %(num)s overdue course (%(emails)s by e-mail).",
-                        "Reminders sent for %(num)s overdue courses (%(emails)s by e-mail).", sent, emails=emailed),
+        # The e-mails are in the outbox (lms.mail), sent after this request commits: "queued", not "sent".
+        flash(ngettext("Reminder sent to %(num)s overdue course; e-mails queued for sending: %(emails)s.",
+                        "Reminders sent for %(num)s overdue courses; e-mails queued for sending: %(emails)s.",
+                        sent, emails=emailed),
               "success")
     else:
         flash(_("Nothing to send: these officers were already reminded today."), "warning")

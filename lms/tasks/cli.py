@@ -11,6 +11,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from lms import mail
 from lms.tasks import daily, queue
 
 tasks_cli = click.Group("tasks", help="Background tasks: the scheduler and the daily jobs.")
@@ -45,13 +46,15 @@ def daily_command() -> None:
 @tasks_cli.command("scheduler")
 @with_appcontext
 def scheduler_command() -> None:
-    """Run the periodic scheduler (one per installation): the daily jobs every day at DAILY_JOBS_AT.
+    """Run the periodic scheduler (one per installation): the daily jobs every day at DAILY_JOBS_AT,
+    and every minute the e-mail outbox's due retries (lms.mail).
 
     With a queue, the scheduler only starts the work and a worker does it; without one, the work runs in
     this process. Starting is keyed by the day, so a second scheduler, or a restart, starts nothing twice.
     """
     from apscheduler.schedulers.blocking import BlockingScheduler
     from apscheduler.triggers.cron import CronTrigger
+    from apscheduler.triggers.interval import IntervalTrigger
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     app.config["TASKS_IN_THREAD"] = False  # the scheduler's own thread does the work without a queue
@@ -64,7 +67,12 @@ def scheduler_command() -> None:
             run = daily.start_daily(datetime.now(zone).date())
             logging.getLogger("lms.tasks").info("daily jobs: run %s is %s", run.id, run.state)
 
+    def send_due_mail() -> None:
+        with app.app_context():
+            queue.enqueue(mail.DELIVER)  # a worker sends them, or this process without a queue
+
     scheduler = BlockingScheduler(timezone=zone)
+    scheduler.add_job(send_due_mail, IntervalTrigger(minutes=1), id="mail", coalesce=True, max_instances=1)
     scheduler.add_job(start_today, CronTrigger(hour=hour, minute=minute, timezone=zone),
                       id="daily", misfire_grace_time=3600, coalesce=True, max_instances=1)
     now = datetime.now(zone)

@@ -22,7 +22,7 @@ DAILY = "jobs.daily"
 
 def run_daily_jobs(days_ahead: int | None = None) -> dict[str, Any]:
     """Run every daily step now and return what each did (used by the task and ``flask jobs run``)."""
-    from lms import ratelimit
+    from lms import mail, ratelimit
     from lms.certificates.services import expire_certificates
     from lms.org.imports import purge_expired_batches
     from lms.quizzes.services import close_overdue_attempts
@@ -43,6 +43,7 @@ def run_daily_jobs(days_ahead: int | None = None) -> dict[str, Any]:
     summary["rate_events_pruned"] = ratelimit.prune()
     summary["import_batches_purged"] = purge_expired_batches()
     summary["task_runs_pruned"] = queue.prune_runs()
+    summary["sent_emails_pruned"] = mail.prune()
     db.session.commit()
     return summary
 

@@ -96,3 +96,37 @@ def test_restore_refuses_a_backup_of_the_other_engine(app, runner, tmp_path):
     other.write_bytes((b"PGDMP" if is_sqlite else b"SQLite format 3\x00") + b"\x00" * 64)
     result = runner.invoke(args=["restore", str(other), "--force"])
     assert result.exit_code != 0 and "backup; this installation uses" in result.output
+
+
+def _runs():
+    from lms.backup import BackupRun
+
+    runs = [(r.ok, r.path, r.size_bytes, r.message) for r in
+            db.session.scalars(select(BackupRun).order_by(BackupRun.id))]
+    db.session.rollback()
+    return runs
+
+
+def test_every_backup_run_is_recorded_with_its_file_and_size(app, runner, tmp_path):
+    target = tmp_path / "nightly" / "lms-2026-12-03.backup"
+    result = runner.invoke(args=["backup", str(target)])
+    assert result.exit_code == 0, result.output
+    [(ok, path, size, message)] = _runs()
+    assert ok and path == str(target.resolve()) and size == target.stat().st_size > 0 and message == ""
+    # The record is not inside the file it describes: a restore does not bring back a run it never saw.
+    db.session.execute(text("DELETE FROM backup_run"))
+    db.session.commit()
+    result = runner.invoke(args=["restore", str(target), "--force"])
+    assert result.exit_code == 0, result.output
+    assert _runs() == []
+
+
+def test_a_failed_backup_is_recorded_with_its_message_and_the_command_fails(app, runner, tmp_path):
+    not_a_folder = tmp_path / "backups"
+    not_a_folder.write_text("a file where the folder should be")
+    result = runner.invoke(args=["backup", str(not_a_folder / "lms.backup")])
+    assert result.exit_code != 0
+    assert "failed" in result.output
+    [(ok, path, size, message)] = _runs()
+    assert not ok and path.endswith("lms.backup") and size is None and message
+    assert message in result.output  # the same reason on screen and on the admin's page

@@ -81,7 +81,7 @@ def test_jobs_run_emails_and_notifies_once(app, runner, smtp_server):
 
     result = runner.invoke(args=["jobs", "run"])
     assert result.exit_code == 0, result.output
-    assert "2 sent (2 by e-mail)" in result.output
+    assert "2 sent, 2 e-mail(s) queued for sending" in result.output
     messages = [message_from_bytes(m, policy=policy.default) for m in smtp_server.messages]
     recipients = sorted(m["To"].addresses[0].addr_spec for m in messages)
     assert recipients == ["late@sonha.test", "soon@sonha.test"]
