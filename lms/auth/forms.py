@@ -18,20 +18,32 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
-class SetPasswordForm(FlaskForm):
-    password = PasswordField(lazy("New password"), validators=[DataRequired()],
-                             render_kw={"autocomplete": "new-password"},
-                             description=lazy("At least 8 characters; avoid common passwords."))
-    confirm = PasswordField(
+def _new_password() -> PasswordField:
+    return PasswordField(lazy("New password"), validators=[DataRequired()],
+                         render_kw={"autocomplete": "new-password"},
+                         description=lazy("At least 8 characters; avoid common passwords."))
+
+
+def _repeat_password() -> PasswordField:
+    return PasswordField(
         lazy("Repeat the new password"),
         validators=[DataRequired(), EqualTo("password", message=lazy("The two passwords differ."))],
         render_kw={"autocomplete": "new-password"},
     )
 
 
-class ChangePasswordForm(SetPasswordForm):
+class SetPasswordForm(FlaskForm):
+    password = _new_password()
+    confirm = _repeat_password()
+
+
+# Not a subclass of SetPasswordForm: WTForms orders a form's fields by when they were created, and the
+# error summary lists them in that order, so the current password (first on the page) is created first.
+class ChangePasswordForm(FlaskForm):
     current = PasswordField(lazy("Current password"), validators=[DataRequired()],
                             render_kw={"autocomplete": "current-password"})
+    password = _new_password()
+    confirm = _repeat_password()
 
 
 class ResetRequestForm(FlaskForm):

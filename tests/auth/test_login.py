@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -139,3 +140,26 @@ def test_next_refuses_paths_browsers_read_as_another_site(client, officer, targe
 def test_language_switch_refuses_backslash_next(client):
     response = client.post("/lang", data={"lang": "en", "next": "/\\evil.example"})
     assert response.headers["Location"] == "/"
+
+
+def test_a_refused_sign_in_is_announced_and_links_the_summary_to_the_field_in_error(client, auth, officer):
+    """A form that comes back with errors opens with one role=alert summary whose links lead to the
+    fields in error; each such field says aria-invalid and points at its error text (forms.js then
+    moves the focus to the first of them)."""
+    page = auth.login("canbo", "sai-mat-khau").get_data(as_text=True)
+    assert page.count('role="alert"') == 1
+    summary = page.split('role="alert"', 1)[1].split("</div>", 1)[0]
+    assert '<a href="#password">' in summary and "Sai tên đăng nhập hoặc mật khẩu" in summary
+    field = re.search(r'<input[^>]*id="password"[^>]*>', page).group(0)
+    assert 'aria-invalid="true"' in field and 'aria-describedby="password-error"' in field
+    assert 'id="password-error"' in page
+    assert "js/forms.js" in page
+
+
+def test_change_password_with_nothing_filled_in_lists_the_fields_in_error_in_page_order(client, auth, officer):
+    auth.login("canbo")
+    page = client.post("/auth/password", data={}).get_data(as_text=True)
+    summary = page.split('role="alert"', 1)[1].split("</div>", 1)[0]
+    assert re.findall(r'<a href="#([\w-]+)">', summary) == ["current", "password", "confirm"]
+    on_page = re.findall(r'<input[^>]*id="(current|password|confirm)"', page)
+    assert on_page == ["current", "password", "confirm"]

@@ -193,3 +193,10 @@ def test_verification_runs_a_fixed_number_of_queries(client, app, count_queries)
             client.get(f"/verify/{certificate.code}")
         counts.append(counter.count)
     assert max(counts) <= 3
+
+
+def test_a_code_that_is_refused_is_announced_in_a_summary_linking_the_field(client, app):
+    page = client.get("/verify", query_string={"code": "ABCD-EFGH"}).get_data(as_text=True)
+    assert page.count('role="alert"') == 1
+    summary = page.split('role="alert"', 1)[1].split("</div>", 1)[0]
+    assert '<a href="#code">' in summary and "gồm 17 ký tự" in summary
