@@ -210,7 +210,8 @@ def load_demo(officers: int = 400, seed: int = 2024) -> dict[str, int]:
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
-PLAN_COURSES = ("hr-foundations", "misinformation-response", "spokesperson-press", "digital-minority-comms")
+PLAN_COURSES = ("hr-foundations", "misinformation-response", "spokesperson-press", "digital-minority-comms",
+                "katu-spokesperson-glossary")
 PLAN_DUTIES = ("spokesperson", "human_rights", "foreign_info", "press")
 PLAN_NAME = "Kế hoạch bồi dưỡng về thông tin, tuyên truyền quyền con người năm {year}"
 PLAN_DESCRIPTION = (
@@ -765,8 +766,10 @@ def load_activity(seed: int = 2024, *, today: date | None = None,
         for pair in pairs:
             if (pair.user.id, pair.course_map.course.id) in completed:
                 pair.state = "earlier"
-        # The officer account: foundations done this year, the press course half-way, the last not started.
-        officer_states = {"hr-foundations": "done", "spokesperson-press": "officer", "digital-minority-comms": "todo"}
+        # The officer account: foundations and the short Cơ Tu glossary done this year, the press course
+        # half-way, the digital course not started.
+        officer_states = {"hr-foundations": "done", "spokesperson-press": "officer", "digital-minority-comms": "todo",
+                          "katu-spokesperson-glossary": "done"}
         for pair in pairs:
             if pair.user.id == officer.id and pair.state != "earlier":
                 pair.state = officer_states.get(pair.course_map.course.key, "todo")

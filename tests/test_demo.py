@@ -102,6 +102,23 @@ def test_plan_dashboard_shows_exactly_three_agencies_behind(client, demo):
     assert statuses(top) and "behind" not in statuses(top)
 
 
+def test_the_plan_includes_the_cotu_edition_and_counts_it_toward_the_language_target(client, demo):
+    """The seed plan's 15-20% target: the Cơ Tu (ktv) glossary is one of the plan's courses, read and
+    completed (by reading: it has no final test) like the others, and the dashboard counts it apart."""
+    from lms.catalog.models import Course
+
+    katu = db.session.scalar(select(Course).where(Course.key == "katu-spokesperson-glossary"))
+    assert "ktv" in katu.languages and katu.final_quiz_key is None
+    plan = the_plan()
+    assert katu.id in {pc.course_id for pc in plan.courses}
+    done = db.session.scalar(select(func.count()).select_from(CourseCompletion)
+                             .where(CourseCompletion.course_id == katu.id))
+    assert done > 5
+    sign_in(client, "hr")
+    html = client.get(f"/reports/plans/{plan.id}").get_data(as_text=True)
+    assert "in ethnic-minority languages: 1</li>" in html
+
+
 def test_units_behind_have_overdue_courses_and_a_remind_button(client, demo):
     sign_in(client, "hr")
     plan = the_plan()
@@ -129,8 +146,12 @@ def test_agency_report_totals_equal_the_api(client, demo):
     assert api["completed"] > api["in_progress"] > 0 and api["overdue"] > 0
 
 
-def test_every_completion_has_a_certificate_that_verifies(client, demo):
-    completions = db.session.scalar(select(func.count()).select_from(CourseCompletion))
+def test_every_completion_of_a_course_with_certificates_has_one_that_verifies(client, demo):
+    from lms.catalog.models import Course
+
+    certifying = [c.id for c in db.session.scalars(select(Course)) if (c.certificate or {}).get("enabled")]
+    completions = db.session.scalar(select(func.count()).select_from(CourseCompletion)
+                                    .where(CourseCompletion.course_id.in_(certifying)))
     certificates = list(db.session.scalars(select(Certificate)))
     assert completions > 0 and len(certificates) == completions
     assert db.session.scalar(select(func.count()).select_from(CertificatePdf)) == 0, "PDFs render lazily"
