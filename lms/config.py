@@ -46,6 +46,10 @@ class Defaults:
     LOGIN_WINDOW_SECONDS = 15 * 60
     LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
     LOGIN_MAX_FAILURES_PER_ADDRESS = 30
+    # Roles that must sign in with a second factor (TOTP): an account with one of them that has none is
+    # sent to set it up right after its password, before any page opens. "" turns the rule off; anyone
+    # may still turn two-factor authentication on from the account page. (LMS_REQUIRE_2FA_ROLES)
+    REQUIRE_2FA_ROLES = "admin,hr"
 
     # argon2id cost: "default" is argon2-cffi's RFC 9106 low-memory profile; tests use "fast".
     PASSWORD_HASH_PROFILE = "default"  # noqa: S105 (a profile name, not a password)

@@ -20,6 +20,7 @@ from lms.security import SessionInterface, add_security_headers
 # Models of every domain, imported so that metadata (and Alembic) sees all tables.
 MODEL_MODULES = [
     "lms.org.models",
+    "lms.auth.models",
     "lms.audit",
     "lms.ratelimit",
     "lms.catalog.models",
@@ -61,6 +62,7 @@ BLUEPRINTS = [
 DOMAINS = [
     "lms.home",
     "lms.org",
+    "lms.auth",
     "lms.catalog",
     "lms.progress",
     "lms.certificates",

@@ -49,3 +49,23 @@ class ChangePasswordForm(FlaskForm):
 class ResetRequestForm(FlaskForm):
     identifier = StringField(lazy("Username or e-mail address"), validators=[DataRequired(), Length(max=254)],
                              render_kw={"autocomplete": "username", "autocapitalize": "none"})
+
+
+class SecondFactorForm(FlaskForm):
+    code = StringField(lazy("Code"), validators=[DataRequired(), Length(max=40)],
+                       description=lazy("The 6 digits your authenticator app shows now, or one of your recovery "
+                                        "codes."),
+                       render_kw={"autocomplete": "one-time-code", "autocapitalize": "none", "spellcheck": "false",
+                                  "inputmode": "text"})
+
+
+class EnrolForm(FlaskForm):
+    code = StringField(lazy("Code from the app"), validators=[DataRequired(), Length(max=20)],
+                       description=lazy("The 6 digits the app shows for this account."),
+                       render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"})
+
+
+class ProofForm(FlaskForm):
+    proof = PasswordField(lazy("Current password or a code"), validators=[DataRequired(), Length(max=MAX_LENGTH * 4)],
+                          description=lazy("Your password, the 6 digits your app shows now, or a recovery code."),
+                          render_kw={"autocomplete": "current-password"})

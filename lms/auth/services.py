@@ -9,9 +9,11 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import force_locale, gettext
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 
 from lms import audit, mail, ratelimit
+from lms.auth import totp
+from lms.auth.models import RecoveryCode, TotpSecret
 from lms.auth.passwords import hash_password, needs_rehash, password_problems, verify_password
 from lms.db import affected_rows, utcnow
 from lms.errors import DomainError
@@ -61,7 +63,25 @@ def normalise_username(username: str) -> str:
 def authenticate(
     username: str, password: str, address: str, limits: LoginLimits, hash_profile: str
 ) -> User:
-    """Return the user for a correct, unthrottled login; record failures (caller commits either way)."""
+    """Return the user for a correct, unthrottled login and record the sign-in (one factor only)."""
+    user = check_password(username, password, address, limits, hash_profile)
+    record_sign_in(user)
+    return user
+
+
+def record_sign_in(user: User, **details: Any) -> None:
+    """Note a completed sign-in (after every factor the account needs) in the account and the audit log."""
+    user.last_login_at = utcnow()
+    audit.record("auth.signed_in", actor=user, target=user, **details)
+
+
+def check_password(
+    username: str, password: str, address: str, limits: LoginLimits, hash_profile: str
+) -> User:
+    """The user for a correct, unthrottled password; record failures (caller commits either way).
+
+    The sign-in is not complete yet: the caller asks for the second factor when the account has one
+    (or must enrol one), then calls :func:`record_sign_in`."""
     name = normalise_username(username)
     shown = name[:80]  # what was typed, cut short (the audit log must not become a store of typos)
     if (
@@ -82,8 +102,6 @@ def authenticate(
                      reason="disabled" if user is not None and ok and not user.active else "credentials")
         raise InvalidCredentials(_("Wrong username or password, or the account is disabled."))
     ratelimit.clear("login-user", name)
-    user.last_login_at = utcnow()
-    audit.record("auth.signed_in", actor=user, target=user)
     if user.password_hash and needs_rehash(user.password_hash, hash_profile):
         user.password_hash = hash_password(password, hash_profile)
     return user
@@ -197,3 +215,191 @@ def send_reset_mail(user: User, link: str, config: Any) -> bool:
             username=user.username, hours=RESET_HOURS, link=link))
     mail.add(message, kind="password_reset", user_id=user.id)
     return True
+
+
+# Second factor (TOTP, RFC 6238) ------------------------------------------------------------------
+
+
+class SecondFactorRejected(AuthError):
+    keeps_writes = True  # the failure is counted before the refusal
+
+
+class SecondFactorThrottled(AuthError):
+    keeps_writes = True
+
+
+class NotEnrolled(AuthError):
+    pass
+
+
+def required_roles(setting: Any) -> frozenset[str]:
+    """The roles that must use a second factor, from ``REQUIRE_2FA_ROLES`` ("admin,hr", a list, or "")."""
+    if isinstance(setting, str):
+        parts = setting.split(",")
+    elif setting:
+        parts = [str(p) for p in setting]
+    else:
+        parts = []
+    return frozenset(p.strip().lower() for p in parts if p.strip())
+
+
+def two_factor_secret(user: User) -> TotpSecret | None:
+    """The account's confirmed TOTP secret (None: no second factor)."""
+    row = db.session.get(TotpSecret, user.id)
+    return row if row is not None and row.confirmed_at is not None else None
+
+
+def must_enrol(user: User, roles: frozenset[str]) -> bool:
+    """Whether the account has a role that needs a second factor and has none yet."""
+    return bool(user.roles & roles) and two_factor_secret(user) is None
+
+
+def recovery_codes_left(user: User) -> int:
+    return db.session.scalar(select(func.count()).select_from(RecoveryCode).where(
+        RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))) or 0
+
+
+def enrolment_secret(user: User) -> TotpSecret:
+    """The secret the enrol page shows: the pending one if there is one, else a new one (flushed)."""
+    row = db.session.get(TotpSecret, user.id)
+    if row is not None and row.confirmed_at is not None:
+        raise NotEnrolled(_("Two-factor authentication is already on for this account."))
+    if row is None:
+        row = TotpSecret(user_id=user.id, secret=totp.new_secret())
+        db.session.add(row)
+        db.session.flush()
+    return row
+
+
+def _throttle(user: User, address: str, limits: LoginLimits) -> None:
+    if (ratelimit.recent("2fa-user", str(user.id), limits.window_seconds) >= limits.per_account
+            or ratelimit.recent("2fa-ip", address, limits.window_seconds) >= limits.per_address):
+        audit.record("auth.two_factor_throttled", target=user)
+        raise SecondFactorThrottled(
+            _("Too many wrong codes. Wait %(minutes)s minutes and try again.",
+              minutes=limits.window_seconds // 60))
+
+
+def _count_failure(user: User, address: str, message: str, **details: Any) -> SecondFactorRejected:
+    ratelimit.hit("2fa-user", str(user.id))
+    ratelimit.hit("2fa-ip", address)
+    audit.record("auth.two_factor_failed", target=user, **details)
+    return SecondFactorRejected(message, "code")
+
+
+def _claim_step(row: TotpSecret, step: int) -> bool:
+    """Move ``last_step`` forward to ``step`` unless another request got there first (replay)."""
+    claimed = db.session.execute(
+        update(TotpSecret)
+        .where(TotpSecret.user_id == row.user_id,
+               or_(TotpSecret.last_step.is_(None), TotpSecret.last_step < step))
+        .values(last_step=step)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(row)
+    return affected_rows(claimed) == 1
+
+
+def _use_recovery_code(user: User, code: str) -> bool:
+    for row in db.session.scalars(select(RecoveryCode).where(
+            RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))):
+        if totp.recovery_code_matches(row.code_hash, code):
+            # Conditional UPDATE: of two requests racing with one code, only one uses it.
+            used = db.session.execute(
+                update(RecoveryCode).where(RecoveryCode.id == row.id, RecoveryCode.used_at.is_(None))
+                .values(used_at=utcnow()).execution_options(synchronize_session=False))
+            if affected_rows(used) == 1:
+                audit.record("auth.recovery_code_used", actor=user, target=user,
+                             left=recovery_codes_left(user))
+                return True
+    return False
+
+
+def verify_second_factor(user: User, code: str, address: str, limits: LoginLimits, now: float) -> str:
+    """Check a current authenticator code or an unused recovery code; returns "totp" or "recovery".
+
+    Throttled and counted like passwords (lms.ratelimit). A recovery code works once; an authenticator
+    code works once (and not again in its own 30 seconds); a code one step early or late is accepted."""
+    row = two_factor_secret(user)
+    if row is None:
+        raise NotEnrolled(_("Two-factor authentication is not on for this account."))
+    _throttle(user, address, limits)
+    wrong = _("The code is wrong or has already been used. Type the 6 digits your authenticator app "
+              "shows now, or one of your recovery codes.")
+    if totp.looks_like_recovery_code(code):
+        if not _use_recovery_code(user, code):
+            raise _count_failure(user, address, wrong, kind="recovery")
+        ratelimit.clear("2fa-user", str(user.id))
+        return "recovery"
+    step = totp.matching_step(row.secret, code, now, row.last_step)
+    if step is None or not _claim_step(row, step):
+        raise _count_failure(user, address, wrong, kind="totp")
+    ratelimit.clear("2fa-user", str(user.id))
+    return "totp"
+
+
+def _new_recovery_codes(user: User) -> list[str]:
+    db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    codes = totp.new_recovery_codes()
+    db.session.add_all(RecoveryCode(user_id=user.id, code_hash=totp.hash_recovery_code(c)) for c in codes)
+    return codes
+
+
+def confirm_enrolment(user: User, code: str, address: str, limits: LoginLimits, now: float) -> list[str]:
+    """Turn the second factor on once the user types a current code of the pending secret.
+
+    Returns the ten recovery codes (shown once; only their hashes are kept). Other sessions of the
+    account end, as after a password change."""
+    row = enrolment_secret(user)
+    _throttle(user, address, limits)
+    step = totp.matching_step(row.secret, code, now, row.last_step)
+    if step is None:
+        raise _count_failure(user, address, _(
+            "That code does not match. Check that the time on your phone is right and type the 6 digits "
+            "the app shows now."), kind="enrol")
+    row.last_step = step
+    row.confirmed_at = utcnow()
+    codes = _new_recovery_codes(user)
+    end_all_sessions(user)
+    audit.record("auth.two_factor_enrolled", actor=user, target=user)
+    return codes
+
+
+def _check_proof(user: User, proof: str, address: str, limits: LoginLimits, hash_profile: str,
+                 now: float) -> str:
+    """Accept the current password, a current authenticator code or a recovery code; returns which."""
+    _throttle(user, address, limits)
+    if proof and verify_password(user.password_hash, proof, hash_profile):
+        return "password"
+    try:
+        return verify_second_factor(user, proof, address, limits, now)
+    except SecondFactorRejected:
+        raise SecondFactorRejected(
+            _("That is neither your current password nor a valid code."), "proof") from None
+
+
+def regenerate_recovery_codes(user: User, proof: str, address: str, limits: LoginLimits,
+                              hash_profile: str, now: float) -> list[str]:
+    """Replace every recovery code of the account with ten new ones (the old ones stop working)."""
+    if two_factor_secret(user) is None:
+        raise NotEnrolled(_("Two-factor authentication is not on for this account."))
+    how = _check_proof(user, proof, address, limits, hash_profile, now)
+    codes = _new_recovery_codes(user)
+    audit.record("auth.recovery_codes_regenerated", actor=user, target=user, proof=how)
+    return codes
+
+
+def disable_two_factor(user: User, proof: str, address: str, limits: LoginLimits, hash_profile: str,
+                       now: float) -> None:
+    """Turn the second factor off: the secret and every recovery code are deleted."""
+    if two_factor_secret(user) is None:
+        raise NotEnrolled(_("Two-factor authentication is not on for this account."))
+    how = _check_proof(user, proof, address, limits, hash_profile, now)
+    remove_two_factor(user)
+    audit.record("auth.two_factor_disabled", actor=user, target=user, proof=how)
+
+
+def remove_two_factor(user: User) -> None:
+    """Delete the account's secret and recovery codes (an administrator's reset, or a disable)."""
+    db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    db.session.execute(delete(TotpSecret).where(TotpSecret.user_id == user.id))

@@ -71,7 +71,8 @@ def test_every_signal_has_its_receivers_after_create_app_whatever_was_imported_f
         assert result["panels"] == ["tasks/_health_panel.html", "reports/_notices_panel.html", "reports/_plan_panel.html",
                                     "progress/_my_training.html",
                                     "certificates/_panel.html"]
-        assert result["sections"] == ["progress/_profile_calendar.html", "api/_profile_tokens.html"]
+        assert result["sections"] == ["auth/_profile_two_factor.html", "progress/_profile_calendar.html",
+                                      "api/_profile_tokens.html"]
         assert result["row_extras"] == ["certificates/_training_row.html"]
         assert result["quiz_url"] is True
         assert result["nav"][0] == "home.index" and "quizzes.grading" in result["nav"]

@@ -87,6 +87,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         "PASSWORD_HASH_PROFILE": "fast",
         # More than the defaults: several tests sign in from the same address within minutes.
         "LOGIN_MAX_FAILURES_PER_ADDRESS": 1000,
+        # The journeys sign HR and admin in with their password (the second factor has its own tests).
+        "REQUIRE_2FA_ROLES": "",
     })
     with _logging_kept():  # the migrations' logging.config.fileConfig must not outlive them
         _load_data(app)

@@ -69,6 +69,12 @@ ROWS: dict[str, Row] = {
     "auth.logout": Row(post=SIGNED_IN),
     "auth.profile": Row(get=SIGNED_IN),
     "auth.reset_request": Row(get=EVERYONE, post=EVERYONE),  # same answer whether the account exists
+    # step 2 of sign-in: without a fresh "password typed" state everyone is sent back to the login page
+    "auth.two_factor": Row(get=EVERYONE, post=EVERYONE),
+    "auth.two_factor_disable": Row(post=SIGNED_IN),  # one's own, with a proof
+    "auth.two_factor_enrol": Row(get=SIGNED_IN, post=SIGNED_IN,
+                                 get_writes="the first visit stores the secret the page shows"),
+    "auth.two_factor_recovery_codes": Row(post=SIGNED_IN),  # one's own, with a proof
     # catalog: course X is published and open; trainer_owner is limited to X, trainer_other to Y
     "catalog.asset": Row(get=SIGNED_IN),
     "catalog.author": Row(get=AUTHORS),
