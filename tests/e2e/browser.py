@@ -116,7 +116,8 @@ class Ui:
             if self._expected and self._expected in text:
                 self._expected_seen = True
                 return
-            self.console_errors.append(f"{self.page.url}: {text}")
+            where = (message.location or {}).get("url") or ""
+            self.console_errors.append(f"{self.page.url}: {text}" + (f" ({where})" if where else ""))
 
     def _on_navigated(self, frame: Any) -> None:
         if frame == self.page.main_frame and frame.url.startswith(self.origin):

@@ -44,7 +44,10 @@ function save(key, urls, statics) {
         });
       });
     })).then(function () {
-      var files = extra.filter(function (u, i) { return extra.indexOf(u) === i && !/^\/static\//.test(u); });
+      var unique = extra.filter(function (u, i) { return extra.indexOf(u) === i; });
+      var files = unique.filter(function (u) { return !/^\/static\//.test(u); });
+      // The stylesheet, scripts and icons the saved pages use, whatever the page template adds.
+      statics = statics.concat(unique.filter(function (u) { return /^\/static\//.test(u) && statics.indexOf(u) < 0; }));
       return Promise.all(files.map(function (url) {
         return fetch(url, { credentials: "same-origin" }).then(function (response) {
           if (!response.ok) { return null; }
@@ -86,7 +89,14 @@ function fromCaches(request) {
 
 self.addEventListener("fetch", function (event) {
   var request = event.request;
-  if (request.method !== "GET" || !sameOrigin(request.url)) { return; }
+  if (!sameOrigin(request.url)) { return; }
+  if (request.method === "POST" && request.mode !== "navigate" && /\/progress\/c\/[^/]+\/[^/]+\/complete$/.test(new URL(request.url).pathname)) {
+    // Progress kept offline, sent by offline.js: through this worker, so that a dead link fails the
+    // send (and the progress stays kept) even while the browser still believes it is online.
+    event.respondWith(fetch(request));
+    return;
+  }
+  if (request.method !== "GET") { return; }
   event.respondWith(fetch(request).catch(function () {
     return fromCaches(request).then(function (hit) {
       if (hit) { return hit; }
