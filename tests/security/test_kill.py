@@ -1,4 +1,5 @@
-"""A gunicorn worker killed with SIGKILL while officers autosave and submit loses nothing.
+"""Processes killed with SIGKILL lose nothing: a gunicorn worker mid-autosave and mid-submit, a roster import
+mid-write.
 
 Real gunicorn (the Procfile's web command: 2 workers, 4 threads each) on the test engine (a SQLite file,
 or a fresh PostgreSQL database when ``LMS_TEST_DATABASE_URL`` is set, as in ``make test-pg``). Officers
@@ -10,6 +11,9 @@ page does; meanwhile a worker process is killed twice, mid-request. Then, for ev
   answer, as quiz.js does);
 - the attempt is graded once: a resubmit after the kills gives the same score and grading time, and no
   slot has two answer rows.
+
+A roster import (``flask users import``) killed while it writes leaves no officer of the file behind, and
+running it again imports all of them: the command commits once, at its end.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -280,3 +285,128 @@ def test_a_killed_worker_loses_no_acknowledged_answer_and_grades_no_attempt_twic
             assert all(count == 1 for _slot, count in rows), officer.username
         db.session.rollback()
         db.engine.dispose()
+
+
+ROSTER_ROWS = 800
+KILL_AFTER_PLAN = 0.3
+
+
+def _roster(path: Path) -> None:
+    lines = ["Họ và tên,Mã đơn vị,Tên đăng nhập,Chức vụ"]
+    lines += [f"Nguyễn Văn Số {n},SO-TU-PHAP,roster{n},Chuyên viên" for n in range(ROSTER_ROWS)]
+    path.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
+
+
+def _import(env: dict[str, str], roster: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen([str(BIN / "flask"), "--app", "lms", "users", "import", str(roster)], cwd=ROOT,
+                            env=dict(env, PYTHONUNBUFFERED="1"), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+
+
+def _planned(proc: subprocess.Popen[str], output: list[str], wait: bool = True) -> float:
+    """Wait until the command has printed its plan (it writes only after that); the time then. The rest
+    of its output is read on a thread, so a full pipe never stalls it."""
+    assert proc.stdout is not None
+    planned = threading.Event()
+
+    def read() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            output.append(line)
+            if f"roster{ROSTER_ROWS - 1} " in line:  # the plan's last row: writing starts after it
+                planned.set()
+        planned.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    assert not wait or planned.wait(120), "the import printed no plan"
+    return time.monotonic()
+
+
+@contextmanager
+def _audit_held(url: str) -> Iterator[None]:
+    """On PostgreSQL, hold the audit table so that the import, which audits after writing its officers,
+    waits there with its officers written but not committed: the kill then lands mid-write for sure."""
+    if not url.startswith("postgresql"):
+        yield
+        return
+    import psycopg
+
+    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(dsn) as conn:
+        conn.execute("LOCK TABLE audit_entry IN EXCLUSIVE MODE")
+        yield
+        conn.rollback()
+
+
+def _has_written(url: str) -> bool:
+    """On PostgreSQL: another session holds a transaction id (given at its first write) and waits for a
+    lock. On SQLite (uncommitted pages stay in the writer's memory), a while after the plan."""
+    if not url.startswith("postgresql"):
+        time.sleep(KILL_AFTER_PLAN)
+        return True
+    import psycopg
+
+    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                           "AND backend_xid IS NOT NULL AND wait_event_type = 'Lock' "
+                           "AND pid <> pg_backend_pid()").fetchone()
+    return bool(row and row[0])
+
+
+def _roster_users(url: str) -> int:
+    from lms.org.models import User
+
+    app = _app(url)
+    with app.app_context():
+        count = db.session.scalar(select(func.count()).select_from(User).where(User.username.like("roster%")))
+        db.session.rollback()
+        db.engine.dispose()
+    return int(count or 0)
+
+
+def test_a_roster_import_killed_while_writing_leaves_nothing_and_the_rerun_imports_everything(
+    tmp_path,
+):
+    roster = tmp_path / "roster.csv"
+    _roster(roster)
+    for url in _database(tmp_path):
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("LMS_", "DATABASE_URL"))}
+        env.update({"DATABASE_URL": url, "LMS_INSTANCE_PATH": str(tmp_path), "LMS_SECRET_KEY": "k" * 48,
+                    "LMS_PASSWORD_HASH_PROFILE": "fast"})
+        subprocess.run([str(BIN / "flask"), "--app", "lms", "db", "upgrade"], cwd=ROOT, env=env, check=True,
+                       capture_output=True, timeout=300)
+        with _app(url).app_context():
+            from tests import factories as f
+
+            f.agency("SO-TU-PHAP")
+            db.session.commit()
+            db.engine.dispose()
+
+        with _audit_held(url):
+            proc = _import(env, roster)
+            lines: list[str] = []
+            planned = _planned(proc, lines, wait=not url.startswith("postgresql"))
+            # Kill once the import's transaction has written (PostgreSQL shows it; on SQLite, after a while).
+            deadline = time.monotonic() + 60
+            while not _has_written(url):
+                assert proc.poll() is None, "the import finished before it could be killed"
+                assert time.monotonic() < deadline, "the import never started writing"
+                time.sleep(0.02)
+            proc.send_signal(signal.SIGKILL)
+            killed_at = time.monotonic() - planned
+        proc.wait(30)
+        time.sleep(0.2)
+        output = "".join(lines)
+        assert proc.returncode == -signal.SIGKILL, output
+        assert "imported:" not in output, "the import finished before it could be killed"
+        assert f"roster{ROSTER_ROWS - 1} " in output, f"killed before the import had made its plan:\n{output[-2000:]}"
+        assert _roster_users(url) == 0  # all or nothing: the killed import wrote nothing
+
+        started = time.monotonic()
+        rerun = subprocess.run([str(BIN / "flask"), "--app", "lms", "users", "import", str(roster)], cwd=ROOT,
+                               env=env, capture_output=True, text=True, timeout=600)
+        assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+        rerun_seconds = time.monotonic() - started
+        assert _roster_users(url) == ROSTER_ROWS
+        print(f"killed {killed_at:.1f} s into writing; rerun in {rerun_seconds:.1f} s")
