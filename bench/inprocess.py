@@ -66,7 +66,7 @@ def site(url: str) -> Iterator[Site]:
     from lms.org.models import User
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-secret-key",
-                      "RATELIMIT_ENABLED": False})
+                      "RATELIMIT_ENABLED": False, "REQUIRE_2FA_ROLES": ""})
     with app.app_context():
         hr = db.session.scalar(select(User).where(User.username == "hr"))
         token = api_services.create_token(hr, "bench")[1]

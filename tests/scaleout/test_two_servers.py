@@ -172,6 +172,7 @@ def cluster(tmp_path_factory) -> Iterator[Cluster]:
         "LMS_MAIL_SERVER": "127.0.0.1",
         "LMS_MAIL_PORT": str(smtp.server_address[1]),
         "LMS_PASSWORD_HASH_PROFILE": "fast",
+        "LMS_REQUIRE_2FA_ROLES": "",  # root and HR sign in by password here; tests/auth covers the second factor
         "WEB_CONCURRENCY": "2",
         "GUNICORN_THREADS": "2",
     })
