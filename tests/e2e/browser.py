@@ -111,7 +111,7 @@ class Ui:
         if _is_csp(text):
             self.csp_violations.append(f"{self.page.url}: {text}")
         elif message.type == "error":
-            if self._offline and "ERR_INTERNET_DISCONNECTED" in text:
+            if self._offline and ("ERR_INTERNET_DISCONNECTED" in text or "net::ERR_FAILED" in text):
                 return  # expected while the test holds the connection down
             if self._expected and self._expected in text:
                 self._expected_seen = True

@@ -288,7 +288,7 @@ def test_a_killed_worker_loses_no_acknowledged_answer_and_grades_no_attempt_twic
 
 
 ROSTER_ROWS = 800
-KILL_AFTER_PLAN = 0.3
+KILL_AFTER_PLAN = 0.05  # small: on a loaded machine the plan is read late and the write is short
 
 
 def _roster(path: Path) -> None:
