@@ -65,6 +65,7 @@ _COMMENT_FIELD = re.compile(r"\[(tag|id|lms):((?:\\.|[^\]\\])*)\]")
 _TRUE = {"T", "TRUE"}
 _FALSE = {"F", "FALSE"}
 _CATEGORY = "$CATEGORY:"
+_CATEGORY_MANGLED = re.compile(r"\\[\\:#={}~n]")
 # "diacritics-matter" changes no grading: it tells the content validator that a Vietnamese short answer
 # needs its diacritics on purpose (so it does not warn that officers typing without them are refused).
 _LMS_OPTIONS = ("case-sensitive", "ignore-diacritics", "diacritics-matter")
@@ -861,6 +862,10 @@ def export_gift(questions: Iterable[Question]) -> str:
             if category_path(category) != category:
                 raise ValueError(f"question {question.name!r}: the category {category!r} is not a "
                                  "clean path (no empty parts, no spaces around '/')")
+            if _CATEGORY_MANGLED.search(category):
+                # Moodle reads a $CATEGORY line without undoing escapes: it would store another name.
+                raise ValueError(f"question {question.name!r}: Moodle would misread the category "
+                                 f"{category!r} (a backslash before one of \\ : # = {{ }} ~ n)")
             # Moodle's own form: its importer puts it in the course's question bank.
             chunks.append(f"{_CATEGORY} $course$/top/{category}\n")
         chunks.append(_export_question(question))
@@ -905,7 +910,9 @@ class _Exporter:
         return self.guard + escaped if _starts_with_format_tag(text, known_only=True) else escaped
 
     def weighted(self, marker: str, default: float, weight: float, text: str) -> str:
-        explicit = weight != default or _WEIGHT.match(text)
+        # Moodle reads any '%..%' it can at the start as a weight ('%--5%', '%5.%' too), so a text
+        # starting with '%' always gets its weight written in front of it.
+        explicit = weight != default or text.lstrip().startswith("%")
         return marker + (f"%{_export_percent(weight)}%" if explicit else "") + self.part(text)
 
     def feedback(self, text: str) -> str:
