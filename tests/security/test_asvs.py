@@ -793,3 +793,45 @@ class TestXssCorpusThroughEveryField:
                 html, where = response.get_data(as_text=True), f"{url} as {role}"
             assert not live_payloads(html), f"{where} runs {live_payloads(html)}"
             assert f"SAFE[{name}]" in html, f"{where} does not show the text of {name}: " + re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html.split("<main", 1)[-1]))[:600]
+
+
+def test_formulas_written_through_the_forms_are_neutralised_in_every_export(harness):
+    """ASVS 1.2.10: formulas typed into the forms (course title, officer name, job title and employee id,
+    agency and plan names) or brought in by a roster file come out as text in every CSV/XLSX export,
+    including the activation-link file of that roster import."""
+    ids = harness.world.ids
+    w = _Writer(harness)
+    x, user, agency, plan = ids["course_key"], ids["user:officer_a"], ids["justice"], ids["plan"]
+    try:
+        w.post("trainer_owner", f"/catalog/author/{x}", {"title": '=HYPERLINK("http://evil.example","FML1")'},
+               form_page=f"/catalog/author/{x}")
+        w.post("admin", f"/org/users/{user}", {"full_name": "+FML2+1", "job_title": "-FML3-1",
+                                               "employee_id": "@FML7"}, form_page=f"/org/users/{user}")
+        w.post("admin", f"/org/agencies/{agency}", {"name_vi": "@SUM(FML4)", "confirm": "1"},
+               form_page=f"/org/agencies/{agency}")
+        w.post("hr_all", f"/reports/plans/{plan}/edit", {"name": "=cmd|' /C calc'!FML5"},
+               form_page=f"/reports/plans/{plan}/edit")
+        roster = ("Tên đăng nhập,Họ và tên,Mã đơn vị,Chức vụ,Email\n"
+                  '"moi.fml","=HYPERLINK(""http://evil.example"",""FML6"")",STP,"+FML8",\n').encode()
+        preview = urlsplit(w.post("hr_all", "/org/import/officers", {"file": (io.BytesIO(roster), "roster.csv")},
+                                  content_type="multipart/form-data").headers["Location"]).path
+        confirm = form_fields(w.page("hr_all", preview), "/confirm")
+        confirm.pop("csrf_token", None)
+        w.post("hr_all", f"{preview}/confirm", confirm)
+        files = [(harness.browsers["hr_all"], "GET", url.format(fmt=fmt), {}) for fmt in ("csv", "xlsx")
+                 for url in (f"/reports/agencies/export.{{fmt}}?agency={ids['root']}",
+                             f"/reports/plans/{plan}/export.{{fmt}}?agency={ids['root']}",
+                             f"/reports/agencies/{agency}/officers/export.{{fmt}}", "/reports/courses/export.{fmt}")]
+        files += [(harness.browsers["admin"], "GET", f"/reports/agencies/{agency}/officers/export.csv", {})]
+        files += [(harness.browsers["hr_all"], "POST", f"{preview}/links", {"fmt": fmt}) for fmt in ("csv", "xlsx")]
+        seen: set[str] = set()
+        for who, method, url, data in files:
+            response = harness.request(who, method, url, data=data)
+            assert response.status_code == 200, f"{url}: {response.status_code}"
+            for cell, dangerous in _cells(response):
+                markers = {mk for mk in re.findall(r"FML\d", cell)}
+                seen |= markers
+                assert not (markers and dangerous), f"{method} {url}: {cell!r}"
+        assert {"FML1", "FML2", "FML4", "FML5", "FML6", "FML7"} <= seen, seen  # the job titles are in no export
+    finally:
+        harness.restore()
