@@ -314,7 +314,9 @@ FIELDS = [
     "api-token-name", "roster-import-rows", "search-boxes",
     "workshop-place", "workshop-trainer", "workshop-topic", "external-issuer", "signer-name", "signer-title",
     "reissue-agency", "job-title", "agency-en", "roster-import-xlsx", "form-values-echoed",
-    "query-strings-echoed", "module-title-content-file", "lesson-title-content-file",
+    "query-strings-echoed", "module-title-content-file", "lesson-title-content-file", "content-file-question",
+    "content-file-answer", "content-file-feedback", "content-file-general",
+    "notice-course-title",
 ]
 
 
@@ -353,6 +355,7 @@ class _Writer:
 
 def _write_every_field(harness) -> tuple[dict[str, list[tuple[str, str]]], dict[str, str]]:
     """Write the corpus into every field; return field -> pages [(role, url)], and the failures."""
+    from lms.catalog.models import Course
     from lms.certificates.models import Certificate
     from lms.progress.models import ExternalTraining, Workshop
     from lms.quizzes.models import Attempt, Question, Quiz
@@ -709,6 +712,36 @@ def _write_every_field(harness) -> tuple[dict[str, list[tuple[str, str]]], dict[
     pages["reissue-agency"] = pages.get("_cert", [])[1:3]
     pages["module-title-content-file"] = [("officer_a", "/catalog/c/xss-files")]
 
+    @field("content-file-question")
+    def _():
+        assert "lesson-body-content-file" not in failures, failures.get("lesson-body-content-file")
+        w.post("officer_a", "/progress/c/xss-files/enrol", {})
+        w.post("officer_a", "/quizzes/c/xss-files/kiem-tra-tep/start", {})
+        attempt = w.one(select(Attempt.id).join(Quiz).where(Quiz.key == "kiem-tra-tep"))
+        assert attempt, "officer A could not start the content-file quiz"
+        take = w.page("officer_a", f"/quizzes/attempts/{attempt}")
+        values = form_fields(take, "/submit")
+        values.pop("csrf_token", None)
+        for slot, value in re.findall(r'type="radio" name="(q\d+)" value="([^"]+)"', take):
+            values.setdefault(slot, value)
+        w.post("officer_a", f"/quizzes/attempts/{attempt}/submit", values)
+        return [("__html__", take), ("officer_a", f"/quizzes/attempts/{attempt}/review")]
+
+    for name in ("content-file-answer", "content-file-feedback", "content-file-general"):
+        if "content-file-question" in pages:
+            pages[name] = pages["content-file-question"][1:] + (
+                pages["content-file-question"][:1] if name == "content-file-answer" else [])
+        else:
+            failures[name] = failures.get("content-file-question", "")
+
+    @field("notice-course-title")
+    def _():
+        # Officer A has a reminder about course Y (overdue): its trainer renames the course.
+        y = w.one(select(Course.key).where(Course.id == ids["course_y"]))
+        w.post("trainer_other", f"/catalog/author/{y}", {"title": m("notice-course-title", 300)},
+               form_page=f"/catalog/author/{y}")
+        return [("officer_a", "/"), ("hr_all", "/progress/assignments"), ("hr_all", "/progress/workshops")]
+
     @field("roster-import-xlsx")
     def _():
         book = openpyxl.Workbook()
@@ -813,12 +846,20 @@ def _sync_content_course(harness, m) -> None:
             "key: xss-files\nversion: 1\ntopic: other\nhours: 1\nlanguages: [vi]\nopen: true\n"
             f"title:\n  vi: {quote(m('course-title-content-file', 300))}\n"
             f"summary:\n  vi: {quote(m('course-summary-file', 2000))}\n"
-            f"modules:\n  - key: m1\n    title: {{vi: {quote(m('module-title-content-file', 300))}}}\n    lessons: [bai-tep]\n",
+            f"modules:\n  - key: m1\n    title: {{vi: {quote(m('module-title-content-file', 300))}}}\n    lessons: [bai-tep]\n"
+            "quizzes:\n  - key: kiem-tra-tep\n    title: {vi: \"Kiểm tra\"}\n    questions:\n      - category: m1\n"
+            "        count: 1\n    pass_mark: 50\n    review: {score: true, correct: true, feedback: true}\n"
+            "    final: false\n",
             encoding="utf-8")
         body = m("lesson-body-content-file") + "\n\n" + "\n\n".join(XSS_BLOCKS)
         (course / "vi" / "01-bai-tep.md").write_text(
             f"---\nkey: bai-tep\ntitle: {quote(m('lesson-title-content-file', 300))}\nminutes: 5\n---\n{body}\n",
             encoding="utf-8")
+        stem = gift_escape(m("content-file-question", 3000))
+        (course / "vi" / "bank.gift").write_text(
+            f"$CATEGORY: m1\n\n::xss-tep::[html]{stem}{{={gift_escape(payload('SAFE[content-file-answer]', 3000))}"
+            f"#{gift_escape(payload('SAFE[content-file-feedback]', 3000))} ~Sai#{gift_escape(payload('SAFE[content-file-feedback]', 3000))}"
+            f" ####{gift_escape(payload('SAFE[content-file-general]', 3000))}}}\n", encoding="utf-8")
         result = loader.load_content(root)
         assert result.ok, [str(e) for e in result.errors[:3]]
         with harness.app.app_context():
@@ -911,5 +952,27 @@ def test_formulas_written_through_the_forms_are_neutralised_in_every_export(harn
                 seen |= markers
                 assert not (markers and dangerous), f"{method} {url}: {cell!r}"
         assert {"FML1", "FML2", "FML4", "FML5", "FML6", "FML7"} <= seen, seen  # the job titles are in no export
+    finally:
+        harness.restore()
+
+
+def test_course_files_never_run_as_pages(harness):
+    """ASVS 5.2.x / 1.3: a trainer's upload is never served as a page: SVG and HTML are refused, and a file
+    named .png that holds HTML is sent as image/png, not sniffed, under a CSP that allows nothing (sandbox)."""
+    x = harness.world.ids["course_key"]
+    w = _Writer(harness)
+    html = (b'<html><body><script>alert("XSS1")</script><svg onload=alert("XSS3")></svg></body></html>')
+    try:
+        for name in ("trang.svg", "trang.html", "trang.htm", "trang.xhtml"):
+            w.post("trainer_owner", f"/catalog/author/{x}/files", {"file": (io.BytesIO(html), name)},
+                   expect=(200, 302, 400), content_type="multipart/form-data")
+            response = harness.request(harness.browsers["officer_a"], "GET", f"/catalog/c/{x}/files/{name}")
+            assert response.status_code == 404, name
+        w.post("trainer_owner", f"/catalog/author/{x}/files", {"file": (io.BytesIO(html), "trang.png")},
+               content_type="multipart/form-data")
+        response = harness.request(harness.browsers["officer_a"], "GET", f"/catalog/c/{x}/files/trang.png")
+        assert response.status_code == 200 and response.mimetype == "image/png"
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
     finally:
         harness.restore()
