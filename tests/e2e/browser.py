@@ -23,7 +23,16 @@ PASSWORD = "hoc-tap-son-ha"  # the demo password (lms.demo.DEMO_PASSWORD)
 MAX_HTML_BYTES = 100 * 1024
 # How long a step may wait for the server or the page. Generous: the suite also runs on loaded CI boxes.
 TIMEOUT_MS = 15_000
+# LMS_E2E_SCREENSHOTS=/some/dir keeps a full-page picture of every page any test checks. Without it the
+# page-matrix test (test_every_menu_page) still saves every page it walks, per role, language and width,
+# under instance/screenshots/ (git-ignored) for a reviewer; LMS_E2E_SCREENSHOTS=off turns that off.
 SHOTS_DIR = os.environ.get("LMS_E2E_SCREENSHOTS", "")
+MATRIX_SHOTS_DIR = (
+    None if SHOTS_DIR.lower() in {"off", "0", "no"}
+    else Path(SHOTS_DIR) if SHOTS_DIR else Path(__file__).resolve().parents[2] / "instance" / "screenshots"
+)
+if SHOTS_DIR.lower() in {"off", "0", "no"}:
+    SHOTS_DIR = ""
 # axe-core, from npm (tests/e2e/axe, `make axe`), runs inside every checked page; it is never served by the app.
 AXE_JS = Path(__file__).parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -88,6 +97,8 @@ class Ui:
         self.reached: list[str] = []
         self.checked: set[str] = set()
         self.problems: list[str] = []
+        # Findings below 'serious' in this session (rule, impact, help, where), for the run's summary.
+        self.axe_listed: list[tuple[str, str, str, str]] = []
         self._offline = False
         self._expected = ""
         self._expected_seen = False
@@ -221,7 +232,6 @@ class Ui:
         if facts["contentType"] != "text/html":
             return
         if SHOTS_DIR:
-            # LMS_E2E_SCREENSHOTS=/some/dir keeps a picture of every checked page, to look at them.
             Ui._shots += 1
             name = re.sub(r"[^a-zA-Z0-9]+", "-", urlsplit(url).path).strip("-") or "home"
             width = facts["innerWidth"]
@@ -269,6 +279,16 @@ class Ui:
                                      f"{v['id']}: {v['help']} at {'; '.join(v['nodes'])}")
             else:
                 AXE_LISTED.setdefault((v["id"], v["impact"], v["help"]), set()).add(where)
+                self.axe_listed.append((v["id"], v["impact"], v["help"], where))
+
+    def screenshot(self, label: str) -> Path | None:
+        """A full-page picture of the page as it is now, in the reviewers' folder (see MATRIX_SHOTS_DIR)."""
+        if MATRIX_SHOTS_DIR is None:
+            return None
+        MATRIX_SHOTS_DIR.mkdir(parents=True, exist_ok=True)
+        path = MATRIX_SHOTS_DIR / (re.sub(r"[^a-zA-Z0-9.]+", "-", label).strip("-")[:120] + ".png")
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
 
     def report(self) -> list[str]:
         """Everything that went wrong in this session, one line each."""

@@ -165,6 +165,10 @@ def new_ui(
             ui.page.screenshot(path=str(shot), full_page=True)
             print(f"screenshot of {ui.page.url}: {shot}")
     problems = [line for ui in opened for line in ui.report()]
+    # Carried on the test's report, so the summary is complete under xdist too (see below).
+    listed = [list(finding) for ui in opened for finding in ui.axe_listed]
+    if listed:
+        request.node.user_properties.append(("axe_listed", listed))
     for ui in opened:
         ui.close()
     assert not problems, "the browser session went wrong:\n  " + "\n  ".join(problems)
@@ -174,6 +178,14 @@ def new_ui(
 def ui(new_ui: Callable[..., Ui]) -> Ui:
     """A watched phone-sized (360x740) browser session."""
     return new_ui()
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Gathers the findings below 'serious' of each test where the summary is written (the xdist controller)."""
+    for name, listed in report.user_properties:
+        if name == "axe_listed" and report.when == "teardown":
+            for rule, impact, help_text, where in listed:
+                AXE_LISTED.setdefault((rule, impact, help_text), set()).add(where)
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
