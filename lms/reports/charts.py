@@ -211,6 +211,10 @@ def completions_over_time(
 ) -> Chart:
     """A line of completions per month (``points`` are month starts with counts, in order)."""
     title = title or _("Completions per month")
+    # Whole-number ticks: pygal's own steps for small counts are 0.1 apart, which the integer formatter
+    # showed as a column of 0s and 1s. Values are printed only when there is something to read.
+    top = max((count for _day, count in points), default=0)
+    step = max(1, -(-top // 5))
     chart = pygal.Line(
         **_config(
             height=300,
@@ -219,8 +223,8 @@ def completions_over_time(
             show_minor_x_labels=len(points) <= 12,
             x_labels_major_every=max(1, len(points) // 6),
             include_x_axis=True,
-            min_scale=2,
-            print_values=len(points) <= 12,
+            y_labels=list(range(0, max(top, 2) + step, step)),
+            print_values=len(points) <= 12 and top > 0,
             value_formatter=lambda v: fmt_int(int(v), lang) if v is not None else "",
             no_data_text=_("No data"),
             dots_size=4,

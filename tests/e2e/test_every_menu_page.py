@@ -96,7 +96,7 @@ def _start_officer_quiz(ui: Ui) -> str:
 
 
 def _label(username: str, language: str, width: int, path: str) -> str:
-    name = re.sub(r"[^a-zA-Z0-9]+", "-", path).strip("-") or "home"
+    name = re.sub(r"[^a-zA-Z0-9]+", "-", urlsplit(path).path).strip("-") or "home"
     return f"{username}-{language}-{width}-{name}"
 
 

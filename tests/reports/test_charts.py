@@ -129,3 +129,15 @@ def test_bars_take_the_tables_statuses_when_given():
                                         statuses=["on_track", "behind"])
     assert charts.OK in chart.svg and charts.BAD in chart.svg and charts.WARN not in chart.svg
     assert "1 behind the plan." in chart.description
+
+
+@pytest.mark.parametrize("counts", [[0, 0, 0], [0, 1, 0], [3, 7, 40]])
+def test_monthly_chart_axis_shows_distinct_whole_numbers_even_when_nothing_was_completed(counts):
+    points = [(date(2024, month, 1), n) for month, n in enumerate(counts, start=1)]
+    svg = parse(charts.completions_over_time(points, lang="vi").svg)
+    ticks = [t.text for g in svg.iter(f"{SVG}g") if "axis" in (g.get("class") or "") and "y" in
+             (g.get("class") or "").split() for t in g.iter(f"{SVG}text") if t.text]
+    assert ticks, "the chart has no y-axis labels"
+    assert len(set(ticks)) == len(ticks), f"repeated y-axis labels: {ticks}"
+    assert all(t.replace(".", "").isdigit() for t in ticks), ticks
+    assert max(int(t.replace(".", "")) for t in ticks) >= max(counts)
