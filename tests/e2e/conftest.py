@@ -182,14 +182,26 @@ def ui(new_ui: Callable[..., Ui]) -> Ui:
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     """Gathers the findings below 'serious' of each test where the summary is written (the xdist controller)."""
-    for name, listed in report.user_properties:
-        if name == "axe_listed" and report.when == "teardown":
-            for rule, impact, help_text, where in listed:
+    if report.when != "teardown":
+        return
+    for name, value in report.user_properties:
+        if name == "axe_listed":
+            for rule, impact, help_text, where in value:
                 AXE_LISTED.setdefault((rule, impact, help_text), set()).add(where)
+        elif name == "page_weights":
+            PAGE_WEIGHTS[:] = value
+
+
+PAGE_WEIGHTS: list[str] = []  # the table of test_light_pages, shown at the end of the run
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """The moderate and minor accessibility findings, listed (serious and critical ones fail the test)."""
+    """The moderate and minor accessibility findings, listed (serious and critical ones fail the test),
+    and what the officer pages weigh."""
+    if PAGE_WEIGHTS:
+        terminalreporter.section("officer pages: HTML+CSS+JS loaded on a first visit, requests (test_light_pages)")
+        for line in PAGE_WEIGHTS:
+            terminalreporter.write_line(line)
     if not AXE_LISTED:
         return
     terminalreporter.section("accessibility findings below 'serious' (axe-core, WCAG 2.1 A/AA)")
