@@ -1,5 +1,5 @@
 """The pages' extension points, per application: menu entries, home-page panels, profile sections,
-extras on a completed course's row, and the link from a course to its quizzes.
+extras on a completed course's row and page, and the link from a course to its quizzes.
 
 A domain adds its entries in its ``connect(app)`` function (called by ``create_app``), never at import
 time, so two applications in one process (tests, a worker) each have exactly what their own factory
@@ -41,6 +41,7 @@ class Registry:
     dashboard_panels: list[Panel] = field(default_factory=list)
     profile_sections: list[Panel] = field(default_factory=list)
     completed_row_extras: list[str] = field(default_factory=list)
+    course_done_extras: list[str] = field(default_factory=list)
     # (course, quiz key) -> URL of the quiz page, or None while there is none.
     quiz_url: Callable[[Any, str], str | None] | None = None
 
@@ -76,6 +77,13 @@ def add_completed_row_extra(app: Flask, template: str) -> None:
     """A template included for each completed course on "My training" (``row`` in its context)."""
     if template not in registry(app).completed_row_extras:
         registry(app).completed_row_extras.append(template)
+
+
+def add_course_done_extra(app: Flask, template: str) -> None:
+    """A template included on a course's page and on a quiz result once the signed-in officer has
+    completed the course (``course`` in its context), e.g. the certificate download."""
+    if template not in registry(app).course_done_extras:
+        registry(app).course_done_extras.append(template)
 
 
 def set_quiz_url(app: Flask, builder: Callable[[Any, str], str | None]) -> None:
@@ -115,6 +123,10 @@ def completed_row_extras() -> list[str]:
     return registry().completed_row_extras
 
 
+def course_done_extras() -> list[str]:
+    return registry().course_done_extras
+
+
 def quiz_url(course: Any, key: str) -> str | None:
     builder = registry().quiz_url
     return builder(course, key) if builder else None
@@ -126,5 +138,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         nav_items=nav_items,
         completed_row_extras=completed_row_extras,
+        course_done_extras=course_done_extras,
         quiz_url=quiz_url,
     )

@@ -35,3 +35,4 @@ def connect(app: Flask) -> None:
                lambda u: policy.can(u, "certificates.manage"), 65)
     ui.add_dashboard_panel(app, "certificates/_panel.html", lambda u: policy.can(u, "certificates.view_own"), 30)
     ui.add_completed_row_extra(app, "certificates/_training_row.html")
+    ui.add_course_done_extra(app, "certificates/_course_done.html")

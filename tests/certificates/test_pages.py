@@ -97,3 +97,51 @@ def test_pages_run_the_same_number_of_queries_whatever_the_number_of_certificate
     for url in ("/certificates/", "/"):
         large[url] = _statements(client, count_queries, url)
     assert large == small
+
+
+def _final_test_course_with_certificate():
+    from tests.quizzes.test_results import final_test_course
+
+    course, quiz = final_test_course()
+    course.certificate = {"enabled": True, "validity_months": None}
+    db.session.flush()
+    return course, quiz
+
+
+def test_the_quiz_result_that_completes_a_course_and_the_completed_course_page_offer_the_certificate_pdf(
+    app, client, auth
+):
+    from tests.quizzes.test_results import officer_with_lessons_done, submit
+
+    course, quiz = _final_test_course_with_certificate()
+    officer = officer_with_lessons_done(course)
+    failed = submit(officer, quiz, wrong=("q-single", "q-tf"))  # 66%: not passed, not completed
+    db.session.commit()
+    auth.login("canbo")
+    result = client.get(f"/quizzes/attempts/{failed.id}/review").get_data(as_text=True)
+    assert "Download your certificate (PDF)" not in result
+    assert "Download your certificate (PDF)" not in client.get(f"/catalog/c/{course.key}").get_data(as_text=True)
+
+    passed = submit(officer, quiz)
+    db.session.commit()
+    certificate = cf.certificate_of(officer, course)
+    link = f'href="/certificates/{certificate.code}.pdf"'
+    result = client.get(f"/quizzes/attempts/{passed.id}/review").get_data(as_text=True)
+    assert "Download your certificate (PDF)" in result and link in result
+    page = client.get(f"/catalog/c/{course.key}").get_data(as_text=True)
+    assert "Download your certificate (PDF)" in page and link in page
+    assert client.get(f"/certificates/{certificate.code}.pdf").data.startswith(b"%PDF")
+
+
+def test_an_admin_reviewing_an_officers_attempt_sees_no_certificate_button(app, client, auth):
+    from tests.quizzes.test_results import officer_with_lessons_done, submit
+
+    course, quiz = _final_test_course_with_certificate()
+    officer = officer_with_lessons_done(course)
+    attempt = submit(officer, quiz)
+    f.user("adm", roles={"officer", "admin"})
+    db.session.commit()
+    auth.login("adm")
+    page = client.get(f"/quizzes/attempts/{attempt.id}/review")
+    assert page.status_code == 200
+    assert "certificate (PDF)" not in page.get_data(as_text=True).lower()

@@ -1,6 +1,6 @@
 """An officer in a commune with a link that comes and goes saves an assigned course on the phone,
-reads a lesson with the network switched off, marks it complete, and the progress reaches the server
-once when the link returns."""
+reads a lesson with the network switched off, marks it complete (the saved course page then shows it
+done, waiting to be sent), and the progress reaches the server once when the link returns."""
 
 from __future__ import annotations
 
@@ -74,6 +74,12 @@ def test_officer_reads_a_saved_course_offline_and_progress_is_sent_once_when_bac
         page.get_by_role("button", name=re.compile("Đánh dấu đã học")).click()
         page.locator("#offline-kept").wait_for(state="visible")
         assert "sẽ được gửi đi" in page.locator("#offline-kept").inner_text()
+        # The saved course page shows the lesson done on this device, waiting to be sent.
+        ui.goto(f"/catalog/c/{COURSE}")
+        row = page.locator(f"ol.outline li[data-complete*='/{lesson_key}/complete']")
+        assert "done" in (row.get_attribute("class") or "").split()
+        assert "✓" in row.locator(".check").inner_text()
+        assert "sẽ gửi đi khi có mạng trở lại" in row.inner_text()
         # A quiz says plainly that it needs the network.
         ui.goto("/quizzes/c/digital-minority-comms/m1-quiz")
         assert "Bài kiểm tra cần có mạng" in ui.main_text()
@@ -83,6 +89,9 @@ def test_officer_reads_a_saved_course_offline_and_progress_is_sent_once_when_bac
     ui.goto(f"/catalog/c/{COURSE}")
     page.wait_for_function("() => (localStorage.getItem('lms-offline-progress') || '[]') === '[]'")
     assert _progress_rows(live_server, username, lesson_key) == 1
+    row = page.locator(f"ol.outline li[data-complete*='/{lesson_key}/complete']")
+    page.wait_for_function("(el) => !el.textContent.includes('sẽ gửi đi')", arg=row.element_handle())
+    assert "đã học" in row.inner_text()
     ui.goto(f"/catalog/c/{COURSE}")
     page.evaluate("() => window.dispatchEvent(new Event('online'))")  # a second 'online' sends nothing more
     assert _progress_rows(live_server, username, lesson_key) == 1

@@ -353,7 +353,8 @@ def test_the_course_page_statements_do_not_grow_with_renewals(client, auth, coun
     expire(officer, course)
     with count_queries() as during:
         client.get(url)
-    assert during.count == before.count
+    # While renewal is due the page drops the certificate button (and its one query).
+    assert during.count <= before.count
 
 
 def test_no_lesson_row_is_left_behind_by_marking_a_lesson_twice(app):

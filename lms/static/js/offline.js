@@ -48,9 +48,33 @@
           keep(pending().filter(function (p) { return p.action !== item.action; }));
           var note = document.getElementById("offline-sync");
           if (note) { note.hidden = false; }
+          showKept(item.action);
           flush();
         }
       }, function () { sending = false; });
+  }
+
+  // On a course page (also the saved copy opened offline): a lesson marked complete on this device
+  // shows as done, noted "sent when the connection returns" until it is sent, then plain "done".
+  function showKept(sent) {
+    var outline = document.querySelector("ol.outline[data-kept]");
+    if (!outline) { return; }
+    var kept = pending().map(function (p) { return p.action; });
+    Array.prototype.forEach.call(outline.querySelectorAll("li[data-complete]"), function (li) {
+      var action = li.getAttribute("data-complete");
+      var waiting = kept.indexOf(action) >= 0;
+      if (!waiting && action !== sent && !li.classList.contains("kept")) { return; }
+      li.classList.add("done", "kept");
+      var check = li.querySelector(".check");
+      if (check) { check.textContent = "\u2713"; }
+      var note = li.querySelector(".kept-note");
+      if (!note) {
+        note = document.createElement("span");
+        note.className = "kept-note";
+        (li.querySelector("small") || li).appendChild(note);
+      }
+      note.textContent = " · " + outline.getAttribute(waiting ? "data-kept" : "data-sent");
+    });
   }
 
   document.addEventListener("submit", function (event) {
@@ -68,6 +92,7 @@
     if (button) { button.disabled = true; }
   }, true);
   window.addEventListener("online", flush);
+  showKept(null);
   flush();
 
   // The "Read offline" card of a course page ------------------------------------------------------
