@@ -198,15 +198,17 @@ def test_officer_completes_a_course_downloads_the_certificate_and_an_inspector_v
     _submit(ui)
     assert "100" in ui.main_text()
 
-    # The certificate: listed under My certificates, downloadable, and its PDF names the officer.
-    ui.goto("/certificates/")
-    card = page.locator(".cert-card", has_text="Kiểm tra nhanh thông cáo báo chí")
-    code = card.locator("code").first.inner_text()
+    # The certificate: one click from the result that completed the course; its PDF names the officer,
+    # and My certificates lists it under the same code.
+    code = page.locator(".cert-done code").inner_text()
     with page.expect_download() as download:
-        card.get_by_role("link", name=re.compile("PDF")).click()
+        page.get_by_role("link", name="Tải giấy chứng nhận (PDF)").click()
     pdf = download.value.path()
     text = "".join(p.extract_text() for p in PdfReader(pdf).pages)
     assert full_name in text and code in text
+    ui.goto("/certificates/")
+    card = page.locator(".cert-card", has_text="Kiểm tra nhanh thông cáo báo chí")
+    assert card.locator("code").first.inner_text() == code
 
     # An inspector without an account scans the QR code printed on it and sees it is valid.
     verify_url = _qr_url(Path(pdf), tmp_path)
