@@ -76,6 +76,7 @@ DOMAINS = [
 CLI_GROUPS = [
     ("lms.org.cli", "org_cli"),
     ("lms.org.cli", "users_cli"),
+    ("lms.auth.cli", "users_cli"),  # adds `users reset-2fa` to the same group
     ("lms.org.cli", "agencies_cli"),
     ("lms.demo", "demo_command"),
     ("lms.backup", "backup_command"),

@@ -1,5 +1,5 @@
 """The pages' extension points, per application: menu entries, home-page panels, profile sections,
-extras on a completed course's row and page, and the link from a course to its quizzes.
+sections of an administrator's account page, extras on a completed course's row and page, and the link from a course to its quizzes.
 
 A domain adds its entries in its ``connect(app)`` function (called by ``create_app``), never at import
 time, so two applications in one process (tests, a worker) each have exactly what their own factory
@@ -40,6 +40,7 @@ class Registry:
     nav: list[NavItem] = field(default_factory=list)
     dashboard_panels: list[Panel] = field(default_factory=list)
     profile_sections: list[Panel] = field(default_factory=list)
+    account_admin_sections: list[Panel] = field(default_factory=list)
     completed_row_extras: list[str] = field(default_factory=list)
     course_done_extras: list[str] = field(default_factory=list)
     # (course, quiz key) -> URL of the quiz page, or None while there is none.
@@ -71,6 +72,12 @@ def add_profile_section(app: Flask, template: str, visible: Visible | None = Non
     """A section of the profile page (e.g. API tokens)."""
     panel = Panel(template, visible or (lambda _user: True), order)
     _add_once(registry(app).profile_sections, panel, lambda e: e.template)
+
+
+def add_account_admin_section(app: Flask, template: str, order: int = 50) -> None:
+    """A section of an administrator's page of one account (``user`` and ``confirm`` in its context)."""
+    panel = Panel(template, lambda _user: True, order)
+    _add_once(registry(app).account_admin_sections, panel, lambda e: e.template)
 
 
 def add_completed_row_extra(app: Flask, template: str) -> None:
@@ -119,6 +126,10 @@ def profile_sections(user: Any) -> list[str]:
     return [p.template for p in registry().profile_sections if p.visible(user)]
 
 
+def account_admin_sections() -> list[str]:
+    return [p.template for p in registry().account_admin_sections]
+
+
 def completed_row_extras() -> list[str]:
     return registry().completed_row_extras
 
@@ -138,6 +149,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         nav_items=nav_items,
         completed_row_extras=completed_row_extras,
+        account_admin_sections=account_admin_sections,
         course_done_extras=course_done_extras,
         quiz_url=quiz_url,
     )

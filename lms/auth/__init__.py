@@ -17,7 +17,8 @@ from flask import Flask
 
 
 def connect(app: Flask) -> None:
-    """The two-factor section of the account page."""
+    """The two-factor section of the account page, and of an administrator's page of an account."""
     from lms import ui
 
     ui.add_profile_section(app, "auth/_profile_two_factor.html", order=5)
+    ui.add_account_admin_section(app, "auth/_admin_two_factor.html", order=5)

@@ -399,6 +399,19 @@ def disable_two_factor(user: User, proof: str, address: str, limits: LoginLimits
     audit.record("auth.two_factor_disabled", actor=user, target=user, proof=how)
 
 
+def reset_two_factor(user: User, *, actor: User | None) -> None:
+    """An administrator's reset for an officer who lost both the phone and the recovery codes.
+
+    The secret and the codes go, every session of the account ends (a lost phone may be in someone
+    else's hands), and the next sign-in asks the officer to set the second factor up again when the
+    role requires one. Audited with the administrator as the actor (none from the command line)."""
+    if two_factor_secret(user) is None:
+        raise NotEnrolled(_("Two-factor authentication is not on for this account."))
+    remove_two_factor(user)
+    end_all_sessions(user)
+    audit.record("auth.two_factor_reset", actor=actor, target=user)
+
+
 def remove_two_factor(user: User) -> None:
     """Delete the account's secret and recovery codes (an administrator's reset, or a disable)."""
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))

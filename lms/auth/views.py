@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import (
     Blueprint,
+    abort,
     after_this_request,
     current_app,
     flash,
@@ -21,7 +22,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
-from lms import audit, ui
+from lms import audit, policy, ui
 from lms.auth import services, totp
 from lms.auth.forms import (
     ChangePasswordForm,
@@ -36,6 +37,7 @@ from lms.errors import show_error
 from lms.extensions import db
 from lms.home.views import safe_next
 from lms.i18n import _
+from lms.org.forms import ConfirmForm
 from lms.org.models import User
 from lms.sqlite import writes
 
@@ -255,6 +257,23 @@ def two_factor_disable() -> Response:
         return redirect(url_for("auth.two_factor_enrol"))
     flash(_("Two-factor authentication is off."), "success")
     return redirect(url_for("auth.profile"))
+
+
+@bp.post("/users/<int:user_id>/two-factor/reset")
+@policy.require("org.manage_users")
+def two_factor_reset(user_id: int) -> Response:
+    """An administrator resets the second factor of an account whose phone and codes are lost."""
+    user = db.get_or_404(User, user_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        services.reset_two_factor(user, actor=current_user._get_current_object())
+    except services.AuthError as err:
+        show_error(err)
+    else:
+        flash(_("Two-factor authentication of %(name)s is reset and their sessions have ended. At the next "
+                "sign-in they set it up again.", name=user.full_name), "success")
+    return redirect(url_for("org.user_edit", user_id=user.id, _anchor="two-factor"))
 
 
 @bp.app_context_processor

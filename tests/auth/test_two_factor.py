@@ -414,3 +414,68 @@ def test_an_enrolled_account_visiting_the_enrol_page_goes_to_its_account_page(cl
     signed_in_with_code(client, auth, officer)
     response = client.get("/auth/two-factor/enrol")
     assert response.status_code == 302 and response.headers["Location"].endswith("/auth/profile")
+
+
+# An administrator's reset (lost phone and lost recovery codes) ------------------------------------
+
+
+def test_an_admin_resets_a_lost_second_factor_and_the_officers_sessions_end(app, client, auth, officer):
+    secret, _codes = enrol(officer)
+    phone = app.test_client()  # the officer's own session, e.g. on the lost phone
+    phone.post("/auth/login", data={"username": "canbo", "password": PASSWORD})
+    phone.post("/auth/two-factor", data={"code": now_code(secret)})
+    assert signed_in(phone)
+    admin = factories.user("quantri", roles={"officer", "admin"})
+    signed_in_with_code(client, auth, admin)
+
+    text = page(client.get(f"/org/users/{officer.id}"))
+    assert "Đặt lại xác thực hai lớp" in text and "Còn 10 mã khôi phục" in text
+    response = client.post(f"/auth/users/{officer.id}/two-factor/reset", follow_redirects=True)
+    assert "Đã đặt lại xác thực hai lớp" in page(response)
+    assert secret_row(officer) is None
+    assert db.session.scalar(select(db.func.count()).select_from(RecoveryCode)
+                             .where(RecoveryCode.user_id == officer.id)) == 0
+    assert not signed_in(phone)
+    entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "auth.two_factor_reset")).one()
+    assert (entry.actor_id, entry.target_id) == (admin.id, str(officer.id))
+    assert "Tài khoản này chưa thiết lập" in page(client.get(f"/org/users/{officer.id}"))
+
+
+def test_hr_whose_second_factor_was_reset_sets_it_up_again_at_the_next_sign_in(app, client, auth, hr):
+    enrol(hr)
+    services.reset_two_factor(hr, actor=None)
+    db.session.commit()
+    response = auth.login("nhansu")
+    assert response.headers["Location"].endswith("/auth/two-factor/enrol")
+
+
+def test_resetting_an_account_without_a_second_factor_says_so_and_changes_nothing(client, auth, officer):
+    admin = factories.user("quantri", roles={"officer", "admin"})
+    signed_in_with_code(client, auth, admin)
+    epoch = officer.session_epoch
+    response = client.post(f"/auth/users/{officer.id}/two-factor/reset", follow_redirects=True)
+    assert "Tài khoản này chưa bật xác thực hai lớp" in page(response)
+    db.session.expire_all()
+    assert db.session.get(User, officer.id).session_epoch == epoch
+    assert not [a for a, _d in actions() if a == "auth.two_factor_reset"]
+
+
+def test_only_an_admin_may_reset_a_second_factor(client, auth, officer, hr):
+    enrol(officer)
+    signed_in_with_code(client, auth, hr)
+    assert client.post(f"/auth/users/{officer.id}/two-factor/reset").status_code == 403
+    assert secret_row(officer) is not None
+    assert client.post("/auth/users/999999/two-factor/reset").status_code in (403, 404)
+
+
+def test_the_command_line_reset_names_the_account_and_refuses_unknown_ones(app, officer):
+    enrol(officer)
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["users", "reset-2fa", "canbo"])
+    assert result.exit_code == 0, result.output
+    assert "reset" in result.output and secret_row(officer) is None
+    assert ("auth.two_factor_reset", {}) in actions()
+    again = runner.invoke(args=["users", "reset-2fa", "canbo"])
+    assert again.exit_code != 0 and "canbo" in again.output
+    unknown = runner.invoke(args=["users", "reset-2fa", "khong-co"])
+    assert unknown.exit_code != 0 and "khong-co" in unknown.output

@@ -75,6 +75,7 @@ ROWS: dict[str, Row] = {
     "auth.two_factor_enrol": Row(get=SIGNED_IN, post=SIGNED_IN,
                                  get_writes="the first visit stores the secret the page shows"),
     "auth.two_factor_recovery_codes": Row(post=SIGNED_IN),  # one's own, with a proof
+    "auth.two_factor_reset": Row(post=ADMIN),  # an administrator resets a lost phone and lost codes
     # catalog: course X is published and open; trainer_owner is limited to X, trainer_other to Y
     "catalog.asset": Row(get=SIGNED_IN),
     "catalog.author": Row(get=AUTHORS),
