@@ -302,8 +302,8 @@ def target_vs_actual(
         for label, minimum, maximum, actual in items
     )
     description = _(
-        "Bar chart comparing %(count)s targets with their actual values; the same numbers are in "
-        "the table below.",
+        "Bar chart comparing %(count)s targets with their actual values: an actual bar is green when "
+        "its target is met and red when it is not; the same numbers are in the table below.",
         count=len(items),
     )
     return Chart(title, _render(chart), description, (_("Target"), _("Goal"), _("Actual")), rows)
