@@ -14,6 +14,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
+    Boolean,
     CheckConstraint,
     Float,
     ForeignKey,
@@ -83,6 +85,14 @@ class Certificate(Model):
     signer_title: Mapped[str] = mapped_column(String(255), default="")
     # The course asset printed as the seal (path under files/); its bytes are read when rendering.
     seal_path: Mapped[str | None] = mapped_column(String(500))
+    # The design it was issued with (designs.Design.snapshot(): source, template id and name, layout,
+    # issuer, signer): the layout and the images are columns too, so the PDF never reads the template.
+    layout: Mapped[str] = mapped_column(String(20), default="classic", server_default="classic")
+    seal_image_id: Mapped[int | None] = mapped_column(ForeignKey("certificate_image.id"), index=True)
+    signature_image_id: Mapped[int | None] = mapped_column(
+        ForeignKey("certificate_image.id"), index=True
+    )
+    template_snapshot: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     # Reissue history: the corrected certificate replaces this one; codes are never reused.
     replaces_id: Mapped[int | None] = mapped_column(ForeignKey("certificate.id"), index=True)
@@ -172,3 +182,85 @@ class CertificatePdf(Model):
     rendered_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # How long rendering took, for the bench and for spotting slow templates in production.
     render_ms: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CertificateImage(Model):
+    """A seal or signature image, stored in the database so that every app server prints it.
+
+    Immutable and shared by content (``sha256``): uploading a new seal adds a row, and certificates
+    keep pointing at the image they were issued with, however templates change afterwards. An image
+    that no template and no certificate uses any more is deleted (services.drop_unused_images).
+    """
+
+    __tablename__ = "certificate_image"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    mime_type: Mapped[str] = mapped_column(String(40))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    size: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (CheckConstraint("mime_type IN ('image/png','image/jpeg')", name="mime_type"),)
+
+
+class CertificateTemplate(Model):
+    """A certificate design an administrator manages, and where it applies.
+
+    At most one scope: the whole installation (``installation`` is True, else NULL, so that the unique
+    constraint allows one), one agency and its descendants, or one course; none is a draft. Which
+    template a certificate gets is decided by designs.resolve_design.
+    """
+
+    __tablename__ = "certificate_template"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    layout: Mapped[str] = mapped_column(String(20), default="classic")
+    issuer_vi: Mapped[str] = mapped_column(String(255), default="")
+    issuer_en: Mapped[str] = mapped_column(String(255), default="")
+    signer_name: Mapped[str] = mapped_column(String(200), default="")
+    signer_title_vi: Mapped[str] = mapped_column(String(255), default="")
+    signer_title_en: Mapped[str] = mapped_column(String(255), default="")
+    seal_image_id: Mapped[int | None] = mapped_column(ForeignKey("certificate_image.id"))
+    signature_image_id: Mapped[int | None] = mapped_column(ForeignKey("certificate_image.id"))
+    installation: Mapped[bool | None] = mapped_column(Boolean, unique=True)
+    agency_id: Mapped[int | None] = mapped_column(
+        ForeignKey("agency.id", ondelete="SET NULL"), unique=True
+    )
+    course_id: Mapped[int | None] = mapped_column(
+        ForeignKey("course.id", ondelete="SET NULL"), unique=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    agency = relationship("Agency")
+    course = relationship("Course")
+    seal_image: Mapped[CertificateImage | None] = relationship(foreign_keys=[seal_image_id])
+    signature_image: Mapped[CertificateImage | None] = relationship(foreign_keys=[signature_image_id])
+
+    __table_args__ = (
+        CheckConstraint("layout IN ('classic','modern','plain')", name="layout"),
+        CheckConstraint(
+            "(CASE WHEN installation IS NULL THEN 0 ELSE 1 END)"
+            " + (CASE WHEN agency_id IS NULL THEN 0 ELSE 1 END)"
+            " + (CASE WHEN course_id IS NULL THEN 0 ELSE 1 END) <= 1",
+            name="one_scope",
+        ),
+    )
+
+    @property
+    def scope(self) -> str:
+        """``installation``, ``agency``, ``course`` or ``none``."""
+        if self.installation:
+            return "installation"
+        if self.agency_id is not None:
+            return "agency"
+        if self.course_id is not None:
+            return "course"
+        return "none"
+
+    def __repr__(self) -> str:
+        return f"<CertificateTemplate {self.name!r}>"

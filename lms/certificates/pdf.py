@@ -26,6 +26,7 @@ from fontTools.ttLib import TTFont
 from markupsafe import Markup
 from weasyprint import Document
 
+from lms.certificates.designs import DEFAULT_LAYOUT, LAYOUTS
 from lms.printing import (
     LANGUAGES,
     STATIC_ROOT,
@@ -35,7 +36,7 @@ from lms.printing import (
     layout,
 )
 
-CERTIFICATE_TEMPLATE = "certificates/print/certificate.html"
+CERTIFICATE_TEMPLATE = LAYOUTS[DEFAULT_LAYOUT][0]
 TRANSCRIPT_TEMPLATE = "certificates/print/transcript.html"
 DEFAULT_EMBLEM = "img/default-emblem.svg"
 SERIF_REGULAR = "NotoSerif-Regular.ttf"
@@ -156,6 +157,8 @@ class CertificateData:
     issuer_parent_name: str = ""
     seal_image: bytes | None = None
     logo_image: bytes | None = None
+    signature_image: bytes | None = None
+    layout: str = DEFAULT_LAYOUT  # a key of designs.LAYOUTS
 
 
 @dataclass(frozen=True)
@@ -344,7 +347,12 @@ def render_certificate_html(
 ) -> str:
     """Render the certificate template to HTML, registering its images with ``fetcher``."""
     labels = _check_language(data.language)
+    if data.layout not in LAYOUTS:
+        raise CertificateRenderError(f"unknown certificate layout {data.layout!r}")
     seal = data.seal_image and fetcher.data_uri(data.seal_image, image_mime_type(data.seal_image))
+    signature = data.signature_image and fetcher.data_uri(
+        data.signature_image, image_mime_type(data.signature_image)
+    )
     logo = (
         fetcher.data_uri(data.logo_image, image_mime_type(data.logo_image))
         if data.logo_image
@@ -362,13 +370,14 @@ def render_certificate_html(
     }
     return (
         environment()
-        .get_template(CERTIFICATE_TEMPLATE)
+        .get_template(LAYOUTS[data.layout][0])
         .render(
             c=data,
             t=labels,
             lang=data.language,
             issued_on=data.issued_on or data.completed_on,
             seal_src=seal or None,
+            signature_src=signature or None,
             logo_src=logo,
             qr=qr_svg(data.verification_url),
             signer_title_lines=data.signer_title.splitlines(),

@@ -6,11 +6,17 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, func, not_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, not_, or_, select
 from sqlalchemy.orm import joinedload
 
 from lms import policy
-from lms.certificates.models import Certificate, CertificatePdf, CertificateStatus
+from lms.certificates.models import (
+    Certificate,
+    CertificateImage,
+    CertificatePdf,
+    CertificateStatus,
+    CertificateTemplate,
+)
 from lms.extensions import db
 from lms.org.models import Agency, User
 
@@ -278,3 +284,62 @@ def without_pdf(stmt: Select[Certificate]) -> Select[int]:
     """Ids of the certificates of ``stmt`` that have no stored PDF yet."""
     return ids_of(stmt).where(~select(CertificatePdf.certificate_id).where(
         CertificatePdf.certificate_id == Certificate.id).exists()).order_by(Certificate.id)
+
+
+# Templates -----------------------------------------------------------------------------------
+
+
+def templates_for_query(course_id: int, agency_ids: Sequence[int]) -> Select[CertificateTemplate]:
+    """The templates that may apply to a certificate: the course's, the agencies', the installation's."""
+    return select(CertificateTemplate).where(or_(
+        CertificateTemplate.course_id == course_id,
+        CertificateTemplate.agency_id.in_(list(agency_ids)),
+        CertificateTemplate.installation.is_(True),
+    ))
+
+
+def templates_query() -> Select[CertificateTemplate]:
+    """Every template for the admin list: the installation's first, then by name, scope loaded."""
+    return (
+        select(CertificateTemplate)
+        .options(joinedload(CertificateTemplate.agency), joinedload(CertificateTemplate.course))
+        .order_by(CertificateTemplate.installation.is_(None), CertificateTemplate.name)
+    )
+
+
+def template_in_scope(*, installation: bool = False, agency_id: int | None = None,
+                      course_id: int | None = None) -> CertificateTemplate | None:
+    """The template that holds one scope already, or None."""
+    clause: ColumnElement[bool]
+    if installation:
+        clause = CertificateTemplate.installation.is_(True)
+    elif agency_id is not None:
+        clause = CertificateTemplate.agency_id == agency_id
+    else:
+        clause = CertificateTemplate.course_id == course_id
+    return db.session.scalar(select(CertificateTemplate).where(clause))
+
+
+def image_by_sha256(sha256: str) -> CertificateImage | None:
+    return db.session.scalar(select(CertificateImage).where(CertificateImage.sha256 == sha256))
+
+
+def images_in_use(image_ids: Sequence[int]) -> set[int]:
+    """Those of ``image_ids`` that a template or a certificate still points at."""
+    ids = list(image_ids)
+    used: set[int] = set()
+    for column in (CertificateTemplate.seal_image_id, CertificateTemplate.signature_image_id,
+                   Certificate.seal_image_id, Certificate.signature_image_id):
+        used.update(db.session.scalars(select(column).where(column.in_(ids)).distinct()))
+    return used
+
+
+def all_course_choices(lang: str) -> list[tuple[int, str]]:
+    """Every course that is not archived, for the template's course picker: (id, key · title)."""
+    from lms.catalog.models import Course
+
+    rows = db.session.execute(
+        select(Course.id, Course.key, Course.title).where(Course.archived_at.is_(None)).order_by(Course.key)
+    )
+    return [(course_id, f"{key} · {(title or {}).get(lang) or next(iter((title or {}).values()), key)}")
+            for course_id, key, title in rows]

@@ -24,8 +24,16 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from lms import audit
-from lms.certificates import codes, queries
-from lms.certificates.models import Certificate, CertificatePdf, CertificateState, CertificateStatus
+from lms.certificates import codes, designs, queries
+from lms.certificates.designs import Design
+from lms.certificates.models import (
+    Certificate,
+    CertificateImage,
+    CertificatePdf,
+    CertificateState,
+    CertificateStatus,
+    CertificateTemplate,
+)
 from lms.certificates.pdf import (
     STATIC_ROOT,
     AwayRow,
@@ -113,6 +121,52 @@ def _pdf_language(*wanted: str | None) -> str:
     return next((lang for lang in wanted if lang in PDF_LANGUAGES), "vi")
 
 
+# Designs -------------------------------------------------------------------------------------
+
+
+def _texts(vi: str, en: str) -> dict[str, str]:
+    return {lang: text for lang, text in (("vi", vi), ("en", en)) if text}
+
+
+def template_design(template: CertificateTemplate, source: str) -> Design:
+    """A template as the plain design the resolution and the renderer work with."""
+    return Design(
+        source=source, layout=template.layout, issuer=_texts(template.issuer_vi, template.issuer_en),
+        signer_name=template.signer_name,
+        signer_title=_texts(template.signer_title_vi, template.signer_title_en),
+        seal_image_id=template.seal_image_id, signature_image_id=template.signature_image_id,
+        template_id=template.id, template_name=template.name,
+    )
+
+
+def builtin_design() -> Design:
+    """The design of certificates nobody configured: the classic layout, the province as issuer."""
+    config = current_app.config
+    province = config["PROVINCE_NAME"]
+    return Design(source="builtin", issuer={
+        "vi": config.get("CERTIFICATE_ISSUER_VI") or config.get("TRANSCRIPT_ISSUER_VI")
+        or f"Ủy ban nhân dân tỉnh {province}",
+        "en": config.get("CERTIFICATE_ISSUER_EN") or config.get("TRANSCRIPT_ISSUER_EN")
+        or f"{province} Provincial People's Committee",
+    })
+
+
+def design_for(course: Any, agency: Any) -> Design:
+    """The design a certificate of ``course`` for an officer of ``agency`` is issued with (one query)."""
+    chain = designs.nearest_first(agency.path) if agency is not None else []
+    templates = db.session.scalars(queries.templates_for_query(course.id, chain)).all()
+    course_template = next((t for t in templates if t.course_id == course.id), None)
+    installation = next((t for t in templates if t.installation), None)
+    by_agency = {t.agency_id: template_design(t, "agency") for t in templates if t.agency_id is not None}
+    return designs.resolve_design(
+        course_template=template_design(course_template, "course_template") if course_template else None,
+        course_settings=course.certificate,
+        agency_templates=designs.order_by_nearest(by_agency, agency.path) if agency is not None else [],
+        installation_template=template_design(installation, "installation") if installation else None,
+        builtin=builtin_design(),
+    )
+
+
 # Issuing -------------------------------------------------------------------------------------
 
 
@@ -156,6 +210,7 @@ def issue_certificate(completion: Any, user: Any = None, course: Any = None) -> 
         from lms.org.models import Agency
 
         agency = db.session.get(Agency, completion.agency_id)
+    design = design_for(course, agency)
     certificate = Certificate(
         code=_new_unique_code(),
         user_id=user.id,
@@ -174,10 +229,14 @@ def issue_certificate(completion: Any, user: Any = None, course: Any = None) -> 
         hours=float(course.hours),
         lang=lang,
         score=completion.score,
-        issuer_name=_pick(settings.get("issuer"), lang, original),
-        signer_name=settings.get("signer_name") or "",
-        signer_title=_pick(settings.get("signer_title"), lang, original),
-        seal_path=settings.get("seal"),
+        issuer_name=_pick(dict(design.issuer), lang, original),
+        signer_name=design.signer_name,
+        signer_title=_pick(dict(design.signer_title), lang, original),
+        seal_path=design.seal_path,
+        layout=design.layout,
+        seal_image_id=design.seal_image_id,
+        signature_image_id=design.signature_image_id,
+        template_snapshot=design.snapshot(),
     )
     db.session.add(certificate)
     db.session.flush()
@@ -214,7 +273,19 @@ def seal_image(course_id: int, path: str | None) -> bytes | None:
     return body
 
 
-def certificate_data(certificate: Certificate, *, url: str, seal: bytes | None) -> CertificateData:
+def stored_image(image_id: int | None) -> bytes | None:
+    """The bytes of a seal or signature kept in certificate_image."""
+    if image_id is None:
+        return None
+    image = db.session.get(CertificateImage, image_id)
+    if image is None:
+        raise CertificateRenderError(f"the certificate's image {image_id} is missing")
+    return image.data
+
+
+def certificate_data(
+    certificate: Certificate, *, url: str, seal: bytes | None, signature: bytes | None = None
+) -> CertificateData:
     """The plain data the PDF is rendered from: the snapshot, never today's names."""
     config = current_app.config
     return CertificateData(
@@ -233,14 +304,20 @@ def certificate_data(certificate: Certificate, *, url: str, seal: bytes | None) 
         issued_on=local_date(certificate.issued_at),
         valid_until=valid_until(certificate),
         seal_image=seal,
+        signature_image=signature,
+        layout=certificate.layout or designs.DEFAULT_LAYOUT,
     )
 
 
 def render_certificate(certificate: Certificate, *, base_url: str | None = None) -> bytes:
     """Render the certificate's PDF (raises ``CertificateRenderError`` when it cannot be made)."""
     try:
-        seal = seal_image(certificate.course_id, certificate.seal_path)
-        data = certificate_data(certificate, url=verification_url(certificate.code, base_url), seal=seal)
+        if certificate.seal_image_id is not None:
+            seal = stored_image(certificate.seal_image_id)
+        else:
+            seal = seal_image(certificate.course_id, certificate.seal_path)
+        data = certificate_data(certificate, url=verification_url(certificate.code, base_url), seal=seal,
+                                signature=stored_image(certificate.signature_image_id))
         return render_certificate_pdf(data, base_url_fetcher_root=static_root())
     except CertificateRenderError:
         raise
@@ -357,7 +434,8 @@ def reissue_certificate(
     copy_fields = (
         "user_id", "course_id", "completion_id", "course_key", "course_version", "completed_at",
         "expires_at", "agency_id", "course_title", "hours", "lang", "score", "issuer_name",
-        "signer_name", "signer_title", "seal_path", "expiry_handled_at",
+        "signer_name", "signer_title", "seal_path", "expiry_handled_at", "layout", "seal_image_id",
+        "signature_image_id", "template_snapshot",
     )  # fmt: skip
     replacement = Certificate(
         code=_new_unique_code(),
@@ -582,3 +660,195 @@ def zip_member_name(certificate: Certificate) -> str:
     name = re.sub(r"[^\w\- ]+", "", name).strip().replace(" ", "_") or "certificate"
     return f"{agency}/{name}_{certificate.code}.pdf"
 
+
+
+# Templates -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TemplateData:
+    """What an administrator types for a template; ``scope`` is none, installation, agency or course."""
+
+    name: str
+    layout: str
+    issuer_vi: str
+    issuer_en: str = ""
+    signer_name: str = ""
+    signer_title_vi: str = ""
+    signer_title_en: str = ""
+    scope: str = "none"
+    agency_id: int | None = None
+    course_id: int | None = None
+
+
+SCOPES = ("none", "installation", "agency", "course")
+_TEXT_FIELDS = ("name", "layout", "issuer_vi", "issuer_en", "signer_name", "signer_title_vi",
+                "signer_title_en")
+
+
+def _clean(text: str, *, lines: bool = False) -> str:
+    import unicodedata
+
+    text = unicodedata.normalize("NFC", text or "")
+    if lines:  # a signer title may take two lines (KT. GIÁM ĐỐC / PHÓ GIÁM ĐỐC)
+        return "\n".join(" ".join(line.split()) for line in text.splitlines() if line.strip())
+    return " ".join(text.split())
+
+
+def _checked(data: TemplateData, template: CertificateTemplate | None) -> TemplateData:
+    values = {name: _clean(getattr(data, name), lines=name.startswith("signer_title"))
+              for name in _TEXT_FIELDS}
+    if not values["name"]:
+        raise CertificateError(_("Give the template a name."), "name")
+    if values["layout"] not in designs.LAYOUTS:
+        raise CertificateError(_("Choose one of the layouts."), "layout")
+    if not values["issuer_vi"]:
+        raise CertificateError(_("Enter the issuing agency's name in Vietnamese."), "issuer_vi")
+    same_name = db.session.scalar(select(CertificateTemplate).where(CertificateTemplate.name == values["name"]))
+    if same_name is not None and same_name is not template:
+        raise CertificateError(_("Another template is already called %(name)s.", name=values["name"]),
+                               "name")
+    if data.scope not in SCOPES:
+        raise CertificateError(_("Choose where the template applies."), "scope")
+    if data.scope == "agency" and not data.agency_id:
+        raise CertificateError(_("Choose the agency the template applies to."), "agency_id")
+    if data.scope == "course" and not data.course_id:
+        raise CertificateError(_("Choose the course the template applies to."), "course_id")
+    return TemplateData(**values, scope=data.scope,
+                        agency_id=data.agency_id if data.scope == "agency" else None,
+                        course_id=data.course_id if data.scope == "course" else None)
+
+
+def _assign_scope(template: CertificateTemplate, data: TemplateData) -> None:
+    """Give the template its scope, refusing one another template holds (never taken away silently)."""
+    holder = None
+    if data.scope != "none":
+        holder = queries.template_in_scope(installation=data.scope == "installation",
+                                           agency_id=data.agency_id, course_id=data.course_id)
+    if holder is not None and holder is not template:
+        field_name = {"installation": "scope", "agency": "agency_id", "course": "course_id"}[data.scope]
+        raise CertificateError(_(
+            "The template %(name)s already applies there. Edit that one, or set it to apply nowhere "
+            "first.", name=holder.name), field_name)
+    template.installation = True if data.scope == "installation" else None
+    template.agency_id = data.agency_id
+    template.course_id = data.course_id
+
+
+def store_image(body: bytes, field_name: str) -> CertificateImage:
+    """Keep an uploaded seal or signature (checked by content), or the identical one already kept."""
+    try:
+        checked = designs.check_image(body)
+    except designs.ImageRejected as error:
+        raise CertificateError(str(error), field_name) from error
+    sha256 = hashlib.sha256(body).hexdigest()
+    image = queries.image_by_sha256(sha256)
+    if image is None:
+        image = CertificateImage(sha256=sha256, mime_type=checked.mime_type, data=body, size=len(body),
+                                 width=checked.width, height=checked.height)
+        db.session.add(image)
+        db.session.flush()
+    return image
+
+
+def drop_unused_images(image_ids: Iterable[int | None]) -> int:
+    """Delete the images of ``image_ids`` that no template and no certificate points at any more."""
+    ids = {image_id for image_id in image_ids if image_id is not None}
+    if not ids:
+        return 0
+    db.session.flush()
+    unused = ids - queries.images_in_use(list(ids))
+    for image_id in unused:
+        image = db.session.get(CertificateImage, image_id)
+        if image is not None:
+            db.session.delete(image)
+    db.session.flush()
+    return len(unused)
+
+
+def _describe(template: CertificateTemplate) -> dict[str, Any]:
+    return {name: getattr(template, name) for name in (*_TEXT_FIELDS, "seal_image_id",
+                                                       "signature_image_id", "agency_id", "course_id")} | {
+        "scope": template.scope}
+
+
+def save_template(
+    template: CertificateTemplate | None,
+    data: TemplateData,
+    *,
+    actor: Any,
+    seal: bytes | None = None,
+    signature: bytes | None = None,
+    remove_seal: bool = False,
+    remove_signature: bool = False,
+) -> CertificateTemplate:
+    """Create (``template`` None) or change a template, its images and its scope; audited.
+
+    Certificates already issued keep the design they were issued with; only new ones see the change.
+    """
+    data = _checked(data, template)
+    creating = template is None
+    if template is None:
+        template = CertificateTemplate()
+        db.session.add(template)
+    before = {} if creating else _describe(template)
+    old_images = (template.seal_image_id, template.signature_image_id)
+    for name in _TEXT_FIELDS:
+        setattr(template, name, getattr(data, name))
+    if seal:
+        template.seal_image_id = store_image(seal, "seal").id
+    elif remove_seal:
+        template.seal_image_id = None
+    if signature:
+        template.signature_image_id = store_image(signature, "signature").id
+    elif remove_signature:
+        template.signature_image_id = None
+    _assign_scope(template, data)
+    db.session.flush()
+    drop_unused_images(old_images)
+    after = _describe(template)
+    if creating:
+        audit.record("certificate_template.create", actor=actor, target=template, **after)
+    else:
+        changes = {key: [before[key], after[key]] for key in after if before.get(key) != after[key]}
+        audit.record("certificate_template.update", actor=actor, target=template, name=template.name,
+                     changes=changes)
+    return template
+
+
+def delete_template(template: CertificateTemplate, *, actor: Any) -> None:
+    """Delete a template; certificates issued with it keep their snapshot and images."""
+    images = (template.seal_image_id, template.signature_image_id)
+    audit.record("certificate_template.delete", actor=actor, target=template, **_describe(template))
+    db.session.delete(template)
+    db.session.flush()
+    drop_unused_images(images)
+
+
+SAMPLE = {
+    "vi": {"holder": "Nguyễn Thị Hồng Nhung", "agency": "Sở Thông tin và Truyền thông",
+           "course": "Kỹ năng phát ngôn và cung cấp thông tin cho báo chí về công tác nhân quyền"},
+    "en": {"holder": "Nguyễn Thị Hồng Nhung", "agency": "Department of Information and Communications",
+           "course": "Spokesperson skills and providing information to the press on human-rights work"},
+}
+
+
+def preview_pdf(template: CertificateTemplate, lang: str) -> bytes:
+    """A sample certificate printed with ``template`` (sample holder and course; a real, unused code)."""
+    lang = _pdf_language(lang)
+    design = template_design(template, "preview")
+    code = codes.new_code()
+    today = local_date(utcnow())
+    sample = SAMPLE[lang]
+    data = CertificateData(
+        holder_name=sample["holder"], agency_name=sample["agency"], course_title=sample["course"],
+        hours=8, completed_on=today, language=lang,
+        issuer_name=_pick(dict(design.issuer), lang, "vi"), signer_name=design.signer_name,
+        signer_title=_pick(dict(design.signer_title), lang, "vi"), code=code,
+        verification_url=verification_url(code),
+        issue_place=current_app.config.get("CERTIFICATE_ISSUE_PLACE") or current_app.config["PROVINCE_NAME"],
+        issued_on=today, valid_until=add_months(today, 24),
+        seal_image=stored_image(design.seal_image_id), signature_image=stored_image(design.signature_image_id),
+        layout=design.layout,
+    )
+    return render_certificate_pdf(data, base_url_fetcher_root=static_root())
