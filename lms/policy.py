@@ -276,6 +276,12 @@ def _reissue(user: Any, _obj: Any) -> bool:
     return is_admin(user)
 
 
+@rule("certificates.manage_templates")
+def _manage_certificate_templates(user: Any, _obj: Any) -> bool:
+    """Certificate templates speak for agencies installation-wide: administrators only."""
+    return is_admin(user)
+
+
 def trainer_course_limits(user: Any) -> frozenset[int]:
     """Course ids a trainer is limited to (empty: no limit); the catalog answers the signal."""
     limits: frozenset[int] = frozenset()

@@ -18,15 +18,27 @@ from __future__ import annotations
 import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from lms.i18n import N_, _
 
-# Layout name -> its print template and the label shown to administrators.
-LAYOUTS: dict[str, tuple[str, str]] = {
-    "classic": ("certificates/print/certificate.html", N_("Classic: red and gold frame, national emblem")),
-    "modern": ("certificates/print/certificate_modern.html", N_("Modern: side band, clean type")),
-    "plain": ("certificates/print/certificate_plain.html", N_("Plain: thin rule, prints well in black and white")),
+
+class Layout(NamedTuple):
+    """A built-in certificate layout: its print template, its name and a line for administrators."""
+
+    template: str
+    label: str
+    description: str
+
+
+# Every layout is A4 landscape, prints the QR code and the code, and fits the same texts.
+LAYOUTS: dict[str, Layout] = {
+    "classic": Layout("certificates/print/certificate.html", N_("Classic"),
+                      N_("red and gold frame, national emblem, the look of official papers")),
+    "modern": Layout("certificates/print/certificate_modern.html", N_("Modern"),
+                     N_("a deep blue band on the left, sans-serif headings, generous white space")),
+    "plain": Layout("certificates/print/certificate_plain.html", N_("Plain"),
+                    N_("a single fine rule, black ink only: prints well on any office printer")),
 }
 DEFAULT_LAYOUT = "classic"
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField, TextAreaField
+from flask_wtf.file import FileField
+from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from lms.certificates.codes import ALPHABET, DATA_LENGTH, is_well_formed, normalise_code
@@ -86,3 +87,50 @@ class CertificateFilterForm(FlaskForm):
 
 class RenderPdfsForm(FlaskForm):
     """Render the missing PDFs of the listed certificates (a button: only the CSRF token)."""
+
+
+SCOPE_LABELS = {
+    "none": lazy("Nowhere yet (a draft)"),
+    "installation": lazy("The whole installation (the default)"),
+    "agency": lazy("An agency and all the agencies under it"),
+    "course": lazy("One course"),
+}
+IMAGE_HINT = lazy("PNG or JPEG, at most 1 MB and 2000 pixels on each side; a transparent PNG looks best.")
+
+
+class TemplateForm(FlaskForm):
+    """Create or edit a certificate template: layout, texts, images and where it applies."""
+
+    name = StringField(lazy("Name"), validators=[DataRequired(message=lazy("Give the template a name.")),
+                                                 Length(max=120)],
+                       description=lazy("For administrators only; it is not printed."))
+    layout = RadioField(lazy("Layout"), default="classic")
+    issuer_vi = StringField(
+        lazy("Issuing agency (Vietnamese)"),
+        validators=[DataRequired(message=lazy("Enter the issuing agency's name in Vietnamese.")),
+                    Length(max=255)],
+        description=lazy("Printed at the top left, in capitals, e.g. Sở Nội vụ tỉnh Sơn Hà."),
+    )
+    issuer_en = StringField(lazy("Issuing agency (English)"), validators=[Optional(), Length(max=255)],
+                            description=lazy("For certificates printed in English; empty: the Vietnamese name."))
+    signer_name = StringField(lazy("Signer's name"), validators=[Optional(), Length(max=200)])
+    signer_title_vi = TextAreaField(
+        lazy("Signer's title (Vietnamese)"), validators=[Optional(), Length(max=255)],
+        description=lazy("One or two lines, e.g. KT. GIÁM ĐỐC, then PHÓ GIÁM ĐỐC on the next line."),
+        render_kw={"rows": 2},
+    )
+    signer_title_en = TextAreaField(lazy("Signer's title (English)"), validators=[Optional(), Length(max=255)],
+                                    render_kw={"rows": 2})
+    seal = FileField(lazy("Seal image"), description=IMAGE_HINT,
+                     render_kw={"accept": "image/png,image/jpeg"})
+    remove_seal = BooleanField(lazy("Remove the seal"))
+    signature = FileField(lazy("Signature image"), description=IMAGE_HINT,
+                          render_kw={"accept": "image/png,image/jpeg"})
+    remove_signature = BooleanField(lazy("Remove the signature"))
+    scope = RadioField(lazy("Applies to"), choices=list(SCOPE_LABELS.items()), default="none")
+    agency_id = SelectField(lazy("Agency"), coerce=int, validators=[Optional()])
+    course_id = SelectField(lazy("Course"), coerce=int, validators=[Optional()])
+
+
+class DeleteTemplateForm(FlaskForm):
+    """Delete a template (a button: only the CSRF token)."""

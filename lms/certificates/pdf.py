@@ -36,7 +36,7 @@ from lms.printing import (
     layout,
 )
 
-CERTIFICATE_TEMPLATE = LAYOUTS[DEFAULT_LAYOUT][0]
+CERTIFICATE_TEMPLATE = LAYOUTS[DEFAULT_LAYOUT].template
 TRANSCRIPT_TEMPLATE = "certificates/print/transcript.html"
 DEFAULT_EMBLEM = "img/default-emblem.svg"
 SERIF_REGULAR = "NotoSerif-Regular.ttf"
@@ -370,7 +370,7 @@ def render_certificate_html(
     }
     return (
         environment()
-        .get_template(LAYOUTS[data.layout][0])
+        .get_template(LAYOUTS[data.layout].template)
         .render(
             c=data,
             t=labels,

@@ -28,14 +28,23 @@ from sqlalchemy import select
 from lms import audit, policy, ratelimit
 from lms.certificates import queries, services, tasks
 from lms.certificates.codes import DATA_LENGTH, normalise_code
+from lms.certificates.designs import LAYOUTS
 from lms.certificates.forms import (
+    SCOPE_LABELS,
     CertificateFilterForm,
+    DeleteTemplateForm,
     ReissueForm,
     RenderPdfsForm,
     RevokeForm,
+    TemplateForm,
     VerifyForm,
 )
-from lms.certificates.models import Certificate, CertificatePdf, CertificateState
+from lms.certificates.models import (
+    Certificate,
+    CertificatePdf,
+    CertificateState,
+    CertificateTemplate,
+)
 from lms.certificates.pdf import CertificateRenderError
 from lms.db import utcnow
 from lms.errors import show_error
@@ -471,3 +480,123 @@ def reissue(code: str) -> Any:
                     "was replaced.", code=replacement.code), "success")
             return redirect(url_for("certificates.detail", code=replacement.code))
     return _detail_page(certificate, utcnow(), RevokeForm(), form, status=400)
+
+
+# Templates (admin) ---------------------------------------------------------------------------
+
+
+def _template_or_404(template_id: int) -> CertificateTemplate:
+    """Load a template or 404, then check the admin may manage templates (403)."""
+    template = db.get_or_404(CertificateTemplate, template_id)
+    policy.authorize("certificates.manage_templates", template)
+    return template
+
+
+@bp.get("/certificates/manage/templates")
+@policy.require("certificates.manage_templates")
+def templates() -> str:
+    rows = db.session.scalars(queries.templates_query()).unique().all()
+    return render_template("certificates/templates.html", templates=rows, layouts=LAYOUTS,
+                           scope_labels=SCOPE_LABELS, delete_form=DeleteTemplateForm(), lang=_lang())
+
+
+def _template_form(template: CertificateTemplate | None) -> TemplateForm:
+    if template is not None and request.method == "GET":
+        form = TemplateForm(obj=template, scope=template.scope, agency_id=template.agency_id or 0,
+                            course_id=template.course_id or 0)
+    else:
+        form = TemplateForm()
+    form.layout.choices = [(name, f"{_(layout.label)}: {_(layout.description)}")
+                           for name, layout in LAYOUTS.items()]
+    from lms.org import queries as org_queries
+
+    form.agency_id.choices = [(0, _("(choose an agency)")), *org_queries.agency_choices()]
+    form.course_id.choices = [(0, _("(choose a course)")), *queries.all_course_choices(_lang())]
+    return form
+
+
+def _upload(field: Any) -> bytes | None:
+    storage = field.data
+    if storage is None or not getattr(storage, "filename", ""):
+        return None
+    body: bytes = storage.read()
+    return body or b""
+
+
+def _save_template(template: CertificateTemplate | None) -> Any:
+    form = _template_form(template)
+    if form.validate_on_submit():
+        data = services.TemplateData(
+            name=form.name.data or "", layout=form.layout.data or "", issuer_vi=form.issuer_vi.data or "",
+            issuer_en=form.issuer_en.data or "", signer_name=form.signer_name.data or "",
+            signer_title_vi=form.signer_title_vi.data or "", signer_title_en=form.signer_title_en.data or "",
+            scope=form.scope.data or "none", agency_id=form.agency_id.data or None,
+            course_id=form.course_id.data or None,
+        )
+        try:
+            saved = services.save_template(
+                template, data, actor=current_user, seal=_upload(form.seal),
+                signature=_upload(form.signature), remove_seal=bool(form.remove_seal.data),
+                remove_signature=bool(form.remove_signature.data),
+            )
+        except services.CertificateError as err:
+            show_error(err, form, field="name")
+        else:
+            flash(_("Template %(name)s is saved. Certificates issued from now on use it; those issued "
+                    "before keep their design.", name=saved.name), "success")
+            return redirect(url_for("certificates.template_edit", template_id=saved.id))
+    status = 400 if form.errors or request.method == "POST" else 200
+    body = render_template("certificates/template_form.html", form=form, template=template,
+                           delete_form=DeleteTemplateForm())
+    return Response(body, status)
+
+
+@bp.route("/certificates/manage/templates/new", methods=["GET", "POST"])
+@policy.require("certificates.manage_templates")
+def template_new() -> Any:
+    return _save_template(None)
+
+
+@bp.route("/certificates/manage/templates/<int:template_id>", methods=["GET", "POST"])
+def template_edit(template_id: int) -> Any:
+    return _save_template(_template_or_404(template_id))
+
+
+@bp.post("/certificates/manage/templates/<int:template_id>/delete")
+def template_delete(template_id: int) -> ResponseReturnValue:
+    template = _template_or_404(template_id)
+    if not DeleteTemplateForm().validate_on_submit():
+        abort(400)
+    name = template.name
+    services.delete_template(template, actor=current_user)
+    flash(_("Template %(name)s is deleted. Certificates issued with it keep their design.", name=name),
+          "success")
+    return redirect(url_for("certificates.templates"))
+
+
+@bp.get("/certificates/manage/templates/<int:template_id>/preview.pdf")
+def template_preview(template_id: int) -> ResponseReturnValue:
+    template = _template_or_404(template_id)
+    chosen = request.args.get("lang", "")
+    lang = chosen if chosen in services.PDF_LANGUAGES else _lang()
+    try:
+        pdf = services.preview_pdf(template, lang)
+    except CertificateRenderError as error:
+        flash(_("The preview could not be printed: %(error)s", error=str(error)), "error")
+        return redirect(url_for("certificates.template_edit", template_id=template.id))
+    response = _pdf_response(pdf, f"template-{template.id}-{lang}.pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="template-{template.id}-{lang}.pdf"'
+    return response
+
+
+@bp.get("/certificates/manage/templates/<int:template_id>/<any(seal, signature):image>")
+def template_image(template_id: int, image: str) -> ResponseReturnValue:
+    """The template's seal or signature, for its thumbnail on the edit page."""
+    template = _template_or_404(template_id)
+    stored = template.seal_image if image == "seal" else template.signature_image
+    if stored is None:
+        abort(404)
+    response = Response(stored.data, mimetype=stored.mime_type)
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -97,3 +97,54 @@ def certified(user: Any, the_course: Course | None = None, **kw: Any) -> Certifi
     the_course = the_course or course(**kw)
     complete(user, the_course)
     return certificate_of(user, the_course)
+
+
+def png(width: int = 240, height: int = 240, *, kind: str = "seal", fmt: str = "PNG") -> bytes:
+    """A seal (red rings and a star on transparency) or a signature (a blue stroke) drawn with Pillow."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    mode = "RGBA" if fmt == "PNG" else "RGB"
+    image = Image.new(mode, (width, height), (255, 255, 255, 0) if mode == "RGBA" else (255, 255, 255))
+    draw = ImageDraw.Draw(image)
+    if kind == "seal":
+        red = (200, 20, 30, 235)
+        pad = max(2, width // 24)
+        draw.ellipse((pad, pad, width - pad, height - pad), outline=red, width=max(2, width // 24))
+        inner = width // 5
+        draw.ellipse((inner, inner, width - inner, height - inner), outline=red, width=max(1, width // 60))
+        cx, cy, r = width / 2, height / 2, width / 8
+        import math
+
+        points = [(cx + r * math.sin(i * math.pi / 5) * (1 if i % 2 == 0 else 0.4),
+                   cy - r * math.cos(i * math.pi / 5) * (1 if i % 2 == 0 else 0.4)) for i in range(10)]
+        draw.polygon(points, fill=red)
+    else:
+        blue = (20, 40, 140, 255)
+        xs = range(width // 10, width - width // 10, max(1, width // 60))
+        import math
+
+        line = [(x, height / 2 + height / 4 * math.sin(x / width * 9) * math.cos(x / width * 3)) for x in xs]
+        draw.line(line, fill=blue, width=max(2, height // 30), joint="curve")
+    out = io.BytesIO()
+    image.save(out, format=fmt)
+    return out.getvalue()
+
+
+def template(name: str = "Mẫu Sở Nội vụ", *, layout: str = "classic", scope: str = "none",
+             agency: Any = None, course: Course | None = None, seal: bytes | None = None,
+             signature: bytes | None = None, actor: Any = None, **texts: str) -> Any:
+    """A certificate template saved through the service (audited), flushed."""
+    from lms.certificates import services
+
+    data = services.TemplateData(
+        name=name, layout=layout, issuer_vi=texts.get("issuer_vi", "Sở Nội vụ tỉnh Sơn Hà"),
+        issuer_en=texts.get("issuer_en", "Son Ha Department of Home Affairs"),
+        signer_name=texts.get("signer_name", "Phạm Thị Thu Hương"),
+        signer_title_vi=texts.get("signer_title_vi", "KT. GIÁM ĐỐC\nPHÓ GIÁM ĐỐC"),
+        signer_title_en=texts.get("signer_title_en", "FOR THE DIRECTOR\nDEPUTY DIRECTOR"),
+        scope=scope, agency_id=agency.id if agency is not None else None,
+        course_id=course.id if course is not None else None,
+    )
+    return services.save_template(None, data, actor=actor, seal=seal, signature=signature)

@@ -16,8 +16,9 @@ ARGUMENTS = {
     "quiz_id": "quiz", "question_id": "question", "attempt_id": "attempt_open",
     "answer_id": "essay_answer", "notice_id": "notice", "token_id": "api_token", "token": "activation",
     "run_id": "task_run", "override_id": "override", "workshop_id": "workshop", "external_id": "external",
+    "template_id": "certificate_template",
 }
-LITERALS = {"kind": "officers", "lang": "vi", "fmt": "csv", "filename": "css/app.css"}
+LITERALS = {"kind": "officers", "lang": "vi", "fmt": "csv", "filename": "css/app.css", "image": "seal"}
 # Endpoints where an argument means a different object than the default above.
 OVERRIDES: dict[str, dict[str, str]] = {
     "quizzes.review": {"attempt_id": "attempt_done"},

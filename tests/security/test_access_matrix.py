@@ -107,6 +107,13 @@ ROWS: dict[str, Row] = {
     "certificates.reissue": Row(post=ADMIN),
     "certificates.render_missing": Row(post=HR),
     "certificates.revoke": Row(post=HR_ALL),  # HR whose scope covers the holder, and admins
+    # certificate templates: administrators only (they print in every agency's name)
+    "certificates.template_delete": Row(post=ADMIN),
+    "certificates.template_edit": Row(get=ADMIN, post=ADMIN),
+    "certificates.template_image": Row(get=ADMIN),
+    "certificates.template_new": Row(get=ADMIN, post=ADMIN),
+    "certificates.template_preview": Row(get=ADMIN),
+    "certificates.templates": Row(get=ADMIN),
     "certificates.transcript": Row(get=SIGNED_IN),  # one's own
     "certificates.user_transcript": Row(get=HOLDER_AND_HR, get_writes=EXPORT_LOGGED),
     "certificates.verify": Row(get=EVERYONE),

@@ -36,6 +36,7 @@ from lms.reports.models import Notice
 from lms.tasks.models import TaskRun, TaskState
 from tests import factories as f
 from tests.catalog.factories_catalog import course as make_course
+from tests.certificates import factories_certificates as fc
 from tests.quizzes import factories_quizzes as fq
 
 ROLES = ("anonymous", "officer_a", "officer_b", "trainer_owner", "trainer_other", "hr_all", "hr_commune",
@@ -135,6 +136,8 @@ def build() -> World:
     external = workshop_services.add_external(a, workshop_services.ExternalData(
         title="Bồi dưỡng", issuer="Học viện", hours=8, completed_on=date.today() - timedelta(days=9)),
         "cert.pdf", b"%PDF-1.4\n%%EOF\n", actor=hr)
+    # A certificate template with a seal (its image has a route of its own).
+    cert_template = fc.template("Mẫu của tỉnh", seal=fc.png(120, 120), actor=users["admin"])
     # A finished background task started by hr_all, with its file.
     run = TaskRun(name="certificates.render_chunk", state=TaskState.done.value, total=1, done=1,
                   created_by_id=hr.id, filename="chung-chi.zip", content_type="application/zip",
@@ -159,5 +162,6 @@ def build() -> World:
         "batch": batch.id, "notice": notice.id, "api_token": hr_token_id,
         "activation": activation, "pending": pending.id, "task_run": run.id,
         "override": override.id, "workshop": workshop.id, "external": external.id,
+        "certificate_template": cert_template.id,
     }
     return w
