@@ -46,6 +46,29 @@ _MM_PER_PX = 25.4 / 96
 # Top padding plus the content's min-height in certificate.html: where the content must end.
 CONTENT_BOTTOM_MM = 19 + 174
 
+
+@dataclass(frozen=True)
+class Geometry:
+    """The boxes of one layout that texts are fitted to (mm), and where its content must end."""
+
+    name_mm: float = 235
+    agency_mm: float = 235
+    course_mm: float = 225
+    # The issuer's cell of the classic header is 40% of the 249 mm content width.
+    issuer_mm: float = 99
+    issuer_sizes: tuple[float, ...] = (11.5,)
+    issuer_lines: int = 3
+    content_bottom_mm: float = CONTENT_BOTTOM_MM
+
+
+# Widths and bottoms match the boxes in each layout's template (certificates/print/certificate*.html).
+GEOMETRY: dict[str, Geometry] = {
+    "classic": Geometry(),
+    "modern": Geometry(name_mm=196, agency_mm=196, course_mm=192, issuer_mm=50,
+                       issuer_sizes=(11, 10, 9.5), issuer_lines=5, content_bottom_mm=16 + 178),
+    "plain": Geometry(name_mm=230, agency_mm=230, course_mm=220, content_bottom_mm=20 + 172),
+}
+
 LABELS: dict[str, dict[str, str]] = {
     "vi": {
         "nation": "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
@@ -334,12 +357,12 @@ def _layout(html: str, fetcher: StaticOnlyURLFetcher) -> Document:
     return layout(html, fetcher, CertificateRenderError)
 
 
-def _fits_inside_frame(document: Document) -> bool:
+def _fits_inside_frame(document: Document, layout: str = "classic") -> bool:
     """Whether the certificate ended on its first page, above the bottom of the inner frame."""
     if len(document.pages) != 1:
         return False
     anchor = document.pages[0].anchors.get("end-of-content")
-    return anchor is not None and anchor[1] <= CONTENT_BOTTOM_MM / _MM_PER_PX + 0.5
+    return anchor is not None and anchor[1] <= GEOMETRY[layout].content_bottom_mm / _MM_PER_PX + 0.5
 
 
 def render_certificate_html(
@@ -358,15 +381,17 @@ def render_certificate_html(
         if data.logo_image
         else DEFAULT_EMBLEM
     )
-    # Widths and sizes match the boxes in certificate.html; the last size is the floor for any text.
+    # Widths and sizes match the layout's boxes (GEOMETRY); the last size is the floor for any text.
+    box = GEOMETRY[data.layout]
     fit = {
-        "name": fit_text(data.holder_name, SERIF_BOLD, (27, 24, 21, 18, 16), 235, 1),
+        "name": fit_text(data.holder_name, SERIF_BOLD, (27, 24, 21, 18, 16), box.name_mm, 1),
         "agency": fit_text(
-            f"{labels['agency']}: {data.agency_name}", SERIF_REGULAR, (13, 12, 11, 10), 235, 1
+            f"{labels['agency']}: {data.agency_name}", SERIF_REGULAR, (13, 12, 11, 10), box.agency_mm, 1
         ),
-        "course": fit_text(data.course_title, SERIF_BOLD, (19, 17.5, 16, 14.5, 13), 225, 2),
-        # The issuer's cell is 40% of the 249 mm content width; balanced so no word is left alone.
-        "issuer": fit_text(data.issuer_name.upper(), SERIF_BOLD, (11.5,), 99, 3),
+        "course": fit_text(data.course_title, SERIF_BOLD, (19, 17.5, 16, 14.5, 13), box.course_mm, 2),
+        # Balanced so that no word of the issuer's name is left alone on its line.
+        "issuer": fit_text(data.issuer_name.upper(), SERIF_BOLD, box.issuer_sizes, box.issuer_mm,
+                           box.issuer_lines),
     }
     return (
         environment()
@@ -392,9 +417,9 @@ def render_certificate_pdf(data: CertificateData, *, base_url_fetcher_root: Path
     """Render one certificate as a one-page A4 landscape PDF with embedded fonts and a QR code."""
     fetcher = StaticOnlyURLFetcher(base_url_fetcher_root)
     document = _layout(render_certificate_html(data, fetcher), fetcher)
-    if not _fits_inside_frame(document):
+    if not _fits_inside_frame(document, data.layout):
         document = _layout(render_certificate_html(data, fetcher, compact=True), fetcher)
-    if not _fits_inside_frame(document):
+    if not _fits_inside_frame(document, data.layout):
         raise CertificateRenderError("the certificate's texts are too long for one page")
     return document.write_pdf()
 
