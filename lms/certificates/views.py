@@ -28,7 +28,7 @@ from sqlalchemy import select
 from lms import audit, policy, ratelimit
 from lms.certificates import queries, services, tasks
 from lms.certificates.codes import DATA_LENGTH, normalise_code
-from lms.certificates.designs import LAYOUTS
+from lms.certificates.designs import LAYOUTS, SOURCE_LABELS
 from lms.certificates.forms import (
     SCOPE_LABELS,
     CertificateFilterForm,
@@ -439,6 +439,7 @@ def _detail_page(certificate: Certificate, now: datetime, revoke_form: RevokeFor
         "certificates/detail.html", certificate=certificate, state=certificate.state(now),
         valid_until=services.valid_until(certificate), chain=chain, entries=entries,
         revoke_form=revoke_form, reissue_form=reissue_form, States=CertificateState, now=now,
+        layouts=LAYOUTS, source_labels=SOURCE_LABELS,
     )
     return Response(body, status)
 

@@ -110,11 +110,12 @@ def png(width: int = 240, height: int = 240, *, kind: str = "seal", fmt: str = "
     draw = ImageDraw.Draw(image)
     if kind == "seal":
         red = (200, 20, 30, 235)
-        pad = max(2, width // 24)
-        draw.ellipse((pad, pad, width - pad, height - pad), outline=red, width=max(2, width // 24))
-        inner = width // 5
-        draw.ellipse((inner, inner, width - inner, height - inner), outline=red, width=max(1, width // 60))
-        cx, cy, r = width / 2, height / 2, width / 8
+        side = min(width, height)
+        pad = max(1, side // 24)
+        draw.ellipse((pad, pad, width - pad, height - pad), outline=red, width=max(1, side // 24))
+        inner = side // 5
+        draw.ellipse((inner, inner, width - inner, height - inner), outline=red, width=max(1, side // 60))
+        cx, cy, r = width / 2, height / 2, side / 8
         import math
 
         points = [(cx + r * math.sin(i * math.pi / 5) * (1 if i % 2 == 0 else 0.4),
