@@ -787,24 +787,30 @@ def save_template(
     Certificates already issued keep the design they were issued with; only new ones see the change.
     """
     data = _checked(data, template)
+    # Images first: storing one flushes, and the template must not be flushed half-made.
+    new_seal = store_image(seal, "seal") if seal else None
+    new_signature = store_image(signature, "signature") if signature else None
     creating = template is None
-    if template is None:
-        template = CertificateTemplate()
-        db.session.add(template)
-    before = {} if creating else _describe(template)
-    old_images = (template.seal_image_id, template.signature_image_id)
-    for name in _TEXT_FIELDS:
-        setattr(template, name, getattr(data, name))
-    if seal:
-        template.seal_image_id = store_image(seal, "seal").id
-    elif remove_seal:
-        template.seal_image_id = None
-    if signature:
-        template.signature_image_id = store_image(signature, "signature").id
-    elif remove_signature:
-        template.signature_image_id = None
-    _assign_scope(template, data)
-    db.session.flush()
+    with db.session.no_autoflush:
+        if template is None:
+            template = CertificateTemplate()
+            db.session.add(template)
+        before = {} if creating else _describe(template)
+        old_images = (template.seal_image_id, template.signature_image_id)
+        for name in _TEXT_FIELDS:
+            setattr(template, name, getattr(data, name))
+        if new_seal is not None or remove_seal:
+            template.seal_image_id = new_seal.id if new_seal is not None else None
+        if new_signature is not None or remove_signature:
+            template.signature_image_id = new_signature.id if new_signature is not None else None
+        _assign_scope(template, data)
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError as error:
+        # Another administrator took the same name or scope a moment ago (the unique constraints).
+        raise CertificateError(_("Another administrator changed the templates at the same moment: "
+                                 "reload the page and try again.")) from error
     drop_unused_images(old_images)
     after = _describe(template)
     if creating:
