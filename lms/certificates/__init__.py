@@ -29,6 +29,9 @@ def connect(app: Flask) -> None:
     from lms.i18n import N_
 
     signals.course_completed.connect(services.issue_certificate, weak=False)
+    # A merged agency's certificate template goes with its officers (designs.resolve_design).
+    signals.agency_merge_preview.connect(services.count_agency_template, weak=False)
+    signals.agency_merged.connect(services.move_agency_template, weak=False)
     ui.add_nav(app, "certificates.mine", N_("My certificates"),
                lambda u: policy.can(u, "certificates.view_own"), 30)
     ui.add_nav(app, "certificates.manage", N_("Certificates"),

@@ -831,6 +831,29 @@ def delete_template(template: CertificateTemplate, *, actor: Any) -> None:
     drop_unused_images(images)
 
 
+def count_agency_template(source: Any, *, target: Any) -> list[Any]:
+    """Merge preview: the certificate template of ``source``, if it has one."""
+    from lms import signals
+
+    if queries.template_in_scope(agency_id=source.id) is None:
+        return []
+    return [signals.MergeCount("certificate_templates", _(
+        "certificate template moves to the merged agency (it becomes a draft if that one has its own)"), 1)]
+
+
+def move_agency_template(source: Any, *, target: Any, actor: Any = None) -> None:
+    """Merge: the template of ``source`` applies to ``target`` now, unless ``target`` has its own; then
+    it becomes a draft. Certificates already issued keep their design either way."""
+    template = queries.template_in_scope(agency_id=source.id)
+    if template is None:
+        return
+    keep_target = queries.template_in_scope(agency_id=target.id) is not None
+    template.agency_id = None if keep_target else target.id
+    db.session.flush()
+    audit.record("certificate_template.update", actor=actor, target=template, name=template.name,
+                 changes={"agency_id": [source.id, template.agency_id]}, reason="agency merged")
+
+
 SAMPLE = {
     "vi": {"holder": "Nguyễn Thị Hồng Nhung", "agency": "Sở Thông tin và Truyền thông",
            "course": "Kỹ năng phát ngôn và cung cấp thông tin cho báo chí về công tác nhân quyền"},

@@ -298,3 +298,20 @@ def test_the_certificate_page_says_which_design_it_was_printed_with(client, auth
     auth.login("root")
     page = client.get(f"/certificates/{certificate.code}").get_data(as_text=True)
     assert "Hiện đại (bố cục) · mẫu của cơ quan, đơn vị “Mẫu Sở Thông tin”" in " ".join(page.split())
+
+
+def test_merging_an_agency_moves_its_template_unless_the_target_has_its_own(tree):
+    from lms.org import reorg
+
+    province = tree["province"]
+    old_a, old_b = f.agency("A", parent=province), f.agency("B", parent=province)
+    merged_into = f.agency("T", parent=province)
+    moving = cf.template("Mẫu A", scope="agency", agency=old_a)
+    draft = cf.template("Mẫu B", scope="agency", agency=old_b)
+    assert [m.key for m in reorg.merge_preview(old_a, merged_into).moves].count("certificate_templates") == 1
+    reorg.merge_agencies(old_a, merged_into, actor=tree["admin"])
+    db.session.flush()
+    assert db.session.get(CertificateTemplate, moving.id).agency_id == merged_into.id
+    reorg.merge_agencies(old_b, merged_into, actor=tree["admin"])  # the target has Mẫu A now
+    assert db.session.get(CertificateTemplate, draft.id).scope == "none"
+    assert db.session.get(CertificateTemplate, moving.id).agency_id == merged_into.id
