@@ -512,7 +512,10 @@ def _template_form(template: CertificateTemplate | None) -> TemplateForm:
     from lms.org import queries as org_queries
 
     form.agency_id.choices = [(0, _("(choose an agency)")), *org_queries.agency_choices()]
-    form.course_id.choices = [(0, _("(choose a course)")), *queries.all_course_choices(_lang())]
+    courses = queries.all_course_choices(_lang())
+    if template is not None and template.course is not None and template.course_id not in dict(courses):
+        courses.append((template.course.id, template.course.key))  # archived since: keep it choosable
+    form.course_id.choices = [(0, _("(choose a course)")), *courses]
     return form
 
 
