@@ -69,6 +69,13 @@ def pages_for(app: Any) -> list[Page]:
         plan = db.session.scalar(select(Plan).where(Plan.status == "active"))
         from datetime import UTC, datetime, timedelta
 
+        from lms.progress import services as progress
+
+        # The same state at every size: the generator may leave the demo officer in this course or not,
+        # and a page for an officer who is not enrolled takes other branches (other statements).
+        if progress.enrollment_for(officer, course) is None:
+            progress.enrol(officer, course)
+
         # Started "now" plus a day, so the attempt stays open while the bench reads it.
         attempt = quizzes.start_attempt(officer, quiz, "vi", now=datetime.now(UTC) + timedelta(days=1))
         db.session.commit()
