@@ -37,7 +37,8 @@ from lms import transaction
 from lms.auth.passwords import hash_password
 from lms.catalog.models import Course
 from lms.certificates.codes import new_code
-from lms.certificates.services import expiry_instant
+from lms.certificates.models import CertificateTemplate
+from lms.certificates.services import design_for, expiry_instant
 from lms.extensions import db
 from lms.org.models import Agency, Duty, User
 from lms.progress.models import AssignedCourse, Assignment
@@ -365,6 +366,12 @@ class _Activity:
         self.enrollment_id = writer.next_id("enrollment")
         self.completion_id = writer.next_id("course_completion")
         self.certificate_id = writer.next_id("certificate")
+        # Certificates get the design issuing would give them (course template, course settings, agency,
+        # installation, built-in): one lookup per course, or per course and agency once agencies have
+        # templates of their own (a demo loaded into an installation already set up).
+        self.designs: dict[tuple[int, int | None], Any] = {}
+        self.agency_templates = bool(db.session.scalar(
+            select(func.count()).select_from(CertificateTemplate).where(CertificateTemplate.agency_id.is_not(None))))
         self.pending_essays = 0
         self.record = True  # False: the officer's attempts count in results but are not written
 
@@ -465,13 +472,23 @@ class _Activity:
                 return values.get(pdf_lang) or values.get(original) or next(iter(values.values()), "")
 
             expires = expiry_instant(completed_at.replace(tzinfo=UTC), settings.get("validity_months"))
+            design = self._design(course, agency_id)
             self.certificates.append((
                 self.certificate_id, new_code(), user_id, course.id, completion_id, course.key, course.version,
                 completed_at, completed_at, _naive(expires) if expires else None, "valid", "", holder, agency_id,
                 agency_name[1] if pdf_lang == "en" and agency_name[1] else agency_name[0], pick(course.title),
-                course.hours, pdf_lang, score, pick(settings.get("issuer")),
-                settings.get("signer_name") or "", pick(settings.get("signer_title")), settings.get("seal"), "", ""))
+                course.hours, pdf_lang, score, pick(dict(design.issuer)), design.signer_name,
+                pick(dict(design.signer_title)), design.seal_path, "", "", design.layout, design.seal_image_id,
+                design.signature_image_id, json.dumps(design.snapshot(), ensure_ascii=False)))
             self.certificate_id += 1
+
+    def _design(self, course: _CoursePlan, agency_id: int) -> Any:
+        key = (course.id, agency_id if self.agency_templates else None)
+        design = self.designs.get(key)
+        if design is None:
+            agency = db.session.get(Agency, agency_id) if self.agency_templates else None
+            design = self.designs[key] = design_for(course, agency)
+        return design
 
     def flush(self) -> None:
         w = self.writer
@@ -492,7 +509,8 @@ class _Activity:
                                 "course_version", "completed_at", "issued_at", "expires_at", "status",
                                 "revoked_reason", "holder_name", "agency_id", "agency_name", "course_title",
                                 "hours", "lang", "score", "issuer_name", "signer_name", "signer_title",
-                                "seal_path", "reissue_reason", "render_error"), self.certificates)
+                                "seal_path", "reissue_reason", "render_error", "layout", "seal_image_id",
+                                "signature_image_id", "template_snapshot"), self.certificates)
         for rows in (self.enrollments, self.lessons, self.attempts, self.answers, self.results,
                      self.completions, self.certificates):
             rows.clear()

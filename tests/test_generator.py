@@ -93,6 +93,19 @@ def test_every_quiz_result_equals_what_its_attempts_add_up_to(province):
     assert waiting == 1, "one essay waits for the trainer, as in the demo"
 
 
+def test_generated_certificates_carry_the_design_issuing_would_give_them(app, province):
+    """Each certificate row records its design as issue_certificate does (layout, issuer, snapshot)."""
+    from lms.certificates.services import design_for
+
+    with app.test_request_context():
+        certificate = db.session.scalars(select(Certificate).order_by(Certificate.id)).first()
+        course = db.session.get(Course, certificate.course_id)
+        design = design_for(course, db.session.get(Agency, certificate.agency_id))
+        assert certificate.template_snapshot == design.snapshot()
+        assert certificate.layout == design.layout and certificate.signer_name == design.signer_name
+        assert certificate.issuer_name == (design.issuer.get(certificate.lang) or next(iter(design.issuer.values())))
+
+
 def test_a_generated_officers_pages_agree_with_the_agency_report(client, province):
     completion = db.session.scalar(select(CourseCompletion).join(Certificate,
                                                                  Certificate.completion_id == CourseCompletion.id)
