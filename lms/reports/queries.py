@@ -135,10 +135,12 @@ def plan_user_ids(plan_id: int) -> CompoundSelect[Any]:
     return union(by_user, by_agency, by_duty, frozen)
 
 
-def pair_facts(viewer: Any, filters: Filters) -> Any:
+def pair_facts(viewer: Any, filters: Filters, *, of_agency: int | None = None) -> Any:
     """Subquery: one row per assigned (officer, course) pair in ``viewer``'s scope, with the pair's
     attributed agency and 0/1 columns completed, on_time, in_progress, not_started, overdue, plus the
-    completion score."""
+    completion score. ``of_agency``: only the officers who may have pairs attributed to that agency
+    (working there now, or with a completion earned there), found by index instead of a pass over
+    every pair; the caller still selects ``agency_id == of_agency``."""
     cc = CourseCompletion.__table__.alias("cc")
     join_cc = [cc.c.user_id == AssignedCourse.user_id, cc.c.course_id == AssignedCourse.course_id]
     if filters.date_from:
@@ -182,6 +184,11 @@ def pair_facts(viewer: Any, filters: Filters) -> Any:
         .join(Agency, Agency.id == attributed)
         .where(User.active.is_(True), policy.agency_scope_clause(viewer, Agency.path))
     )
+    if of_agency is not None:
+        stmt = stmt.where(or_(
+            User.agency_id == of_agency,
+            AssignedCourse.user_id.in_(select(CourseCompletion.user_id).where(CourseCompletion.agency_id == of_agency)),
+        ))
     stmt = _filter_pairs(stmt, filters, AssignedCourse.user_id, AssignedCourse.course_id)
     return stmt.subquery("facts")
 
@@ -240,8 +247,9 @@ def _sums(facts: Any) -> list[Any]:
         func.count().label("assigned"),
         func.coalesce(func.sum(facts.c.completed), 0).label("completed"),
         func.coalesce(func.sum(facts.c.on_time), 0).label("on_time"),
+        # Not started is counted by difference in _counts (every pair is exactly one of completed, in
+        # progress, not started): SQLite evaluates the "started" probes once per CASE that reads them.
         func.coalesce(func.sum(facts.c.in_progress), 0).label("in_progress"),
-        func.coalesce(func.sum(facts.c.not_started), 0).label("not_started"),
         func.coalesce(func.sum(facts.c.overdue), 0).label("overdue"),
         func.coalesce(func.sum(facts.c.score), 0).label("score_sum"),
         func.count(facts.c.score).label("score_count"),
@@ -250,9 +258,10 @@ def _sums(facts: Any) -> list[Any]:
 
 
 def _counts(row: Any, officers: int = 0) -> Counts:
+    completed, in_progress = int(row.completed), int(row.in_progress)
     return Counts(
-        officers=officers, assigned=row.assigned, completed=int(row.completed), on_time=int(row.on_time),
-        in_progress=int(row.in_progress), not_started=int(row.not_started), overdue=int(row.overdue),
+        officers=officers, assigned=row.assigned, completed=completed, on_time=int(row.on_time),
+        in_progress=in_progress, not_started=row.assigned - completed - in_progress, overdue=int(row.overdue),
         score_sum=float(row.score_sum or 0), score_count=row.score_count,
         completed_elsewhere=int(getattr(row, "elsewhere", 0) or 0),
     )
@@ -276,6 +285,10 @@ class AgencyReport:
     rows: list[AgencyRow]
     total: Counts
     breadcrumb: list[Agency]
+    # Every pair and officer in the viewer's scope (whatever the parent), and completions per month
+    # when asked for: what the plan targets and the chart read without another pass.
+    scope: Counts = field(default_factory=Counts)
+    per_month: list[tuple[date, int]] | None = None
 
 
 def _officer_counts(viewer: Any, filters: Filters) -> dict[int, int]:
@@ -294,10 +307,50 @@ def _officer_counts(viewer: Any, filters: Filters) -> dict[int, int]:
     return dict(db.session.execute(stmt).all())
 
 
-def agency_counts(viewer: Any, filters: Filters) -> tuple[dict[int, Agency], dict[int, Counts]]:
-    """Counts per agency (own officers and pairs only) and the agencies in scope: three statements."""
+def agency_counts(viewer: Any, filters: Filters, *, months: int | None = None
+                  ) -> tuple[dict[int, Agency], dict[int, Counts]]:
+    """Counts per agency (own officers and pairs only) and the agencies in scope: three statements.
+    With ``months``, the same pass also counts completions per local month (see :func:`agency_pass`)."""
+    agencies, own, _per_month = agency_pass(viewer, filters, months=months)
+    return agencies, own
+
+
+def _month_window(filters: Filters, months: int) -> tuple[date, date]:
+    """The first day of the first of the last ``months`` months up to the end of the range (or today)."""
+    end = filters.date_to or filters.today
+    first = date(end.year, end.month, 1)
+    for _ in range(months - 1):
+        first = (first - timedelta(days=1)).replace(day=1)
+    return first, end
+
+
+def _month_series(counts: dict[str, int], first: date, end: date) -> list[tuple[date, int]]:
+    out = []
+    cursor = first
+    while cursor <= end:
+        out.append((cursor, counts.get(cursor.strftime("%Y-%m"), 0)))
+        cursor = (cursor + timedelta(days=32)).replace(day=1)
+    return out
+
+
+def _month_of(facts: Any) -> ColumnElement[Any]:
+    day = _local_day(facts.c.completed_at)
+    return func.substr(day, 1, 7) if _dialect() == "sqlite" else func.to_char(day, "YYYY-MM")
+
+
+def agency_pass(viewer: Any, filters: Filters, *, months: int | None = None
+                ) -> tuple[dict[int, Agency], dict[int, Counts], list[tuple[date, int]] | None]:
+    """Counts per agency, the agencies in scope and, with ``months``, completions per local month:
+    one pass over the pairs (grouped by agency and the completion's month when it falls in the
+    window), so a page that shows both never aggregates the pairs twice (bench/README.md)."""
     facts = pair_facts(viewer, filters)
-    grouped = db.session.execute(select(facts.c.agency_id, *_sums(facts)).group_by(facts.c.agency_id)).all()
+    columns: list[Any] = [facts.c.agency_id]
+    window: tuple[date, date] | None = None
+    if months:
+        window = _month_window(filters, months)
+        in_window = and_(facts.c.completed == 1, facts.c.completed_at >= _utc_bound(window[0]))
+        columns.append(case((in_window, _month_of(facts))).label("month"))
+    grouped = db.session.execute(select(*columns, *_sums(facts)).group_by(*columns)).all()
     officers = _officer_counts(viewer, filters)
     agencies = {
         a.id: a
@@ -306,23 +359,39 @@ def agency_counts(viewer: Any, filters: Filters) -> tuple[dict[int, Agency], dic
         )
     }
     own: dict[int, Counts] = {}
+    per_month: dict[str, int] = defaultdict(int)
     for row in grouped:
-        own[row.agency_id] = _counts(row)
+        own.setdefault(row.agency_id, Counts()).add(_counts(row))
+        if window and row.month is not None:
+            per_month[str(row.month)] += row.assigned  # every pair of the group completed that month
     for agency_id, number in officers.items():
         own.setdefault(agency_id, Counts()).officers = number
-    return agencies, own
+    return agencies, own, (_month_series(per_month, *window) if window else None)
 
 
 def _ancestors(agency: Agency) -> list[int]:
     return [int(part) for part in agency.path.strip("/").split("/") if part]
 
 
+def breadcrumb(viewer: Any, agency: Agency) -> list[Agency]:
+    """The agencies from the top of ``viewer``'s scope down to ``agency`` (one small statement), as
+    :attr:`AgencyReport.breadcrumb` has them, without adding up any pairs."""
+    ids = _ancestors(agency)
+    found = {a.id: a for a in db.session.scalars(
+        select(Agency).where(Agency.id.in_(ids), policy.agency_scope_clause(viewer)))}
+    return [found[i] for i in ids if i in found]
+
+
 def agency_report(viewer: Any, filters: Filters, parent: Agency | None = None,
                   *, target: float | None = None, start: date | None = None,
-                  due: date | None = None) -> AgencyReport:
+                  due: date | None = None, months: int | None = None) -> AgencyReport:
     """Rows for the children of ``parent`` (or the top agencies of the scope), each with its whole
-    subtree's numbers, plus a row for the parent's own officers; with the total."""
-    agencies, own = agency_counts(viewer, filters)
+    subtree's numbers, plus a row for the parent's own officers; with the total. With ``months``,
+    also the completions per month (:func:`completions_per_month`) from the same pass."""
+    agencies, own, per_month = agency_pass(viewer, filters, months=months)
+    scope = Counts()
+    for counts in own.values():
+        scope.add(counts)
     subtree: dict[int, Counts] = defaultdict(Counts)
     for agency_id, counts in own.items():
         agency = agencies.get(agency_id)
@@ -361,7 +430,7 @@ def agency_report(viewer: Any, filters: Filters, parent: Agency | None = None,
     breadcrumb: list[Agency] = []
     if parent is not None:
         breadcrumb = [agencies[i] for i in _ancestors(parent) if i in agencies]
-    return AgencyReport(parent, rows, total, breadcrumb)
+    return AgencyReport(parent, rows, total, breadcrumb, scope, per_month)
 
 
 # Officers of one agency -----------------------------------------------------------------------
@@ -378,7 +447,7 @@ def officer_rows_query(viewer: Any, filters: Filters, agency: Agency,
     """SELECT (User, stats...) for the officers of ``agency`` itself: those working there now and
     those whose completions are attributed there; sorted by name. ``overdue_only``: only those with
     an overdue course (the plan dashboard's "overdue officers" link)."""
-    facts = pair_facts(viewer, filters)
+    facts = pair_facts(viewer, filters, of_agency=agency.id)
     stats = (
         select(facts.c.user_id, *_sums(facts))
         .where(facts.c.agency_id == agency.id)
@@ -504,26 +573,18 @@ def course_report(viewer: Any, filters: Filters) -> tuple[list[CourseRow], Count
 
 def completions_per_month(viewer: Any, filters: Filters, months: int = 12) -> list[tuple[date, int]]:
     """Completions of assigned courses per local month, the last ``months`` months up to the end of
-    the date range (or today), gaps filled with zero (one statement)."""
+    the date range (or today), gaps filled with zero (one statement). A page that also shows the
+    agency table gets these from :func:`agency_report` with ``months`` instead."""
     facts = pair_facts(viewer, filters)
-    day = _local_day(facts.c.completed_at)
-    month = func.substr(day, 1, 7) if _dialect() == "sqlite" else func.to_char(day, "YYYY-MM")
-    end = filters.date_to or filters.today
-    first = date(end.year, end.month, 1)
-    for _ in range(months - 1):
-        first = (first - timedelta(days=1)).replace(day=1)
+    month = _month_of(facts)
+    first, end = _month_window(filters, months)
     stmt = (
         select(month.label("month"), func.count())
         .where(facts.c.completed == 1, facts.c.completed_at >= _utc_bound(first))
         .group_by(month)
     )
     counts = {str(m): n for m, n in db.session.execute(stmt).all()}
-    out = []
-    cursor = first
-    while cursor <= end:
-        out.append((cursor, counts.get(cursor.strftime("%Y-%m"), 0)))
-        cursor = (cursor + timedelta(days=32)).replace(day=1)
-    return out
+    return _month_series(counts, first, end)
 
 
 # Plans ------------------------------------------------------------------------------------
@@ -536,9 +597,10 @@ def plans_query(status: str | None = None) -> Select[Plan]:
     return stmt
 
 
-def plan_targets(viewer: Any, plan: Plan, filters: Filters) -> list[TargetResult]:
+def plan_targets(viewer: Any, plan: Plan, filters: Filters, *, pairs: Counts | None = None) -> list[TargetResult]:
     """Each target of ``plan`` with its actual value within ``viewer``'s scope (at most three
-    statements whatever the number of officers)."""
+    statements whatever the number of officers). ``pairs``: the plan's pairs in scope already added
+    up by the page (:attr:`AgencyReport.scope`, a course report's total), so they are not again."""
     filters = filters.with_(plan_id=plan.id)
     cache: dict[str, tuple[int, int]] = {}
 
@@ -563,6 +625,8 @@ def plan_targets(viewer: Any, plan: Plan, filters: Filters) -> list[TargetResult
         return (int(row[1]) if n_courses else 0), int(row[0])
 
     def completed_on_time() -> tuple[int, int]:
+        if pairs is not None:
+            return pairs.on_time, pairs.assigned
         facts = pair_facts(viewer, filters)
         row = db.session.execute(select(func.count(), func.coalesce(func.sum(facts.c.on_time), 0))).one()
         return int(row[1]), int(row[0])
@@ -663,15 +727,18 @@ def behind_agencies(viewer: Any, filters: Filters, *, target: float, start: date
     return rows, len(behind)
 
 
-def weekly_completion(viewer: Any, filters: Filters, weeks: int = 10) -> tuple[list[tuple[date, int]], int]:
+def weekly_completion(viewer: Any, filters: Filters, weeks: int = 10, *,
+                      assigned: int | None = None) -> tuple[list[tuple[date, int]], int]:
     """Completed assigned courses by the end of each of the last ``weeks`` weeks (Monday starts,
-    cumulative) and the number of assigned courses: one statement, grouped by local day."""
+    cumulative) and the number of assigned courses: one statement grouped by local day, and one to
+    count the pairs unless the page passes ``assigned``."""
     facts = pair_facts(viewer, filters)
     day = _local_day(facts.c.completed_at)
     rows = db.session.execute(
         select(day.label("day"), func.sum(facts.c.completed)).where(facts.c.completed == 1).group_by(day)
     ).all()
-    assigned = db.session.execute(select(func.count()).select_from(facts)).scalar_one()
+    if assigned is None:
+        assigned = db.session.execute(select(func.count()).select_from(facts)).scalar_one()
     per_day = [(d if isinstance(d, date) else date.fromisoformat(str(d)[:10]), int(n)) for d, n in rows if d]
     this_monday = filters.today - timedelta(days=filters.today.weekday())
     starts = [this_monday - timedelta(weeks=weeks - 1 - i) for i in range(weeks)]

@@ -339,7 +339,7 @@ def plan_dashboard_data(plan: Plan, parent: Agency | None, lang: str) -> dict[st
     target = queries.plan_main_target(plan)
     start = plan.activated_at.astimezone(queries.LOCAL_TZ).date() if plan.activated_at else None
     report = queries.agency_report(current_user, filters, parent, target=target, start=start, due=plan.due_date)
-    results = queries.plan_targets(current_user, plan, filters)
+    results = queries.plan_targets(current_user, plan, filters, pairs=report.scope)
     page = documents.agency_page(report, [(_("Plan"), plan.name)], lang, target=target,
                                  title=plan.name if parent is None else f"{plan.name}: {parent.name(lang)}")
     if results:
@@ -367,11 +367,11 @@ def plan_glance_data(plan: Plan, lang: str) -> dict[str, Any]:
     courses, total = queries.course_report(current_user, filters)
     behind, behind_count = queries.behind_agencies(current_user, filters, target=target, start=start,
                                                    due=plan.due_date)
-    points, assigned = queries.weekly_completion(current_user, filters)
+    points, assigned = queries.weekly_completion(current_user, filters, assigned=total.assigned)
     pace = [target * targets.elapsed_share(start, plan.due_date, min(day + timedelta(days=6), filters.today))
             if start and day + timedelta(days=6) >= start else None for day, _done in points]
     trend = charts.weekly_trend(points, assigned, pace, lang=lang)
-    results = queries.plan_targets(current_user, plan, filters)
+    results = queries.plan_targets(current_user, plan, filters, pairs=total)
     expected = target * targets.elapsed_share(start, plan.due_date, filters.today)
     status = targets.target_status(total.completion_rate, target, None, start=start, due=plan.due_date,
                                    today=filters.today)
@@ -400,8 +400,8 @@ def plan(plan_id: int) -> str:
 
 
 def agency_page_data(parent: Agency | None, filters: Filters, lang: str) -> documents.ReportPage:
-    report = queries.agency_report(current_user, filters, parent)
-    per_month = queries.completions_per_month(current_user, filters)
+    report = queries.agency_report(current_user, filters, parent, months=12)
+    per_month = report.per_month
     title = _("Completion by agency") + (f": {parent.name(lang)}" if parent else "")
     page = documents.agency_page(report, _filters_summary(filters), lang, per_month=per_month, title=title)
     page.report = report  # type: ignore[attr-defined]
@@ -430,7 +430,7 @@ def agency_officers(agency_id: int) -> str:
     pager = db.paginate(stmt, per_page=OFFICERS_PER_PAGE, error_out=False, count=True)
     rows = [queries.officer_row(row) for row in db.session.execute(
         stmt.limit(OFFICERS_PER_PAGE).offset((pager.page - 1) * OFFICERS_PER_PAGE)).all()]
-    breadcrumb = queries.agency_report(current_user, parsed.filters, agency).breadcrumb
+    breadcrumb = queries.breadcrumb(current_user, agency)
     return render_template("reports/officers.html", agency=agency, rows=rows, pager=pager, values=parsed.values,
                            breadcrumb=breadcrumb, confirm=ConfirmForm(), overdue=overdue)
 
