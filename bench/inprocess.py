@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import g
-from sqlalchemy import event, select
+from sqlalchemy import delete, event, select
 
 
 @dataclass
@@ -75,6 +75,12 @@ def site(url: str) -> Iterator[Site]:
         try:
             yield Site(app, client, token)
         finally:
+            # A seeded province is reused run after run, and an account holds at most 10 tokens.
+            from lms.api.models import ApiToken
+
+            db.session.rollback()
+            db.session.execute(delete(ApiToken).where(ApiToken.user_id == hr.id, ApiToken.name == "bench"))
+            db.session.commit()
             db.session.remove()
             db.engine.dispose()
 

@@ -131,6 +131,8 @@ class HrScope(Model):
 
 class User(Model):
     __tablename__ = "user"
+    # The reports start from the active officers and group by agency: read from this index alone.
+    __table_args__ = (Index("ix_user_active_agency", "active", "agency_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(80), unique=True)

@@ -23,11 +23,18 @@ from flask import Flask
 def connect(app: Flask) -> None:
     """Keep assigned courses in step with the organisation; tell the catalogue's pages how far each officer
     is; the "My training" panel and menu entry."""
+    from sqlalchemy import event
+
     from lms import policy, signals, ui
     from lms.catalog import learners as catalog_learners
+    from lms.extensions import db
     from lms.i18n import N_
     from lms.progress import learners, services
 
+    # AssignedCourse.started follows every ORM write to lesson progress and quiz results (once per
+    # process: the session class outlives the apps the tests create).
+    if not event.contains(db.session, "after_flush", services.refresh_started_after_flush):
+        event.listen(db.session, "after_flush", services.refresh_started_after_flush)
     catalog_learners.provide(app, learners)
     signals.users_changed.connect(services.on_users_changed, weak=False)
     signals.course_rule_changed.connect(services.reevaluate_course, weak=False)

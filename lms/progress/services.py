@@ -29,6 +29,7 @@ from sqlalchemy import (
     union_all,
     update,
 )
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 
@@ -49,6 +50,7 @@ from lms.progress.models import (
     LessonProgress,
     Override,
     QuizResult,
+    started_clause,
 )
 
 
@@ -116,6 +118,7 @@ def complete_lesson(user: Any, lesson: Lesson, course: Course, lang: str) -> Cou
     if enrollment is None:
         raise ProgressError(_("Enrol in the course first."))
     _mark_lesson_done(user, lesson, course, lang)
+    refresh_started([user.id], [course.id])
     enrollment.last_lesson_id = lesson.id
     enrollment.last_seen_at = utcnow()
     db.session.flush()
@@ -618,6 +621,41 @@ def sync_reach(user_ids: list[int] | None = None, course_ids: list[int] | None =
     )
 
 
+def refresh_started(user_ids: Iterable[int] | None = None, course_ids: Iterable[int] | None = None) -> None:
+    """Recompute ``AssignedCourse.started`` from lesson progress and quiz results (for some officers
+    and/or courses, or every pair): one UPDATE, in the caller's transaction. Call it after any write
+    to lesson_progress or quiz_result, so the reports never read a stale flag."""
+    stmt = update(AssignedCourse).values(started=started_clause(AssignedCourse.user_id, AssignedCourse.course_id))
+    if user_ids is not None:
+        stmt = stmt.where(AssignedCourse.user_id.in_(sorted(set(user_ids))))
+    if course_ids is not None:
+        stmt = stmt.where(AssignedCourse.course_id.in_(sorted(set(course_ids))))
+    db.session.execute(stmt.execution_options(synchronize_session=False))
+
+
+def refresh_started_after_flush(session: Any, _context: Any) -> None:
+    """Session hook (connected by lms.progress.connect): lesson progress or quiz results written
+    through the ORM in this flush refresh their pairs' ``started`` flag, in the same transaction.
+    Writes in Core (the lesson upsert) call :func:`refresh_started` themselves."""
+    users: set[int] = set()
+    courses: set[int] = set()
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, LessonProgress) or (
+            isinstance(obj, QuizResult)
+            and (obj in session.new or obj in session.deleted
+                 or sa_inspect(obj).attrs.attempts_count.history.has_changes())
+        ):
+            users.add(obj.user_id)
+            courses.add(obj.course_id)
+    if users:
+        stmt = (
+            update(AssignedCourse.__table__)
+            .values(started=started_clause(AssignedCourse.user_id, AssignedCourse.course_id))
+            .where(AssignedCourse.user_id.in_(sorted(users)), AssignedCourse.course_id.in_(sorted(courses)))
+        )
+        session.connection().execute(stmt)
+
+
 def refresh_assigned_courses(
     user_ids: Iterable[int] | None = None, *, course_ids: Iterable[int] | None = None
 ) -> None:
@@ -659,6 +697,7 @@ def refresh_assigned_courses(
             due,
             func.count(func.distinct(targets.c.assignment_id)),
             func.min(targets.c.created_at),
+            started_clause(targets.c.user_id, targets.c.course_id),
         )
         .select_from(targets)
         .outerjoin(cc, and_(cc.c.user_id == targets.c.user_id, cc.c.course_id == targets.c.course_id))
@@ -667,7 +706,7 @@ def refresh_assigned_courses(
     )
     db.session.execute(
         insert(AssignedCourse).from_select(
-            ["user_id", "course_id", "due_date", "assignment_count", "first_assigned_at"], grouped
+            ["user_id", "course_id", "due_date", "assignment_count", "first_assigned_at", "started"], grouped
         )
     )
     # Rows were rewritten behind the ORM's back: forget any loaded copies.
