@@ -72,8 +72,8 @@ def completions(plan_id: int | None, agency_code: str | None, course_key: str | 
         course_id = course.id
     filters = Filters(plan_id=plan_id, course_id=course_id)
     with force_locale(lang):
-        report = queries.agency_report(viewer, filters, parent, months=12)
-        per_month = report.per_month
+        report = queries.agency_report(viewer, filters, parent, months=None if parent else 12)
+        per_month = report.per_month if parent is None else queries.completions_per_month(viewer, filters)
         summary: list[tuple[Any, ...]] = []
         if plan_id:
             summary.append(("Plan" if lang == "en" else "Kế hoạch", db.session.get(Plan, plan_id).name))  # type: ignore[union-attr]

@@ -134,12 +134,14 @@ def plan_user_ids(plan_id: int) -> CompoundSelect[Any]:
     return union(by_user, by_agency, by_duty, frozen)
 
 
-def pair_facts(viewer: Any, filters: Filters, *, of_agency: int | None = None) -> Any:
+def pair_facts(viewer: Any, filters: Filters, *, of_agency: int | None = None,
+               within: Agency | None = None) -> Any:
     """Subquery: one row per assigned (officer, course) pair in ``viewer``'s scope, with the pair's
     attributed agency and 0/1 columns completed, on_time, in_progress, not_started, overdue, plus the
     completion score. ``of_agency``: only the officers who may have pairs attributed to that agency
     (working there now, or with a completion earned there), found by index instead of a pass over
-    every pair; the caller still selects ``agency_id == of_agency``."""
+    every pair; the caller still selects ``agency_id == of_agency``. ``within``: only the pairs
+    attributed to that agency's subtree (a drill-down), the same way."""
     cc = CourseCompletion.__table__.alias("cc")
     join_cc = [cc.c.user_id == AssignedCourse.user_id, cc.c.course_id == AssignedCourse.course_id]
     if filters.date_from:
@@ -183,6 +185,15 @@ def pair_facts(viewer: Any, filters: Filters, *, of_agency: int | None = None) -
             User.agency_id == of_agency,
             AssignedCourse.user_id.in_(select(CourseCompletion.user_id).where(CourseCompletion.agency_id == of_agency)),
         ))
+    if within is not None:
+        subtree = select(Agency.id).where(Agency.path.startswith(within.path, autoescape=True))
+        stmt = stmt.where(
+            Agency.path.startswith(within.path, autoescape=True),
+            AssignedCourse.user_id.in_(union(
+                select(User.id).where(User.agency_id.in_(subtree)),
+                select(CourseCompletion.user_id).where(CourseCompletion.agency_id.in_(subtree)),
+            )),
+        )
     stmt = _filter_pairs(stmt, filters, AssignedCourse.user_id, AssignedCourse.course_id)
     return stmt.subquery("facts")
 
@@ -279,19 +290,22 @@ class AgencyReport:
     rows: list[AgencyRow]
     total: Counts
     breadcrumb: list[Agency]
-    # Every pair and officer in the viewer's scope (whatever the parent), and completions per month
-    # when asked for: what the plan targets and the chart read without another pass.
+    # Every pair and officer added up (the viewer's whole scope without a parent, the parent's subtree
+    # with one) and completions per month when asked for: what the plan targets and the chart read
+    # without another pass.
     scope: Counts = field(default_factory=Counts)
     per_month: list[tuple[date, int]] | None = None
 
 
-def _officer_counts(viewer: Any, filters: Filters) -> dict[int, int]:
+def _officer_counts(viewer: Any, filters: Filters, within: Agency | None = None) -> dict[int, int]:
     stmt = (
         select(User.agency_id, func.count())
         .join(Agency, Agency.id == User.agency_id)
         .where(User.active.is_(True), policy.agency_scope_clause(viewer, Agency.path))
         .group_by(User.agency_id)
     )
+    if within is not None:
+        stmt = stmt.where(Agency.path.startswith(within.path, autoescape=True))
     if filters.plan_id:
         stmt = stmt.where(User.id.in_(plan_user_ids(filters.plan_id)))
     if filters.duty_id:
@@ -332,12 +346,13 @@ def _month_of(facts: Any) -> ColumnElement[Any]:
     return func.substr(day, 1, 7) if _dialect() == "sqlite" else func.to_char(day, "YYYY-MM")
 
 
-def agency_pass(viewer: Any, filters: Filters, *, months: int | None = None
+def agency_pass(viewer: Any, filters: Filters, *, months: int | None = None, within: Agency | None = None
                 ) -> tuple[dict[int, Agency], dict[int, Counts], list[tuple[date, int]] | None]:
     """Counts per agency, the agencies in scope and, with ``months``, completions per local month:
     one pass over the pairs (grouped by agency and the completion's month when it falls in the
-    window), so a page that shows both never aggregates the pairs twice (bench/README.md)."""
-    facts = pair_facts(viewer, filters)
+    window), so a page that shows both never aggregates the pairs twice (bench/README.md).
+    ``within``: only the pairs and officers of that agency's subtree (a drill-down)."""
+    facts = pair_facts(viewer, filters, within=within)
     columns: list[Any] = [facts.c.agency_id]
     window: tuple[date, date] | None = None
     if months:
@@ -345,7 +360,7 @@ def agency_pass(viewer: Any, filters: Filters, *, months: int | None = None
         in_window = and_(facts.c.completed == 1, facts.c.completed_at >= _utc_bound(window[0]))
         columns.append(case((in_window, _month_of(facts))).label("month"))
     grouped = db.session.execute(select(*columns, *_sums(facts)).group_by(*columns)).all()
-    officers = _officer_counts(viewer, filters)
+    officers = _officer_counts(viewer, filters, within)
     agencies = {
         a.id: a
         for a in db.session.scalars(
@@ -381,8 +396,10 @@ def agency_report(viewer: Any, filters: Filters, parent: Agency | None = None,
                   due: date | None = None, months: int | None = None) -> AgencyReport:
     """Rows for the children of ``parent`` (or the top agencies of the scope), each with its whole
     subtree's numbers, plus a row for the parent's own officers; with the total. With ``months``,
-    also the completions per month (:func:`completions_per_month`) from the same pass."""
-    agencies, own, per_month = agency_pass(viewer, filters, months=months)
+    also the completions per month (:func:`completions_per_month`) from the same pass (those of the
+    parent's subtree: a page that charts the whole scope under a drill-down asks for them apart)."""
+    # A drill-down adds up only the pairs of the parent's subtree.
+    agencies, own, per_month = agency_pass(viewer, filters, months=months, within=parent)
     scope = Counts()
     for counts in own.values():
         scope.add(counts)

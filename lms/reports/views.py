@@ -339,7 +339,8 @@ def plan_dashboard_data(plan: Plan, parent: Agency | None, lang: str) -> dict[st
     target = queries.plan_main_target(plan)
     start = plan.activated_at.astimezone(queries.LOCAL_TZ).date() if plan.activated_at else None
     report = queries.agency_report(current_user, filters, parent, target=target, start=start, due=plan.due_date)
-    results = queries.plan_targets(current_user, plan, filters, pairs=report.scope)
+    # The targets are the whole scope's: a drill-down's pairs are only the parent's subtree.
+    results = queries.plan_targets(current_user, plan, filters, pairs=report.scope if parent is None else None)
     page = documents.agency_page(report, [(_("Plan"), plan.name)], lang, target=target,
                                  title=plan.name if parent is None else f"{plan.name}: {parent.name(lang)}")
     if results:
@@ -400,8 +401,9 @@ def plan(plan_id: int) -> str:
 
 
 def agency_page_data(parent: Agency | None, filters: Filters, lang: str) -> documents.ReportPage:
-    report = queries.agency_report(current_user, filters, parent, months=12)
-    per_month = report.per_month
+    # The chart shows the whole scope: from the table's own pass unless the table is a drill-down.
+    report = queries.agency_report(current_user, filters, parent, months=None if parent else 12)
+    per_month = report.per_month if parent is None else queries.completions_per_month(current_user, filters)
     title = _("Completion by agency") + (f": {parent.name(lang)}" if parent else "")
     page = documents.agency_page(report, _filters_summary(filters), lang, per_month=per_month, title=title)
     page.report = report  # type: ignore[attr-defined]
