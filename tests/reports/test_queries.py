@@ -100,6 +100,17 @@ def test_completions_per_month_fill_gaps(small):
     assert sum(n for _m, n in months) == 3
 
 
+def test_agency_report_counts_months_in_the_same_pass_as_completions_per_month(small):
+    """The agency page's chart comes from the table's own pass (grouped by agency and month): the
+    same months and numbers as the chart's own query, with and without a date range."""
+    for filters in (Filters(), Filters(date_to=TODAY - timedelta(days=20)),
+                    Filters(date_from=TODAY - timedelta(days=60), date_to=TODAY)):
+        report = queries.agency_report(small["admin"], filters, months=12)
+        assert report.per_month == queries.completions_per_month(small["admin"], filters)
+        assert sum(n for _m, n in report.per_month) == report.total.completed
+    assert sum(n for _m, n in queries.agency_report(small["admin"], Filters(), months=12).per_month) == 3
+
+
 def test_agency_report_statement_count_does_not_grow(app, count_queries):
     def run(departments: int) -> int:
         data = fr.province(departments=departments, officers_per_agency=5)
