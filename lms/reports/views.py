@@ -338,9 +338,14 @@ def plan_dashboard_data(plan: Plan, parent: Agency | None, lang: str) -> dict[st
     filters = Filters(plan_id=plan.id, today=queries.local_today())
     target = queries.plan_main_target(plan)
     start = plan.activated_at.astimezone(queries.LOCAL_TZ).date() if plan.activated_at else None
-    report = queries.agency_report(current_user, filters, parent, target=target, start=start, due=plan.due_date)
-    # The targets are the whole scope's: a drill-down's pairs are only the parent's subtree.
-    results = queries.plan_targets(current_user, plan, filters, pairs=report.scope if parent is None else None)
+    # The targets are the whole scope's: they reuse the table's pass unless it is a drill-down (whose
+    # pairs and officers are only the parent's subtree).
+    whole = parent is None
+    report = queries.agency_report(current_user, filters, parent, target=target, start=start, due=plan.due_date,
+                                   plan_courses=len(plan.courses) if whole else None)
+    officers = (report.officers_done or 0, report.scope.officers) if whole else None
+    results = queries.plan_targets(current_user, plan, filters, pairs=report.scope if whole else None,
+                                   officers=officers)
     page = documents.agency_page(report, [(_("Plan"), plan.name)], lang, target=target,
                                  title=plan.name if parent is None else f"{plan.name}: {parent.name(lang)}")
     if results:

@@ -94,6 +94,20 @@ def test_plan_targets_and_status(small):
     assert late.status == Status.behind
 
 
+def test_plan_dashboard_targets_from_the_table_pass_equal_the_live_ones(small):
+    """The dashboard hands plan_targets what its agency table already added up (pairs, officers who
+    completed every plan course): the same target values as plan_targets computes alone."""
+    plan, viewer = small["plan"], small["admin"]
+    for who in (viewer, small["hr"]):
+        filters = Filters(plan_id=plan.id)
+        report = queries.agency_report(who, filters, plan_courses=len(plan.courses))
+        given = queries.plan_targets(who, plan, filters, pairs=report.scope,
+                                     officers=(report.officers_done or 0, report.scope.officers))
+        alone = queries.plan_targets(who, plan, filters)
+        assert [(r.numerator, r.denominator) for r in given] == [(r.numerator, r.denominator) for r in alone]
+    assert report.officers_done is not None
+
+
 def test_completions_per_month_fill_gaps(small):
     months = queries.completions_per_month(small["admin"], Filters(), months=3)
     assert len(months) == 3
