@@ -1,7 +1,7 @@
 """assigned_course.started (whether the officer has begun the course) and covering indexes for the reports
 
 Revision ID: 0021_pair_started
-Revises: 0019_totp
+Revises: 0020_certificate_templates
 Create Date: 2026-12-04 21:10:00
 
 The reports pass over every assigned (officer, course) pair; probing lesson_progress and quiz_result
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 
 revision = '0021_pair_started'
-down_revision = '0019_totp'
+down_revision = '0020_certificate_templates'
 branch_labels = None
 depends_on = None
 
