@@ -169,7 +169,8 @@ def _retrying(call, tries: int = 40) -> requests.Response:
     for _ in range(tries):
         try:
             response = call()
-        except requests.ConnectionError as err:
+        # A worker killed mid-answer either refuses the connection or cuts the body short.
+        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as err:
             RETRIED.append(type(err).__name__)
             time.sleep(0.2)
             continue
