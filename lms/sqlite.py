@@ -6,6 +6,13 @@ busy timeout. We take over: the driver runs in autocommit mode and SQLAlchemy's 
 ``BEGIN IMMEDIATE`` for transactions that may write, so concurrent writers wait in line for the lock.
 Read-only requests (GET and HEAD) begin ``DEFERRED`` so readers never queue behind writers (WAL lets
 them read while a writer works); a GET view that must write opts in with :func:`writes`.
+
+``BEGIN IMMEDIATE`` holds the one write lock for the whole transaction, so a GET that reads and renders
+for seconds (a report export, a transcript PDF) only to add an audit line would make every other writer
+wait those seconds, and under load longer than the busy timeout ("database is locked"). Such a view is
+marked :func:`appends` instead: it reads in a ``DEFERRED`` transaction like any GET, and the rows it
+added are inserted after it returns, in a short ``BEGIN IMMEDIATE`` transaction of their own
+(:class:`lms.transaction.App`). PostgreSQL has no database-wide write lock and keeps one transaction.
 """
 
 from __future__ import annotations
@@ -46,6 +53,16 @@ def current_begin_mode() -> str:
 def writes(view: F) -> F:
     """Mark a GET view that writes, so its transaction takes the SQLite write lock up front."""
     view._lms_writes = True  # type: ignore[attr-defined]
+    return view
+
+
+def appends(view: F) -> F:
+    """Mark a GET view whose only writes are new rows that depend on nothing it read (an audit entry).
+
+    Its reads take no write lock; the rows it adds (``db.session.add``, never flushed by the view) are
+    inserted when it returns, in a transaction of their own that holds the lock for the insert only.
+    """
+    view._lms_appends = True  # type: ignore[attr-defined]
     return view
 
 

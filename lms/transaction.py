@@ -3,7 +3,10 @@
 Services only flush. A request that may write (POST and the other unsafe methods, or a GET view marked
 with :func:`lms.sqlite.writes`) is committed once, right after its view returns, whatever the status it
 returns (a 404 that records a failed certificate lookup keeps the record); a view that raises (``abort``,
-a bug, a failed commit) rolls everything back. Read-only requests never commit. This is Indico's
+a bug, a failed commit) rolls everything back. Read-only requests never commit. A GET view marked with
+:func:`lms.sqlite.appends` (it only adds rows that depend on nothing it read: an export's audit entry)
+reads without SQLite's write lock; on SQLite the boundary ends its read transaction and inserts the
+added rows in a short transaction of their own, on PostgreSQL it commits the one transaction as usual. This is Indico's
 ``RH.process`` discipline, put in ``Flask.dispatch_request`` so no view can forget it.
 
 A view that catches a :class:`lms.errors.DomainError` hands it to :func:`lms.errors.show_error`, which
@@ -23,16 +26,58 @@ from typing import Any
 import click
 from flask import Flask, current_app, request
 from flask.cli import ScriptInfo
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from lms.extensions import db
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_APPENDING = "lms_appending"  # Session.info key: an @appends view is running and must not flush
+
+
+class AppendsViolation(RuntimeError):
+    """An ``@appends`` view flushed, changed or deleted rows: it may only add new ones."""
 
 
 def request_writes() -> bool:
     """Whether the current request may write: an unsafe method, or a view marked ``@writes``."""
     view = current_app.view_functions.get(request.endpoint or "")
     return request.method not in SAFE_METHODS or bool(getattr(view, "_lms_writes", False))
+
+
+def request_appends() -> bool:
+    """Whether the current request is a GET (or HEAD) whose view is marked ``@appends``."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    return request.method in SAFE_METHODS and bool(getattr(view, "_lms_appends", False))
+
+
+@event.listens_for(Session, "before_flush")
+def _no_flush_while_appending(session: Session, _context: Any, _instances: Any) -> None:
+    # A flush inside the view would write in the read transaction, and the rollback that ends it
+    # would then lose the row without a word: refuse it loudly instead.
+    if session.info.get(_APPENDING):
+        raise AppendsViolation("an @appends view flushed: it may only db.session.add() new rows")
+
+
+def _insert_appended() -> None:
+    """End the view's read transaction, then insert what it added in a short write transaction."""
+    from lms.sqlite import reset_begin_mode, set_begin_mode
+
+    if db.session.dirty or db.session.deleted:
+        raise AppendsViolation("an @appends view changed or deleted rows: mark it @writes instead")
+    added = list(db.session.new)
+    db.session.rollback()  # the rows added and never flushed come out of the session unchanged
+    if not added:
+        return
+    token = set_begin_mode("IMMEDIATE")
+    try:
+        db.session.add_all(added)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    finally:
+        reset_begin_mode(token)
 
 
 def discard() -> None:
@@ -49,12 +94,24 @@ class App(Flask):
     """The Flask application with the request boundary around every view."""
 
     def dispatch_request(self) -> Any:
+        appends = request_appends()
+        split = appends and db.engine.dialect.name == "sqlite"
         try:
-            rv = super().dispatch_request()
+            if split:
+                db.session.info[_APPENDING] = True
+                try:
+                    with db.session.no_autoflush:
+                        rv = super().dispatch_request()
+                finally:
+                    db.session.info.pop(_APPENDING, None)
+            else:
+                rv = super().dispatch_request()
         except BaseException:
             db.session.rollback()
             raise
-        if request_writes():
+        if split:
+            _insert_appended()
+        elif request_writes() or appends:
             db.session.commit()
         else:
             db.session.rollback()

@@ -34,7 +34,7 @@ from lms.extensions import csrf, db
 from lms.i18n import _
 from lms.org.fields import simple_api_schema, simple_api_values
 from lms.org.models import Agency, AgencyKind
-from lms.sqlite import set_begin_mode
+from lms.sqlite import reset_begin_mode, set_begin_mode
 
 API_VERSION = "1.0.0"
 
@@ -81,12 +81,12 @@ def _touch(row: ApiToken) -> None:
     """Note when the token was last used, in its own short transaction (this is a GET)."""
     if row.last_used_at is not None and row.last_used_at > services.utcnow() - services.LAST_USED_RESOLUTION:
         return
-    set_begin_mode("IMMEDIATE")
+    token = set_begin_mode("IMMEDIATE")
     try:
         with db.engine.begin() as connection:
             connection.execute(services.touch_statement(row.id))
     finally:
-        set_begin_mode("DEFERRED")
+        reset_begin_mode(token)  # back to what the request began with, not always DEFERRED
 
 
 def _allow(rule: str, obj: Any = None) -> None:

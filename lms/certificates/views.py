@@ -51,7 +51,7 @@ from lms.errors import show_error
 from lms.extensions import db
 from lms.i18n import N_, _
 from lms.org.models import Agency, User
-from lms.sqlite import writes
+from lms.sqlite import appends, writes
 from lms.tasks import queue
 
 bp = Blueprint("certificates", __name__)
@@ -267,7 +267,7 @@ def transcript() -> Response:
 
 
 @bp.get("/certificates/officers/<int:user_id>/transcript.pdf")
-@writes  # an HR user's download is recorded in the audit log
+@appends  # an HR user's download is recorded in the audit log (the PDF is built without the write lock)
 def user_transcript(user_id: int) -> Response:
     user = db.get_or_404(User, user_id)
     policy.authorize("certificates.view_transcript", user)
