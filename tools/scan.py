@@ -8,9 +8,11 @@
 4. pip-audit on the packages installed in .venv (pinned by constraints.txt).
 
 The scanners live in .venv-scan (pinned by tools/scan-constraints.txt) and never touch the app's
-packages. Reports go to instance/scan/; instance/scan/summary.md lists the findings by kind. The command
-fails when any injection or XSS is found (wapiti xss/permanentxss/sql/timesql/exec/file/crlf/redirect,
-or an injectable parameter for sqlmap).
+packages. Reports go to instance/scan/; instance/scan/summary.md lists the findings by kind, and the
+server errors (HTTP 5xx) the demo answered while the scanners ran, from instance/scan/gunicorn.log: wapiti
+reports a 500 only when its own payload caused it, and "database is locked" under load was seen only
+there. The command fails when any injection or XSS is found (wapiti xss/permanentxss/sql/timesql/exec/
+file/crlf/redirect, or an injectable parameter for sqlmap) or when the server answered any 5xx.
 
 Run by hand: `.venv/bin/python tools/scan.py [--quick]` (quick: shorter wapiti budget).
 """
@@ -200,8 +202,25 @@ def wapiti_findings(report: Path) -> dict[str, dict[str, int]]:
     return out
 
 
+ACCESS_LINE = re.compile(r'"(?P<method>[A-Z]+) (?P<path>[^ ?"]*)[^"]*" (?P<status>\d{3}) ')
+
+
+def server_errors(log: Path) -> dict[str, object]:
+    """The 5xx answers in gunicorn's access log, by method and path, and how many tracebacks said
+    "database is locked"."""
+    text = log.read_text(errors="replace") if log.exists() else ""
+    by_path: dict[str, int] = {}
+    for match in ACCESS_LINE.finditer(text):
+        if match["status"].startswith("5"):
+            key = f"{match['status']} {match['method']} {re.sub(r'/[0-9]+(?=/|$)', '/<id>', match['path'])}"
+            by_path[key] = by_path.get(key, 0) + 1
+    # One "Exception on ..." entry per failed request, its traceback up to the next entry.
+    locked = sum("database is locked" in entry for entry in text.split("ERROR in app: Exception on ")[1:])
+    return {"by_path": by_path, "locked": locked}
+
+
 def summary(wapiti: dict[str, dict[str, dict[str, int]]], sqlmap: list[dict[str, object]],
-            audit: dict[str, object]) -> tuple[str, bool]:
+            audit: dict[str, object], errors: dict[str, object] | None = None) -> tuple[str, bool]:
     bad = False
     lines = ["# make scan: findings", "", f"Target: {BASE} (the demo), {time.strftime('%Y-%m-%d %H:%M')}", ""]
     for user, found in wapiti.items():
@@ -218,6 +237,12 @@ def summary(wapiti: dict[str, dict[str, dict[str, int]]], sqlmap: list[dict[str,
     for r in sqlmap:
         bad |= bool(r["injectable"])
         lines.append(f"- `{r['url'].replace(BASE, '')}`: {r['verdict']}")
+    if errors is not None:
+        by_path: dict[str, int] = errors["by_path"]  # type: ignore[assignment]
+        lines += ["", "## server errors (gunicorn.log)",
+                  f"- HTTP 5xx answers: {sum(by_path.values())}; \"database is locked\": {errors['locked']}"]
+        lines += [f"  - {key}: {count}" for key, count in sorted(by_path.items())]
+        bad |= bool(by_path)
     lines += ["", "## pip-audit"]
     if "error" in audit:
         lines.append(f"- could not run: {audit['error']}")
@@ -253,7 +278,7 @@ def main() -> int:
     finally:
         stop(proc)
     audit = run_pip_audit()
-    text, bad = summary(wapiti, sqlmap, audit)
+    text, bad = summary(wapiti, sqlmap, audit, server_errors(OUT / "gunicorn.log"))
     (OUT / "summary.md").write_text(text)
     print(text)
     return 1 if bad else 0
