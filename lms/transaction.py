@@ -21,6 +21,8 @@ job may call :func:`checkpoint` between batches.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import click
@@ -77,6 +79,28 @@ def _insert_appended() -> None:
         db.session.rollback()
         raise
     finally:
+        reset_begin_mode(token)
+
+
+@contextmanager
+def reads_only() -> Iterator[None]:
+    """A block of a background job that only reads (queries, rendering PDFs), run between its units of
+    work: on SQLite its transaction begins DEFERRED, so it takes no write lock however long it works,
+    and it is ended (rolled back: it wrote nothing) when the block exits; what follows begins IMMEDIATE
+    as before. On PostgreSQL nothing changes: the block stays in the one transaction."""
+    from lms.sqlite import reset_begin_mode, set_begin_mode
+
+    if db.engine.dialect.name != "sqlite":
+        yield
+        return
+    if db.session.new or db.session.dirty or db.session.deleted:
+        raise RuntimeError("reads_only() entered with unsaved changes: it would discard them")
+    db.session.rollback()
+    token = set_begin_mode("DEFERRED")
+    try:
+        yield
+    finally:
+        db.session.rollback()
         reset_begin_mode(token)
 
 

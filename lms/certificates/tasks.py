@@ -20,6 +20,7 @@ from lms.certificates.pdf import CertificateRenderError
 from lms.extensions import db
 from lms.tasks import queue
 from lms.tasks.models import TaskRun
+from lms.transaction import reads_only
 
 log = logging.getLogger(__name__)
 
@@ -47,27 +48,47 @@ def render_chunk(run_id: int, certificate_ids: Sequence[int]) -> None:
     Everything the chunk stores and counts is one commit, so a worker killed half-way leaves nothing
     behind, and the redelivered message does the whole chunk again.
     """
-    run = db.session.get(TaskRun, run_id)
-    if run is None:
-        return
-    since = run.created_at
-    base_url = (run.summary or {}).get("base_url")
-    fresh = set(db.session.scalars(select(CertificatePdf.certificate_id).where(
-        CertificatePdf.certificate_id.in_(certificate_ids), CertificatePdf.rendered_at >= since)))
+    # The PDFs are rendered first, in a transaction that only reads (on SQLite, BEGIN DEFERRED): ten
+    # renders take seconds, and holding SQLite's one write lock that long made every autosave, submit
+    # and export of the other users wait past the busy timeout ("database is locked", seen in make scan).
+    with reads_only():
+        run = db.session.get(TaskRun, run_id)
+        if run is None:
+            return
+        since = run.created_at
+        base_url = (run.summary or {}).get("base_url")
+        rendered: dict[int, tuple[bytes, int]] = {}
+        errors: dict[int, str] = {}
+        for certificate in db.session.scalars(select(Certificate).where(
+                Certificate.id.in_(certificate_ids),
+                Certificate.id.not_in(_fresh(certificate_ids, since))).order_by(Certificate.id)):
+            started = time.perf_counter()
+            try:
+                rendered[certificate.id] = (services.render_certificate(certificate, base_url=base_url),
+                                            int((time.perf_counter() - started) * 1000))
+            except CertificateRenderError as error:
+                errors[certificate.id] = str(error)[:2000]
+    # Then stored and counted in one short write transaction; a copy of this message that stored some of
+    # them in the meantime wins for those (checked again here, under the write lock).
     done = failed = 0
+    fresh = _fresh(certificate_ids, since)
     for certificate in db.session.scalars(select(Certificate).where(
-            Certificate.id.in_(certificate_ids), Certificate.id.not_in(fresh)).order_by(Certificate.id)):
-        started = time.perf_counter()
-        try:
-            pdf = services.render_certificate(certificate, base_url=base_url)
-        except CertificateRenderError as error:
-            certificate.render_error = str(error)[:2000]
+            Certificate.id.in_(rendered.keys() | errors.keys()), Certificate.id.not_in(fresh))
+            .order_by(Certificate.id)):
+        if certificate.id in errors:
+            certificate.render_error = errors[certificate.id]
             failed += 1
-            continue
-        services.store_pdf(certificate, pdf, int((time.perf_counter() - started) * 1000))
-        done += 1
+        else:
+            services.store_pdf(certificate, *rendered[certificate.id])
+            done += 1
     queue.add_progress(run_id, done=done, failed=failed)
     db.session.commit()
+
+
+def _fresh(certificate_ids: Sequence[int], since: Any) -> set[int]:
+    """The certificates among these whose PDF was stored since the run began."""
+    return set(db.session.scalars(select(CertificatePdf.certificate_id).where(
+        CertificatePdf.certificate_id.in_(certificate_ids), CertificatePdf.rendered_at >= since)))
 
 
 def start_bulk_render(certificate_ids: Sequence[int], *, user: Any = None,

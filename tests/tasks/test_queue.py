@@ -180,3 +180,39 @@ def test_without_a_queue_a_tracked_run_goes_on_in_a_thread_and_its_page_shows_pr
     run = db.session.get(TaskRun, run.id)
     assert (run.state, run.done) == ("done", 3)
     assert _pdf_count() == 3
+
+
+def test_a_bulk_render_chunk_renders_without_holding_the_sqlite_write_lock(app, monkeypatch):
+    """make scan: a bulk render of ten PDFs in one write transaction kept every other writer waiting
+    past the busy timeout. While the chunk renders, another connection takes the write lock at once."""
+    import sqlite3
+
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's database-wide write lock")
+    course = cf.course()
+    ids = [cf.certified(f.user(), course).id for _ in range(3)]
+    db.session.commit()
+    path = db.engine.url.database
+    others_could_write = []
+
+    def render(certificate, **_kw):
+        other = sqlite3.connect(path, timeout=0, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+            others_could_write.append(True)
+        except sqlite3.OperationalError:
+            others_could_write.append(False)
+        finally:
+            other.close()
+        return b"%PDF-1.7 test"
+
+    monkeypatch.setattr(services, "render_certificate", render)
+    run = queue.start_fan_out("certificates.render_chunk", [], total=3)
+    run.state = TaskState.running.value
+    db.session.commit()
+    certificate_tasks.render_chunk(run.id, ids)
+    db.session.expire_all()
+    run = db.session.get(TaskRun, run.id)
+    assert others_could_write == [True, True, True]
+    assert (run.done, run.failed, run.state) == (3, 0, "done") and _pdf_count() == 3
