@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
-from sqlalchemy import CursorResult, DateTime, MetaData, Result, Table, TypeDecorator
+from sqlalchemy import (
+    CursorResult,
+    Date,
+    DateTime,
+    Interval,
+    MetaData,
+    Result,
+    Table,
+    TypeDecorator,
+    func,
+    literal,
+)
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.sql import ColumnElement
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -53,3 +66,15 @@ def utcnow() -> datetime:
 def affected_rows(result: Result[Any]) -> int:
     """Rows an UPDATE or DELETE changed (``Session.execute`` types its result as a plain ``Result``)."""
     return cast("CursorResult[Any]", result).rowcount or 0
+
+
+# Calendar days are Vietnam's (UTC+7, no daylight saving): a due date is a local day.
+LOCAL_OFFSET = timedelta(hours=7)
+
+
+def local_day(column: Any, dialect: str) -> ColumnElement[Any]:
+    """SQL: the local (UTC+7) calendar day of a stored UTC datetime, comparable with a Date column."""
+    if dialect == "sqlite":
+        return func.date(column, "+7 hours")
+    # The interval is typed: bound as the column's UTCDateTime, a timedelta fails on PostgreSQL.
+    return sql_cast(column + literal(LOCAL_OFFSET, Interval()), Date)

@@ -679,7 +679,7 @@ def load_activity(seed: int = 2024, *, today: date | None = None,
     # add up to, completions, certificates); the demo accounts and the essay left waiting go through
     # the services. Jobs are collected and written between service calls, never during them.
     from lms.generator import BulkWriter, _Activity, _course_plans, _naive
-    from lms.progress.services import refresh_started
+    from lms.progress.services import refresh_pairs
 
     plans = _course_plans(PLAN_COURSES, random.Random(seed + 2), replay.hard)
     bulk_rng = random.Random(seed + 3)
@@ -698,7 +698,7 @@ def load_activity(seed: int = 2024, *, today: date | None = None,
                             complete=complete, holder=user.full_name, agency_name=agency_names[user.agency_id])
         summary.attempts += len(activity.attempts)
         activity.flush()
-        refresh_started({user.id for user, *_rest in jobs})
+        refresh_pairs({user.id for user, *_rest in jobs})
         writer.finish()
         jobs.clear()
 

@@ -42,7 +42,7 @@ from lms.certificates.services import design_for, expiry_instant
 from lms.extensions import db
 from lms.org.models import Agency, Duty, User
 from lms.progress.models import AssignedCourse, Assignment
-from lms.progress.services import refresh_started
+from lms.progress.services import refresh_pairs
 from lms.quizzes import engine
 from lms.quizzes import services as quizzes
 from lms.quizzes.models import Question
@@ -697,7 +697,7 @@ def seed_province(officers: int, agencies: int | None = None, *, seed: int = 11,
             activity.flush()
             say(f"{done_pairs:,} completed pairs written")
     activity.flush()
-    refresh_started()  # the pairs' started flag, from the progress and results written in bulk
+    refresh_pairs()  # what the pairs keep for the reports, from the rows written in bulk
     writer.finish()
     summary.rows = dict(writer.counts)
     summary.seconds = time.monotonic() - began

@@ -97,7 +97,8 @@ def app_config(tmp_path: Path) -> dict[str, Any]:
 
 
 @pytest.fixture
-def app(tmp_path: Path, _pg_schema: None, app_config: dict[str, Any]) -> Iterator[Flask]:
+def app(request: pytest.FixtureRequest, tmp_path: Path, _pg_schema: None, app_config: dict[str, Any]
+        ) -> Iterator[Flask]:
     config = base_config(tmp_path, PG_URL)
     config.update(app_config)
     app = create_app(config)
@@ -105,10 +106,27 @@ def app(tmp_path: Path, _pg_schema: None, app_config: dict[str, Any]) -> Iterato
         if not PG_URL:
             db.create_all()
         yield app
+        if "stale_pairs" not in request.keywords:
+            _assert_pairs_in_step()
         db.session.remove()
         if PG_URL:
             _empty_pg_tables()
         db.engine.dispose()
+
+
+def _assert_pairs_in_step() -> None:
+    """After every test: the columns the pairs keep for the reports equal their recomputation
+    (tests/pairs.py), whatever the test wrote. A test whose session is left broken (an expected
+    database error) has nothing to check."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from tests.pairs import stale_pairs
+
+    try:
+        stale = stale_pairs()
+    except SQLAlchemyError:
+        return
+    assert stale == {}, "assigned_course kept stale report columns (pair: {column: (stored, expected)})"
 
 
 class IsolatedClient(FlaskClient):

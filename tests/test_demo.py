@@ -30,6 +30,7 @@ from lms.quizzes.models import Attempt, Quiz
 from lms.reports.models import Notice, Plan
 from tests.conftest import PG_URL, AuthActions, IsolatedClient, _empty_pg_tables, base_config
 from tests.factories import report_totals
+from tests.pairs import stale_pairs
 
 pytestmark = pytest.mark.slow
 
@@ -237,3 +238,25 @@ def test_the_demo_answers_every_shipped_question_type_right_for_full_marks_and_w
         assert fraction(True) == pytest.approx(1.0), question.name
         assert fraction(False) < 0.99, question.name
     assert "ordering" in seen  # a real course ships one (misinformation-response, m2-sift-order)
+
+
+def test_the_pairs_keep_what_their_progress_and_completions_say(app, demo):
+    """The bulk writer bypasses the ORM: it refreshes the pairs' report columns itself (tests/pairs.py)."""
+    assert stale_pairs() == {}
+
+
+def test_the_report_pass_over_stored_pairs_counts_what_the_live_join_counts(app, demo):
+    """Without a date range the reports read what the pairs keep (AssignedCourse.agency_id ...); a
+    date range wide enough to hold every completion joins the completions as they are: same counts."""
+    from datetime import date
+
+    from lms.reports import queries
+
+    viewer = db.session.scalar(select(User).where(User.username == "hr"))
+    plan = db.session.scalar(select(Plan).where(Plan.status == "active"))
+    wide = {"date_from": date(2000, 1, 1), "date_to": date(2100, 1, 1)}
+    for filters in (queries.Filters(), queries.Filters(plan_id=plan.id)):
+        stored = queries.agency_pass(viewer, filters)
+        live = queries.agency_pass(viewer, filters.with_(**wide))
+        assert stored[1] == live[1]
+        assert sum(c.completed for c in stored[1].values()) > 0

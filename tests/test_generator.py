@@ -29,6 +29,7 @@ from lms.quizzes.queries import quiz_standing
 from lms.reports.models import Plan
 from tests.conftest import PG_URL, IsolatedClient, _empty_pg_tables, base_config
 from tests.factories import report_totals
+from tests.pairs import stale_pairs
 
 pytestmark = pytest.mark.slow
 
@@ -146,3 +147,25 @@ def test_the_plan_dashboard_shows_units_behind_and_on_track(client, province):
     html = client.get(f"/reports/plans/{plan.id}?agency={root.id}").get_data(as_text=True)
     rows = re.findall(r'<tr id="agency-\d+" class="row-([a-z_]+)"', html)
     assert "behind" in rows and "on_track" in rows, rows
+
+
+def test_the_pairs_keep_what_their_progress_and_completions_say(app, province):
+    """The bulk writer bypasses the ORM: it refreshes the pairs' report columns itself (tests/pairs.py)."""
+    assert stale_pairs() == {}
+
+
+def test_the_report_pass_over_stored_pairs_counts_what_the_live_join_counts(app, province):
+    """Without a date range the reports read what the pairs keep (AssignedCourse.agency_id ...); a
+    date range wide enough to hold every completion joins the completions as they are: same counts."""
+    from datetime import date
+
+    from lms.reports import queries
+
+    viewer = db.session.scalar(select(User).where(User.username == "hr"))
+    plan = db.session.scalar(select(Plan).where(Plan.status == "active"))
+    wide = {"date_from": date(2000, 1, 1), "date_to": date(2100, 1, 1)}
+    for filters in (queries.Filters(), queries.Filters(plan_id=plan.id)):
+        stored = queries.agency_pass(viewer, filters)
+        live = queries.agency_pass(viewer, filters.with_(**wide))
+        assert stored[1] == live[1]
+        assert sum(c.completed for c in stored[1].values()) > 0

@@ -31,10 +31,13 @@ def connect(app: Flask) -> None:
     from lms.i18n import N_
     from lms.progress import learners, services
 
-    # AssignedCourse.started follows every ORM write to lesson progress and quiz results (once per
-    # process: the session class outlives the apps the tests create).
-    if not event.contains(db.session, "after_flush", services.refresh_started_after_flush):
-        event.listen(db.session, "after_flush", services.refresh_started_after_flush)
+    # The pairs' denormalised columns follow every ORM write to lesson progress, quiz results,
+    # completions and an officer's agency, and every bulk statement on completions (once per process:
+    # the session class outlives the apps the tests create).
+    if not event.contains(db.session, "after_flush", services.keep_pairs_after_flush):
+        event.listen(db.session, "after_flush", services.keep_pairs_after_flush)
+    if not event.contains(db.session, "do_orm_execute", services.keep_pairs_around_bulk_writes):
+        event.listen(db.session, "do_orm_execute", services.keep_pairs_around_bulk_writes)
     catalog_learners.provide(app, learners)
     signals.users_changed.connect(services.on_users_changed, weak=False)
     signals.course_rule_changed.connect(services.reevaluate_course, weak=False)

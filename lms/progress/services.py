@@ -35,7 +35,7 @@ from sqlalchemy.orm import aliased
 
 from lms import audit, signals
 from lms.catalog.models import Course, Lesson
-from lms.db import affected_rows, utcnow
+from lms.db import affected_rows, local_day, utcnow
 from lms.errors import DomainError
 from lms.extensions import db
 from lms.i18n import _
@@ -633,12 +633,74 @@ def refresh_started(user_ids: Iterable[int] | None = None, course_ids: Iterable[
     db.session.execute(stmt.execution_options(synchronize_session=False))
 
 
-def refresh_started_after_flush(session: Any, _context: Any) -> None:
-    """Session hook (connected by lms.progress.connect): lesson progress or quiz results written
-    through the ORM in this flush refresh their pairs' ``started`` flag, in the same transaction.
-    Writes in Core (the lesson upsert) call :func:`refresh_started` themselves."""
+def _chunks(values: Iterable[int], size: int = 5000) -> list[list[int] | None]:
+    ordered = sorted(set(values))
+    return [ordered[i : i + size] for i in range(0, len(ordered), size)]
+
+
+def refresh_pair_completions(execute: Callable[[Any], Any], dialect: str, *,
+                             user_ids: Iterable[int] | None = None,
+                             course_ids: Iterable[int] | None = None) -> None:
+    """Recompute the completion columns of ``AssignedCourse`` (``agency_id``, ``completed_at``,
+    ``completed_on``, ``on_time``, ``score``, ``elsewhere``) for the pairs of these officers and/or courses, or every
+    pair: two UPDATEs per 5,000 officers, run with ``execute`` (the session's, or a flush's connection).
+    First every pair as not completed, counting for the officer's agency; then the pairs whose
+    completion counts take its agency, time, score and source."""
+    ac = AssignedCourse.__table__
+    cc = CourseCompletion.__table__
+    user = User.__table__
+    groups = _chunks(user_ids) if user_ids is not None else [None]
+    courses = sorted(set(course_ids)) if course_ids is not None else None
+    if courses == []:
+        return
+    for users in groups:
+        def scoped(stmt: Any, users: list[int] | None = users) -> Any:
+            if users is not None:
+                stmt = stmt.where(ac.c.user_id.in_(users))
+            if courses is not None:
+                stmt = stmt.where(ac.c.course_id.in_(courses))
+            return stmt
+
+        execute(scoped(update(ac).values(
+            agency_id=select(user.c.agency_id).where(user.c.id == ac.c.user_id).scalar_subquery(),
+            completed_at=None, completed_on=None, on_time=False, score=None, elsewhere=False,
+        )))
+        execute(scoped(
+            update(ac)
+            .where(cc.c.user_id == ac.c.user_id, cc.c.course_id == ac.c.course_id,
+                   cc.c.renewal_required_since.is_(None))
+            .values(
+                agency_id=cc.c.agency_id,
+                completed_at=cc.c.completed_at,
+                completed_on=local_day(cc.c.completed_at, dialect),
+                score=cc.c.score,
+                elsewhere=cc.c.source != "online",
+                on_time=or_(ac.c.due_date.is_(None), local_day(cc.c.completed_at, dialect) <= ac.c.due_date),
+            )
+        ))
+
+
+def refresh_pairs(user_ids: Iterable[int] | None = None, course_ids: Iterable[int] | None = None) -> None:
+    """Every column a pair keeps for the reports (``started`` and the completion columns), for some
+    officers and/or courses or every pair: for writers that bypass the ORM (the generator, the demo)."""
+    refresh_started(user_ids, course_ids)
+    users = None if user_ids is None else set(user_ids)
+    refresh_pair_completions(db.session.execute, db.engine.dialect.name, user_ids=users, course_ids=course_ids)
+
+
+def keep_pairs_after_flush(session: Any, _context: Any) -> None:
+    """Session hook (connected by lms.progress.connect): what an ORM flush wrote to lesson progress,
+    quiz results, completions or an officer's agency refreshes the pairs' denormalised columns
+    (``started``, the completion columns) in the same transaction; a disabled officer loses their
+    pairs, as the rebuild would. Writes in Core call
+    :func:`refresh_started` themselves; bulk statements on completions are seen by
+    :func:`keep_pairs_around_bulk_writes`."""
     users: set[int] = set()
     courses: set[int] = set()
+    done_users: set[int] = set()
+    done_courses: set[int] = set()
+    moved: set[int] = set()
+    disabled: set[int] = set()
     for obj in (*session.new, *session.dirty, *session.deleted):
         if isinstance(obj, LessonProgress) or (
             isinstance(obj, QuizResult)
@@ -647,13 +709,51 @@ def refresh_started_after_flush(session: Any, _context: Any) -> None:
         ):
             users.add(obj.user_id)
             courses.add(obj.course_id)
+        elif isinstance(obj, CourseCompletion):
+            done_users.add(obj.user_id)
+            done_courses.add(obj.course_id)
+        elif isinstance(obj, User) and obj in session.dirty:
+            attrs = sa_inspect(obj).attrs
+            if attrs.active.history.has_changes() and not obj.active:
+                disabled.add(obj.id)
+            elif attrs.agency_id.history.has_changes():
+                moved.add(obj.id)
+    connection = session.connection()
+    if disabled:
+        # What the rebuild does when an officer is disabled, so the reports (which read no officer row)
+        # never count one, however the flag was written.
+        connection.execute(delete(AssignedCourse.__table__).where(AssignedCourse.user_id.in_(sorted(disabled))))
     if users:
         stmt = (
             update(AssignedCourse.__table__)
             .values(started=started_clause(AssignedCourse.user_id, AssignedCourse.course_id))
             .where(AssignedCourse.user_id.in_(sorted(users)), AssignedCourse.course_id.in_(sorted(courses)))
         )
-        session.connection().execute(stmt)
+        connection.execute(stmt)
+    dialect = connection.dialect.name
+    if done_users:
+        refresh_pair_completions(connection.execute, dialect, user_ids=done_users, course_ids=done_courses)
+    if moved:
+        refresh_pair_completions(connection.execute, dialect, user_ids=moved)
+
+
+def keep_pairs_around_bulk_writes(state: Any) -> Any:
+    """Session hook (``do_orm_execute``): a bulk UPDATE or DELETE of completions (renewal, a workshop's
+    completions withdrawn) refreshes the pairs it touched, found with the statement's own WHERE
+    before it runs."""
+    if not (state.is_update or state.is_delete) or state.bind_mapper is None:
+        return None
+    if state.bind_mapper.class_ is not CourseCompletion:
+        return None
+    touched = select(CourseCompletion.user_id, CourseCompletion.course_id)
+    if state.statement.whereclause is not None:
+        touched = touched.where(state.statement.whereclause)
+    pairs = state.session.execute(touched).all()
+    result = state.invoke_statement()
+    if pairs:
+        refresh_pair_completions(state.session.execute, state.session.get_bind().dialect.name,
+                                 user_ids={u for u, _c in pairs}, course_ids={c for _u, c in pairs})
+    return result
 
 
 def refresh_assigned_courses(
@@ -709,6 +809,7 @@ def refresh_assigned_courses(
             ["user_id", "course_id", "due_date", "assignment_count", "first_assigned_at", "started"], grouped
         )
     )
+    refresh_pair_completions(db.session.execute, db.engine.dialect.name, user_ids=users, course_ids=courses)
     # Rows were rewritten behind the ORM's back: forget any loaded copies.
     for obj in list(db.session.identity_map.values()):
         if isinstance(obj, AssignedCourse):

@@ -18,14 +18,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     CompoundSelect,
-    Date,
-    Interval,
     Select,
     and_,
     case,
-    cast,
     func,
-    literal,
     or_,
     select,
     union,
@@ -34,7 +30,7 @@ from sqlalchemy.sql import ColumnElement
 
 from lms import policy
 from lms.catalog.models import Course
-from lms.db import utcnow
+from lms.db import local_day, utcnow
 from lms.extensions import db
 from lms.org.models import Agency, User, user_duty
 from lms.progress.models import (
@@ -78,10 +74,7 @@ def _dialect() -> str:
 
 def _local_day(column: Any) -> ColumnElement[Any]:
     """The local (UTC+7) calendar day of a stored UTC datetime, as a date-comparable SQL value."""
-    if _dialect() == "sqlite":
-        return func.date(column, "+7 hours")
-    # The interval is typed: bound as the column's UTCDateTime, a timedelta fails on PostgreSQL.
-    return cast(column + literal(timedelta(hours=7), Interval()), Date)
+    return local_day(column, _dialect())
 
 
 def _utc_bound(day: date) -> datetime:
@@ -142,6 +135,54 @@ def pair_facts(viewer: Any, filters: Filters, *, of_agency: int | None = None,
     (working there now, or with a completion earned there), found by index instead of a pass over
     every pair; the caller still selects ``agency_id == of_agency``. ``within``: only the pairs
     attributed to that agency's subtree (a drill-down), the same way."""
+    if not (filters.date_from or filters.date_to):
+        return _stored_pair_facts(viewer, filters, of_agency=of_agency, within=within)
+    return _live_pair_facts(viewer, filters, of_agency=of_agency, within=within)
+
+
+def _stored_pair_facts(viewer: Any, filters: Filters, *, of_agency: int | None = None,
+                       within: Agency | None = None) -> Any:
+    """:func:`pair_facts` from what the pair keeps of its completion (``AssignedCourse.agency_id``,
+    ``completed_at`` ...: refreshed by every write to completions), read from one index led by the
+    agency, with no join to the completions. Without a date range that is the same as the live pass."""
+    ac = AssignedCourse
+    done = ac.completed_at.is_not(None)
+    started = ac.started.is_(True)
+    stmt = (
+        select(
+            ac.user_id,
+            ac.course_id,
+            ac.due_date,
+            ac.agency_id.label("agency_id"),
+            case((done, 1), else_=0).label("completed"),
+            case((ac.elsewhere.is_(True), 1), else_=0).label("elsewhere"),
+            case((ac.on_time.is_(True), 1), else_=0).label("on_time"),
+            case((and_(~done, started), 1), else_=0).label("in_progress"),
+            case((and_(~done, ~started), 1), else_=0).label("not_started"),
+            case((and_(~done, ac.due_date < filters.today), 1), else_=0).label("overdue"),
+            ac.score.label("score"),
+            ac.completed_at.label("completed_at"),
+            ac.completed_on.label("completed_on"),
+        )
+        .select_from(ac)
+        .join(Agency, Agency.id == ac.agency_id)
+        .where(policy.agency_scope_clause(viewer, Agency.path))
+    )
+    # No join to the officer for ``active``: the rebuild gives pairs only to active officers, and
+    # disabling one rebuilds their pairs (tests/pairs.py checks both after every test); the join
+    # was half of this pass.
+    if of_agency is not None:
+        stmt = stmt.where(ac.agency_id == of_agency)
+    if within is not None:
+        stmt = stmt.where(Agency.path.startswith(within.path, autoescape=True))
+    stmt = _filter_pairs(stmt, filters, ac.user_id, ac.course_id)
+    return stmt.subquery("facts")
+
+
+def _live_pair_facts(viewer: Any, filters: Filters, *, of_agency: int | None = None,
+                     within: Agency | None = None) -> Any:
+    """:func:`pair_facts` joined to the completions as they are: a date range changes which
+    completions count, and so which agency a pair counts for."""
     cc = CourseCompletion.__table__.alias("cc")
     join_cc = [cc.c.user_id == AssignedCourse.user_id, cc.c.course_id == AssignedCourse.course_id]
     if filters.date_from:
@@ -173,6 +214,7 @@ def pair_facts(viewer: Any, filters: Filters, *, of_agency: int | None = None,
             case((and_(~done, AssignedCourse.due_date < filters.today), 1), else_=0).label("overdue"),
             case((done, cc.c.score)).label("score"),
             case((done, cc.c.completed_at)).label("completed_at"),
+            case((done, _local_day(cc.c.completed_at))).label("completed_on"),
         )
         .select_from(AssignedCourse)
         .join(User, User.id == AssignedCourse.user_id)
@@ -231,8 +273,18 @@ class Counts:
     completed_elsewhere: int = 0
 
     def add(self, other: Counts) -> None:
-        for name in self.__dataclass_fields__:
-            setattr(self, name, getattr(self, name) + getattr(other, name))
+        # Spelled out: a report adds up a few thousand of these (a loop over the fields with
+        # getattr/setattr was a tenth of the agency page's time).
+        self.officers += other.officers
+        self.assigned += other.assigned
+        self.completed += other.completed
+        self.on_time += other.on_time
+        self.in_progress += other.in_progress
+        self.not_started += other.not_started
+        self.overdue += other.overdue
+        self.score_sum += other.score_sum
+        self.score_count += other.score_count
+        self.completed_elsewhere += other.completed_elsewhere
 
     @property
     def completion_rate(self) -> float | None:
@@ -367,23 +419,23 @@ def _month_series(counts: dict[str, int], first: date, end: date) -> list[tuple[
     return out
 
 
-def _month_of(facts: Any) -> ColumnElement[Any]:
-    day = _local_day(facts.c.completed_at)
-    return func.substr(day, 1, 7) if _dialect() == "sqlite" else func.to_char(day, "YYYY-MM")
+def _completions_by_day(facts: Any, first: date | None, end: date) -> dict[date, int]:
+    """Completed pairs per local day from ``first`` (or ever) to ``end``: grouped by the stored day,
+    which the pairs' index holds in order (no per-pair date arithmetic, no sort)."""
+    day = facts.c.completed_on
+    stmt = select(day, func.count()).where(day.is_not(None), day <= end)
+    if first is not None:
+        stmt = stmt.where(day >= first)
+    rows = db.session.execute(stmt.group_by(day)).all()
+    # The live pass computes the day in SQL: SQLite gives it as text.
+    return {(d if isinstance(d, date) else date.fromisoformat(str(d)[:10])): int(n) for d, n in rows}
 
 
-def _month_bucket(facts: Any, first: date, end: date) -> ColumnElement[Any]:
-    """'YYYY-MM' of a completed pair's local month within [first, end], else NULL, by comparing the
-    stored instant with each month's UTC start (newest first): a few comparisons per pair instead of
-    converting every completion's timestamp to a local date (a third of the agency page's pass)."""
-    starts = []
-    cursor = first
-    while cursor <= end:
-        starts.append(cursor)
-        cursor = (cursor + timedelta(days=32)).replace(day=1)
-    inside = and_(facts.c.completed == 1, facts.c.completed_at < _utc_bound(cursor))  # cursor: the month after
-    return case((inside, case(*((facts.c.completed_at >= _utc_bound(m), m.strftime("%Y-%m"))
-                                for m in reversed(starts)))))
+def _per_month(per_day: dict[date, int]) -> dict[str, int]:
+    months: dict[str, int] = defaultdict(int)
+    for day, number in per_day.items():
+        months[day.strftime("%Y-%m")] += number
+    return months
 
 
 def agency_pass(viewer: Any, filters: Filters, *, months: int | None = None, within: Agency | None = None,
@@ -395,12 +447,14 @@ def agency_pass(viewer: Any, filters: Filters, *, months: int | None = None, wit
     ``within``: only the pairs and officers of that agency's subtree (a drill-down). ``plan_courses``:
     also count the officers who completed all of the plan's courses (the last value returned)."""
     facts = pair_facts(viewer, filters, within=within)
-    columns: list[Any] = [facts.c.agency_id]
+    grouped = db.session.execute(select(facts.c.agency_id, *_sums(facts)).group_by(facts.c.agency_id)).all()
     window: tuple[date, date] | None = None
+    per_month: dict[str, int] = {}
     if months:
+        # Apart from the pass: grouping it by month as well made SQLite sort every pair (a temporary
+        # B-tree for the GROUP BY); this reads the pairs completed in the window by their local day.
         window = _month_window(filters, months)
-        columns.append(_month_bucket(facts, *window).label("month"))
-    grouped = db.session.execute(select(*columns, *_sums(facts)).group_by(*columns)).all()
+        per_month = _per_month(_completions_by_day(facts, *window))
     officers, officers_done = _officer_counts(viewer, filters, within, plan_courses=plan_courses)
     agencies = {
         a.id: a
@@ -408,12 +462,7 @@ def agency_pass(viewer: Any, filters: Filters, *, months: int | None = None, wit
             select(Agency).where(policy.agency_scope_clause(viewer)).order_by(Agency.depth, Agency.name_vi)
         )
     }
-    own: dict[int, Counts] = {}
-    per_month: dict[str, int] = defaultdict(int)
-    for row in grouped:
-        own.setdefault(row.agency_id, Counts()).add(_counts(row))
-        if window and row.month is not None:
-            per_month[str(row.month)] += row.assigned  # every pair of the group completed that month
+    own: dict[int, Counts] = {row.agency_id: _counts(row) for row in grouped}
     for agency_id, number in officers.items():
         own.setdefault(agency_id, Counts()).officers = number
     return agencies, own, (_month_series(per_month, *window) if window else None), officers_done
@@ -630,16 +679,8 @@ def completions_per_month(viewer: Any, filters: Filters, months: int = 12) -> li
     """Completions of assigned courses per local month, the last ``months`` months up to the end of
     the date range (or today), gaps filled with zero (one statement). A page that also shows the
     agency table gets these from :func:`agency_report` with ``months`` instead."""
-    facts = pair_facts(viewer, filters)
-    month = _month_of(facts)
     first, end = _month_window(filters, months)
-    stmt = (
-        select(month.label("month"), func.count())
-        .where(facts.c.completed == 1, facts.c.completed_at >= _utc_bound(first))
-        .group_by(month)
-    )
-    counts = {str(m): n for m, n in db.session.execute(stmt).all()}
-    return _month_series(counts, first, end)
+    return _month_series(_per_month(_completions_by_day(pair_facts(viewer, filters), first, end)), first, end)
 
 
 # Plans ------------------------------------------------------------------------------------
@@ -786,13 +827,9 @@ def weekly_completion(viewer: Any, filters: Filters, weeks: int = 10, *,
     cumulative) and the number of assigned courses: one statement grouped by local day, and one to
     count the pairs unless the page passes ``assigned``."""
     facts = pair_facts(viewer, filters)
-    day = _local_day(facts.c.completed_at)
-    rows = db.session.execute(
-        select(day.label("day"), func.sum(facts.c.completed)).where(facts.c.completed == 1).group_by(day)
-    ).all()
+    per_day = list(_completions_by_day(facts, None, filters.today).items())
     if assigned is None:
         assigned = db.session.execute(select(func.count()).select_from(facts)).scalar_one()
-    per_day = [(d if isinstance(d, date) else date.fromisoformat(str(d)[:10]), int(n)) for d, n in rows if d]
     this_monday = filters.today - timedelta(days=filters.today.weekday())
     starts = [this_monday - timedelta(weeks=weeks - 1 - i) for i in range(weeks)]
     points = []

@@ -113,15 +113,23 @@ def test_a_dry_run_of_the_expiry_job_leaves_completions_alone(app):
 
 
 def test_renewal_marks_the_completions_of_a_whole_batch_in_one_statement(app, count_queries):
+    """One UPDATE of the completions whatever the batch size, plus the refresh of the pairs it
+    touched (find them, then two UPDATEs of assigned_course)."""
     course = lessons_course(lessons=1)
-    officers = [factories.user() for _ in range(6)]
-    for officer in officers:
-        complete_lessons(officer, course)
-    moment = utcnow()
-    db.session.flush()
-    with count_queries() as counter:
-        changed = services.require_renewal((o.id, course.id, moment) for o in officers)
-    assert changed == 6 and counter.count == 1
+    counts = []
+    for size in (2, 6):
+        officers = [factories.user() for _ in range(size)]
+        for officer in officers:
+            complete_lessons(officer, course)
+        moment = utcnow()
+        db.session.flush()
+        with count_queries() as counter:
+            changed = services.require_renewal((o.id, course.id, moment) for o in officers)
+        assert changed == size
+        updates = [s for s in counter.statements if s.lstrip().upper().startswith("UPDATE COURSE_COMPLETION")]
+        assert len(updates) == 1
+        counts.append(counter.count)
+    assert counts[0] == counts[1] == 4
 
 
 # Fresh evidence -----------------------------------------------------------------------------------
