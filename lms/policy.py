@@ -373,9 +373,10 @@ def can(user: Any, name: str, obj: Any = None) -> bool:
 
 def authorize(name: str, obj: Any = None) -> None:
     """Abort with 403 (401 for anonymous visitors) unless the current user may do ``name``."""
-    if not _signed_in(current_user):
+    user = current_user._get_current_object()  # not the proxy: the rule reads it several times
+    if not _signed_in(user):
         abort(401)
-    if not can(current_user, name, obj):
+    if not can(user, name, obj):
         abort(403)
 
 

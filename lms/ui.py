@@ -105,9 +105,12 @@ def nav_items() -> list[dict[str, Any]]:
     """The menu entries for the current user, in order, with their URL and whether they are current."""
     if not current_user.is_authenticated:
         return []
+    # The user object itself, not the proxy: each rule reads it several times, and every read
+    # through the proxy looks the user up again (a tenth of an officer page's time in the profile).
+    user = current_user._get_current_object()
     out = []
     for item in registry().nav:
-        if item.endpoint not in current_app.view_functions or not item.visible(current_user):
+        if item.endpoint not in current_app.view_functions or not item.visible(user):
             continue
         blueprint = item.endpoint.split(".")[0]
         current = request.endpoint == item.endpoint or (

@@ -240,16 +240,26 @@ def _live_pair_facts(viewer: Any, filters: Filters, *, of_agency: int | None = N
     return stmt.subquery("facts")
 
 
+def _probed(column: Any) -> Any:
+    """``column`` as an expression SQLite will not use an index for (``+ 0``): an ``IN (group of
+    officers)`` test then probes the group row by row while the statement reads its rows in the
+    order of the index it groups by, instead of looking the officers up one by one and sorting
+    (the plan dashboard's pass at 20,000 officers: 51 -> 34 ms). PostgreSQL plans a hash join
+    either way and gets the column as it is."""
+    return column + 0 if _dialect() == "sqlite" else column
+
+
 def _filter_pairs(stmt: Any, filters: Filters, user_col: Any, course_col: Any) -> Any:
     if filters.plan_id:
         stmt = stmt.where(
             course_col.in_(select(PlanCourse.course_id).where(PlanCourse.plan_id == filters.plan_id)),
-            user_col.in_(plan_user_ids(filters.plan_id)),
+            _probed(user_col).in_(plan_user_ids(filters.plan_id)),
         )
     if filters.course_id:
         stmt = stmt.where(course_col == filters.course_id)
     if filters.duty_id:
-        stmt = stmt.where(user_col.in_(select(user_duty.c.user_id).where(user_duty.c.duty_id == filters.duty_id)))
+        stmt = stmt.where(_probed(user_col).in_(
+            select(user_duty.c.user_id).where(user_duty.c.duty_id == filters.duty_id)))
     if filters.agency_kind:
         stmt = stmt.where(Agency.kind == filters.agency_kind)
     return stmt
