@@ -34,7 +34,8 @@ p { margin: 0 } .s { font-family: "LMS Serif" } .n { font-family: "LMS Sans" }
 
 
 def empty_page() -> bytes:
-    from lms.printing import STATIC_ROOT, StaticOnlyURLFetcher, layout
+    from lms.printing import STATIC_ROOT, layout
+    from lms.printing_engine import StaticOnlyURLFetcher
 
     return layout(EMPTY_A4, StaticOnlyURLFetcher(STATIC_ROOT)).write_pdf()
 

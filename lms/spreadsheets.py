@@ -13,17 +13,19 @@ import csv
 import io
 import re
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
+if TYPE_CHECKING:
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
 
 # A cell starting with one of these is a formula to Excel, LibreOffice or Google Sheets (CSV injection).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")
 BOM = b"\xef\xbb\xbf"
+# The control characters XML 1.0 cannot carry (all below U+0020 but tab, LF and CR); openpyxl refuses
+# a cell holding one. openpyxl itself is imported when a workbook is built, not with this module.
+_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def neutralise(text: str) -> str:
@@ -45,11 +47,13 @@ def sheet_name(title: str) -> str:
 
 def xml_text(text: str) -> str:
     """Drop characters XML cannot carry; line breaks become LF, as any XML reader would make them."""
-    return ILLEGAL_CHARACTERS_RE.sub("", text).replace("\r\n", "\n").replace("\r", "\n")
+    return _XML_ILLEGAL.sub("", text).replace("\r\n", "\n").replace("\r", "\n")
 
 
 def new_workbook(title: str = "", *, author: str = "lms", lang: str = "") -> Workbook:
     """A write-only workbook with its document properties set."""
+    from openpyxl import Workbook
+
     workbook = Workbook(write_only=True)
     if title:
         workbook.properties.title = xml_text(title)
@@ -61,6 +65,9 @@ def new_workbook(title: str = "", *, author: str = "lms", lang: str = "") -> Wor
 
 def text_cell(sheet: Any, value: str, *, bold: bool = False) -> WriteOnlyCell:
     """A cell that is text even when it starts with "=" (never a formula)."""
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
     cell = WriteOnlyCell(sheet, value=xml_text(value))
     cell.data_type = "s"
     if bold:

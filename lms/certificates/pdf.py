@@ -19,22 +19,27 @@ from datetime import date
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 from xml.etree import ElementTree
 
 import segno
 from fontTools.ttLib import TTFont
 from markupsafe import Markup
-from weasyprint import Document
 
 from lms.certificates.designs import DEFAULT_LAYOUT, LAYOUTS
 from lms.printing import (
     LANGUAGES,
     STATIC_ROOT,
     PrintError,
-    StaticOnlyURLFetcher,
     environment,
     layout,
+    static_fetcher,
 )
+
+if TYPE_CHECKING:
+    from weasyprint import Document
+
+    from lms.printing_engine import StaticOnlyURLFetcher
 
 CERTIFICATE_TEMPLATE = LAYOUTS[DEFAULT_LAYOUT].template
 TRANSCRIPT_TEMPLATE = "certificates/print/transcript.html"
@@ -415,7 +420,7 @@ def render_certificate_html(
 
 def render_certificate_pdf(data: CertificateData, *, base_url_fetcher_root: Path) -> bytes:
     """Render one certificate as a one-page A4 landscape PDF with embedded fonts and a QR code."""
-    fetcher = StaticOnlyURLFetcher(base_url_fetcher_root)
+    fetcher = static_fetcher(base_url_fetcher_root)
     document = _layout(render_certificate_html(data, fetcher), fetcher)
     if not _fits_inside_frame(document, data.layout):
         document = _layout(render_certificate_html(data, fetcher, compact=True), fetcher)
@@ -429,7 +434,7 @@ def render_transcript_pdf(
 ) -> bytes:
     """Render an officer's transcript (details and a table of completions) as A4 portrait PDF."""
     labels = _check_language(data.language)
-    fetcher = StaticOnlyURLFetcher(base_url_fetcher_root)
+    fetcher = static_fetcher(base_url_fetcher_root)
     total_hours = sum((Decimal(str(row.hours)) for row in data.rows), Decimal(0))
     html = (
         environment()

@@ -19,12 +19,15 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
-import pygal
 from babel.numbers import format_decimal, format_percent
-from pygal.style import Style
 
 from lms.i18n import _
+
+if TYPE_CHECKING:
+    import pygal
+    from pygal.style import Style
 
 FONT_FAMILY = '"LMS Sans", "Noto Sans", "DejaVu Sans", Arial, sans-serif'
 WIDTH = 480
@@ -63,6 +66,8 @@ def fmt_int(value: int | None, lang: str) -> str:
 
 
 def _style(colors: Sequence[str]) -> Style:
+    from pygal.style import Style  # pygal is imported by the first chart a process draws
+
     return Style(
         background="#ffffff",
         plot_background="#ffffff",
@@ -156,6 +161,8 @@ def completion_by_agency(
     """Horizontal bars: completion (0..1) per agency, coloured by ``statuses`` (on_track, at_risk,
     behind: the same judgement as the page's table) or else against ``target`` when given."""
     title = title or _("Completion per agency")
+    import pygal
+
     chart = pygal.HorizontalBar(
         **_config(
             height=max(140, 70 + 34 * len(items)),
@@ -215,6 +222,8 @@ def completions_over_time(
     # showed as a column of 0s and 1s. Values are printed only when there is something to read.
     top = max((count for _day, count in points), default=0)
     step = max(1, -(-top // 5))
+    import pygal
+
     chart = pygal.Line(
         **_config(
             height=300,
@@ -271,6 +280,8 @@ def target_vs_actual(
     """Grouped bars per target: the target (its minimum, or maximum when only that is set) and the
     actual value, both 0..1; the actual bar is coloured by whether the target is met."""
     title = title or _("Targets and actual values")
+    import pygal
+
     chart = pygal.Bar(
         **_config(
             height=320,
@@ -325,6 +336,8 @@ def weekly_trend(
     """Two lines over the last weeks: the share of assigned courses completed by the end of each
     week, and where the plan's target says it should be by then (``pace``, 0..1 per week)."""
     title = title or _("Completion over the last weeks")
+    import pygal
+
     chart = pygal.Line(
         **_config(
             height=300,

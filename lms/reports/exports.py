@@ -22,21 +22,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Any, overload
+from typing import TYPE_CHECKING, Any, overload
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.chart import BarChart, Reference
-from openpyxl.chart.label import DataLabelList
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
 
 from lms import spreadsheets
 from lms.i18n import _
-from lms.printing import STATIC_ROOT, PrintError, StaticOnlyURLFetcher, environment, layout
+from lms.printing import STATIC_ROOT, PrintError, environment, layout, static_fetcher
 from lms.reports.charts import Chart, fmt_percent
 from lms.spreadsheets import (
     csv_bytes,
@@ -46,6 +40,13 @@ from lms.spreadsheets import (
     workbook_bytes,
     xml_text,
 )
+
+if TYPE_CHECKING:
+    # openpyxl and WeasyPrint are imported by the functions that write a workbook or a PDF.
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+
+    from lms.printing_engine import StaticOnlyURLFetcher
 
 DANGEROUS_PREFIXES = spreadsheets.FORMULA_START
 LOCAL_TZ = "Asia/Ho_Chi_Minh"
@@ -198,7 +199,7 @@ NUMBER_FORMATS = {
     Kind.date: "dd/mm/yyyy",
     Kind.datetime: "dd/mm/yyyy hh:mm",
 }
-HEADER_FILL = PatternFill("solid", fgColor="DDE3EA")
+HEADER_FILL = "DDE3EA"
 
 
 def xlsx_value(value: Any, column: Column) -> Any:
@@ -236,6 +237,9 @@ def _width(value: Any, column: Column) -> int:
 
 
 def _cell(ws: Any, value: Any, column: Column | None = None, *, bold: bool = False) -> WriteOnlyCell:
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
     cell = WriteOnlyCell(ws, value=value)
     if isinstance(value, str):
         cell.data_type = "s"  # text is text, even when it starts with "="
@@ -247,6 +251,9 @@ def _cell(ws: Any, value: Any, column: Column | None = None, *, bold: bool = Fal
 
 
 def _data_sheet(wb: Workbook, table: ExportTable) -> None:
+    from openpyxl.styles import Alignment, PatternFill
+    from openpyxl.utils import get_column_letter
+
     ws = wb.create_sheet(sheet_name(table.title))
     columns = list(table.columns)
     widths = [max(8, len(c.label) + 2) for c in columns]
@@ -262,7 +269,7 @@ def _data_sheet(wb: Workbook, table: ExportTable) -> None:
     header = []
     for column in columns:
         cell = _cell(ws, xml_text(column.label), bold=True)
-        cell.fill = HEADER_FILL
+        cell.fill = PatternFill("solid", fgColor=HEADER_FILL)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
         header.append(cell)
     ws.append(header)
@@ -271,6 +278,9 @@ def _data_sheet(wb: Workbook, table: ExportTable) -> None:
 
 
 def _summary_sheet(wb: Workbook, doc: ExportDocument) -> None:
+    from openpyxl.chart import BarChart, Reference
+    from openpyxl.chart.label import DataLabelList
+
     ws = wb.create_sheet(sheet_name(_("Summary")), 0)
     ws.column_dimensions["A"].width = 34
     ws.column_dimensions["B"].width = 40
@@ -384,6 +394,6 @@ def render_pdf_html(doc: ExportDocument, fetcher: StaticOnlyURLFetcher) -> str:
 
 def write_pdf(doc: ExportDocument) -> bytes:
     """The document as an A4 PDF summary: title, summary lines, charts and tables, fonts embedded."""
-    fetcher = StaticOnlyURLFetcher(STATIC_ROOT)
+    fetcher = static_fetcher(STATIC_ROOT)
     html = render_pdf_html(doc, fetcher)
     return layout(html, fetcher, ExportError).write_pdf()

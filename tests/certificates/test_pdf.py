@@ -25,7 +25,8 @@ from lms.certificates.pdf import (
     render_transcript_pdf,
     text_width_mm,
 )
-from lms.printing import STATIC_ROOT, ResourceRefused, StaticOnlyURLFetcher, format_number
+from lms.printing import STATIC_ROOT, ResourceRefused, format_number
+from lms.printing_engine import StaticOnlyURLFetcher
 
 A4_SHORT, A4_LONG = 595.28, 841.89  # points
 LONG_COURSE_TITLE = (

@@ -224,7 +224,8 @@ def test_pdf_escapes_text_and_fetches_nothing_outside_static(tmp_path):
 
 
 def test_pdf_fetcher_refuses_files_outside_static():
-    from lms.printing import ResourceRefused, StaticOnlyURLFetcher
+    from lms.printing import ResourceRefused
+    from lms.printing_engine import StaticOnlyURLFetcher
 
     fetcher = StaticOnlyURLFetcher(exports.STATIC_ROOT)
     with pytest.raises(ResourceRefused):
