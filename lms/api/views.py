@@ -24,7 +24,7 @@ from flask_login import current_user
 from sqlalchemy import Select, func, select
 from werkzeug.wrappers import Response
 
-from lms import policy
+from lms import audit, policy
 from lms.api import services
 from lms.api.forms import RevokeForm, TokenForm
 from lms.api.models import ApiToken
@@ -34,7 +34,7 @@ from lms.extensions import csrf, db
 from lms.i18n import _
 from lms.org.fields import simple_api_schema, simple_api_values
 from lms.org.models import Agency, AgencyKind
-from lms.sqlite import reset_begin_mode, set_begin_mode
+from lms.sqlite import appends, reset_begin_mode, set_begin_mode
 
 API_VERSION = "1.0.0"
 
@@ -97,8 +97,12 @@ def _allow(rule: str, obj: Any = None) -> None:
 # Endpoint registry --------------------------------------------------------------------------
 
 
-def endpoint(ep: Endpoint) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register a GET view for ``ep``: arguments are parsed from its declared parameters."""
+def endpoint(ep: Endpoint, *, export: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a GET view for ``ep``: arguments are parsed from its declared parameters.
+
+    ``export``: the endpoint hands out officers' training records, so each answer is in the audit log
+    like a report export of the web (``api.exported``: the token's owner, the endpoint, its arguments
+    and how many rows went out), added after the view's reads as an ``@appends`` view does."""
 
     def register(fn: Callable[..., Any]) -> Callable[..., Any]:
         def view(**path_args: Any) -> Any:
@@ -107,9 +111,16 @@ def endpoint(ep: Endpoint) -> Callable[[Callable[..., Any]], Callable[..., Any]]
             except ParamError as err:
                 return error(400, err.message, parameter=err.name)
             result = fn(args)
+            if export and isinstance(result, dict):
+                rows = result.get("items", result.get("rows"))
+                audit.record("api.exported", actor=current_user, target_type="report", target_id=ep.operation_id,
+                             format="json", rows=len(rows) if isinstance(rows, list) else 0,
+                             filters={k: v for k, v in request.args.items()})
             return result if isinstance(result, Response) else jsonify(result)
 
         view.__name__ = ep.operation_id
+        if export:
+            appends(view)
         view.api_endpoint = ep  # type: ignore[attr-defined]  # read back by the OpenAPI document
         bp.add_url_rule(ep.flask_rule, ep.operation_id, view, methods=["GET"])
         return fn
@@ -476,7 +487,7 @@ def plan(args: dict[str, Any]) -> dict[str, Any]:
 @endpoint(Endpoint("/completion/agencies", "completion_by_agency", "Completion per agency",
                    "The same rows as the report page: each sub-agency with its whole subtree, the parent's "
                    "own officers, and the total.", "AgencyReport",
-                   params=[PLAN, AGENCY, COURSE, FROM, TO], not_found=True))
+                   params=[PLAN, AGENCY, COURSE, FROM, TO], not_found=True), export=True)
 def completion_by_agency(args: dict[str, Any]) -> dict[str, Any]:
     from lms.reports import queries
 
@@ -494,7 +505,8 @@ def completion_by_agency(args: dict[str, Any]) -> dict[str, Any]:
 
 @endpoint(Endpoint("/completion/officers", "completion_by_officer", "Completion per officer",
                    "The officers of one agency (working there now, or whose completions were earned there).",
-                   "OfficerCompletion", params=[OF_AGENCY, PLAN, COURSE, FROM, TO], paged=True, not_found=True))
+                   "OfficerCompletion", params=[OF_AGENCY, PLAN, COURSE, FROM, TO], paged=True, not_found=True),
+          export=True)
 def completion_by_officer(args: dict[str, Any]) -> dict[str, Any]:
     from lms.reports import queries
 
@@ -516,7 +528,8 @@ def completion_by_officer(args: dict[str, Any]) -> dict[str, Any]:
 @endpoint(Endpoint("/certificates", "certificates", "Certificates in scope",
                    "Certificates of officers whose current agency is in the token owner's scope.", "Certificate",
                    params=[COURSE, Param("status", "string", "Only valid, revoked or expired ones.",
-                                         enum=("valid", "revoked", "expired"))], paged=True, not_found=True))
+                                         enum=("valid", "revoked", "expired"))], paged=True, not_found=True),
+          export=True)
 def certificates(args: dict[str, Any]) -> dict[str, Any]:
     from lms.catalog.models import Course
     from lms.certificates import queries as certificate_queries

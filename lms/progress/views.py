@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, or_, select
 from werkzeug.wrappers import Response
 
-from lms import policy, transaction
+from lms import audit, policy, transaction
 from lms.catalog import queries as catalog_queries
 from lms.catalog.models import Course
 from lms.db import utcnow
@@ -33,7 +33,7 @@ from lms.progress.forms import (
     WorkshopForm,
 )
 from lms.progress.models import Assignment, ExternalTraining, Override, Workshop
-from lms.sqlite import writes
+from lms.sqlite import appends, writes
 
 bp = Blueprint("progress", __name__, url_prefix="/progress")
 
@@ -527,12 +527,16 @@ def external(user_id: int) -> str | Response:
 
 
 @bp.get("/external/<int:external_id>.pdf")
+@appends  # HR taking an officer's uploaded certificate is recorded in the audit log
 def external_file(external_id: int) -> Response:
     row = db.get_or_404(ExternalTraining, external_id)
     officer = db.get_or_404(User, row.user_id)
     own = current_user.is_authenticated and current_user.id == officer.id
     if not own and not policy.can(current_user, "progress.override", officer):
         abort(403)
+    if not own:
+        audit.record("progress.external_file_exported", actor=current_user, target=officer,
+                     external_id=row.id, format="pdf")
     response = Response(row.file_data, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'attachment; filename="external-{row.id}.pdf"'
     response.headers["Content-Security-Policy"] = "default-src 'none'"

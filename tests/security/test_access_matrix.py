@@ -52,10 +52,10 @@ EXPORT_LOGGED = "every export of officers' data is recorded in the audit log"
 ROWS: dict[str, Row] = {
     # API (bearer tokens only; a browser session gets 401)
     "api.agencies": Row(get=NOBODY, token=TOKEN_HR, get_writes=TOKEN_SEEN),
-    "api.certificates": Row(get=NOBODY, token=TOKEN_HR, get_writes=TOKEN_SEEN),
-    "api.completion_by_agency": Row(get=NOBODY, token=TOKEN_HR, get_writes=TOKEN_SEEN),
+    "api.certificates": Row(get=NOBODY, token=TOKEN_HR, get_writes=TOKEN_SEEN + "; " + EXPORT_LOGGED),
+    "api.completion_by_agency": Row(get=NOBODY, token=TOKEN_HR, get_writes=TOKEN_SEEN + "; " + EXPORT_LOGGED),
     # ?agency=STP: hr_commune's token gets 404 (not in its scope)
-    "api.completion_by_officer": Row(get=NOBODY, token=HR_ALL, get_writes=TOKEN_SEEN),
+    "api.completion_by_officer": Row(get=NOBODY, token=HR_ALL, get_writes=TOKEN_SEEN + "; " + EXPORT_LOGGED),
     "api.me": Row(get=NOBODY, token=SIGNED_IN, get_writes=TOKEN_SEEN),
     "api.openapi": Row(get=EVERYONE, token=SIGNED_IN),
     "api.plan": Row(get=NOBODY, token=TOKEN_HR, get_writes=TOKEN_SEEN),
@@ -158,7 +158,7 @@ ROWS: dict[str, Row] = {
     "progress.calendar_remove": Row(post=SIGNED_IN),
     # records: arrangements, workshops and certificates from elsewhere of officer A / Sở Tư pháp
     "progress.external": Row(get=HR_ALL, post=HR_ALL),
-    "progress.external_file": Row(get=HOLDER_AND_HR),
+    "progress.external_file": Row(get=HOLDER_AND_HR, get_writes=EXPORT_LOGGED),
     "progress.override_remove": Row(post=HR_ALL),
     "progress.overrides": Row(get=HR_ALL, post=HR_ALL),
     "progress.workshop": Row(get=HR_ALL),
