@@ -638,9 +638,10 @@ _LESSON_FIELDS = ("key", "title", "minutes")
 
 
 def _read_manifest(report: _Report, text: str) -> _Manifest | None:
+    errors_before = len(report.sink.errors)
     root = _compose(text, report)
     if root is None:
-        if not text.strip():
+        if len(report.sink.errors) == errors_before:  # no syntax error: blank lines and comments only
             report.error(1, _("course.yaml is empty"))
         return None
     top = _as_map(report, root, "course.yaml", 1)

@@ -154,6 +154,16 @@ def test_yaml_syntax_error_in_course_yaml_reports_its_line(content):
     assert result.courses == ()
 
 
+@pytest.mark.parametrize("text", ["", "\n  \n", "# the settings come later\n"])
+def test_course_yaml_with_no_settings_is_reported_as_empty(content, text):
+    """A course.yaml of blank lines or comments only is an empty YAML document: said so, not skipped
+    silently (hypothesis found "#" giving neither an error nor a course)."""
+    (content / MANIFEST).write_text(text, encoding="utf-8")
+    result = load_content(content)
+    assert find(result, MANIFEST, "course.yaml is empty").line == 1
+    assert result.courses == ()
+
+
 def test_yaml_syntax_error_in_front_matter_counts_lines_from_the_top_of_the_file(content):
     lesson = content / COURSE / "en" / "02-udhr.md"
     edit(lesson, "title: The Universal Declaration of Human Rights", "title: 'unclosed")

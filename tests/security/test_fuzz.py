@@ -42,7 +42,7 @@ def test_content_files_of_any_shape_give_errors_never_an_exception(course_yaml, 
         lesson = next((folder / "vi").glob("*.md"))
         lesson.write_text(f"---\n{front}\n---\n{body}", encoding="utf-8")
         result = load_content(root)
-        assert result.errors or result.courses
+        assert result.errors or result.courses, (repr(course_yaml), repr(front), repr(body))
     finally:
         shutil.rmtree(root)
 
