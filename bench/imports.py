@@ -34,17 +34,28 @@ print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr)
 sys.exit(code)"""
 
 
-def roster(path: Path, agency_codes: list[str], prefix: str, rows: int = ROWS) -> Path:
+def roster(path: Path, agency_codes: list[str], prefix: str, rows: int = ROWS, *, usernames: bool = False) -> Path:
+    """A roster in the shape HR sends: without usernames (the import derives them and matches
+    officers by employee id, else by name in the agency), or with a username per row (``usernames``:
+    every row is its own officer whatever names the seeded province already holds)."""
     import csv
 
     rng = random.Random(3)
+    # A name is drawn once per agency: a real roster names two people of one office alike only with
+    # their ids, and two such rows would both match a seeded officer of that name who has no employee
+    # id (the importer then rightly refuses them as the same officer).
+    taken: set[tuple[str, str]] = set()
     with path.open("w", encoding="utf-8-sig", newline="") as out:
         writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-        writer.writerow(HEADER)
+        writer.writerow(HEADER + (["Tên đăng nhập"] if usernames else []))
         for n in range(1, rows + 1):
-            writer.writerow([n, f"{rng.choice(FAMILY)} {rng.choice(MIDDLE)} {rng.choice(GIVEN)}",
-                             rng.choice(agency_codes), "Chuyên viên", f"{prefix}{n:05d}@sonha.gov.vn",
-                             rng.choice(DUTIES), f"{prefix.upper()}{n:05d}"])
+            code = rng.choice(agency_codes)
+            name = f"{rng.choice(FAMILY)} {rng.choice(MIDDLE)} {rng.choice(GIVEN)}"
+            while (code, name) in taken:
+                name = f"{rng.choice(FAMILY)} {rng.choice(MIDDLE)} {rng.choice(GIVEN)}"
+            taken.add((code, name))
+            writer.writerow([n, name, code, "Chuyên viên", f"{prefix}{n:05d}@sonha.gov.vn", rng.choice(DUTIES),
+                             f"{prefix.upper()}{n:05d}"] + ([f"{prefix}.{n:05d}"] if usernames else []))
     return path
 
 
@@ -116,8 +127,10 @@ def run(ctx: Run) -> None:
                 ctx.add(Figure("imports", f"content sync of content/, run {n}", seconds, "s", size=size,
                                extra={"peak_rss_mb": rss}))
         # Read-only on the cached province: the dry run reads, checks and classifies every row
-        # against the database (what could grow with N); the export reads the whole report.
-        file = roster(OUT / f"roster-{size}.csv", ["SH", "STP", "SNGV", "SNV", "X-AVUONG"], "dry")
+        # against the database (what could grow with N); the export reads the whole report. The rows
+        # carry usernames: a big province holds officers of the same name in one agency, and rows
+        # matched by name alone would be refused as ambiguous (rightly) instead of measured.
+        file = roster(OUT / f"roster-{size}.csv", ["SH", "STP", "SNGV", "SNV", "X-AVUONG"], "dry", usernames=True)
         seconds, rss = flask_measured(cached, "users", "import", "--dry-run", str(file))
         ctx.add(Figure("memory", f"roster import of {ROWS:,} rows (dry run) peak RSS", rss, "MB", size=size,
                        target="flat in N", extra={"seconds": seconds}))

@@ -83,6 +83,7 @@ CLI_GROUPS = [
     ("lms.backup", "restore_command"),
     ("lms.catalog.cli", "content_cli"),
     ("lms.certificates.cli", "certificates_cli"),
+    ("lms.progress.cli", "training_cli"),
     ("lms.quizzes.cli", "questions_cli"),
     ("lms.quizzes.cli", "quizzes_cli"),
     ("lms.reports.cli", "reports_cli"),

@@ -22,21 +22,6 @@ from tests.reports import factories_reports as fr
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
-@pytest.fixture
-def province(app):
-    root = factories.agency("TINH-WS", kind="province")
-    commune = factories.agency("XA-WS", parent=root, kind="commune")
-    other = factories.agency("XA-KHAC", parent=root, kind="commune")
-    hr = factories.user("hr.ws", agency=commune, roles={"officer", "hr"}, hr_agencies=[commune])
-    officers = [factories.user(f"cb.ws{i}", agency=commune, employee_id=f"NV{i:03}") for i in range(3)]
-    outsider = factories.user("cb.khac", agency=other)
-    the_course = make_course("workshop-course")
-    plan = fr.plan(hr, courses=[the_course], agencies=[commune], due=services.local_today() + timedelta(days=30))
-    db.session.commit()
-    return {"commune": commune, "hr": hr, "officers": officers, "outsider": outsider, "course": the_course,
-            "plan": plan}
-
-
 def workshop(p, **kw) -> Workshop:
     data = workshops.WorkshopData(title="Tập huấn kỹ năng phát ngôn", held_on=services.local_today() - timedelta(days=2),
                                   place="Hội trường UBND xã", agency=p["commune"], trainer="Trần Thị Lan",
