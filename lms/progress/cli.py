@@ -202,7 +202,8 @@ def override(username: str, course_key: str, extra_minutes: int, extra_attempts:
     officer = _user(username)
     actor = _actor(acting, "progress.override", officer)
     course = _course(course_key)
-    assert course is not None
+    if course is None:
+        raise click.ClickException("give the key of the course")
     if remove:
         row = services.override_for(officer.id, course.id)
         if row is None:
