@@ -45,6 +45,9 @@ def roster(path: Path, agency_codes: list[str], prefix: str, rows: int = ROWS, *
     # their ids, and two such rows would both match a seeded officer of that name who has no employee
     # id (the importer then rightly refuses them as the same officer).
     taken: set[tuple[str, str]] = set()
+    names = len(FAMILY) * len(MIDDLE) * len(GIVEN)
+    if rows > names * len(set(agency_codes)) // 2:  # drawing without repeats would crawl, then never end
+        raise ValueError(f"{rows:,} rows need more than {len(set(agency_codes))} agencies of {names:,} names each")
     with path.open("w", encoding="utf-8-sig", newline="") as out:
         writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
         writer.writerow(HEADER + (["Tên đăng nhập"] if usernames else []))
